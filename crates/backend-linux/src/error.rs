@@ -1,0 +1,42 @@
+//! Errors of the Linux backend, each naming the operation and its path or pid.
+
+use std::io;
+
+/// A failure to start or supervise a container.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// A step in the parent (cove's own process) failed.
+    #[error("{op}: {source}")]
+    Parent {
+        /// The operation, with its path or pid.
+        op: String,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A step inside the new namespaces failed before the command ran.
+    #[error("container setup failed: {step} {path}: {source}")]
+    Setup {
+        /// The step.
+        step: String,
+        /// The path it was working on.
+        path: String,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The parent and child disagreed on the protocol.
+    #[error("spawn protocol: expected {expected}, got {got}")]
+    Protocol {
+        /// What the stage waited for.
+        expected: &'static str,
+        /// What came.
+        got: String,
+    },
+}
+
+impl SpawnError {
+    /// A parent-side error for `op`.
+    pub fn parent(op: impl Into<String>) -> impl FnOnce(io::Error) -> SpawnError {
+        let op = op.into();
+        move |source| SpawnError::Parent { op, source }
+    }
+}

@@ -1,0 +1,55 @@
+//! cove's Linux backend: turns a `Plan` into namespaces, mounts, `pivot_root`
+//! and an `execve`, and probes what this host can enforce.
+//!
+//! What belongs here: the spawn pipeline (`spawn/`, one stage per file), the
+//! host probe (`probe/`), and pure translators (id maps, capability names,
+//! mount flags) that are unit-tested on any OS. All `unsafe` lives in `sys/`.
+//! Policy (which mounts, which capabilities) is decided in `cove-core`'s
+//! `Plan`, never here.
+
+pub mod caps;
+mod error;
+pub mod idmap;
+pub mod probe;
+#[cfg(target_os = "linux")]
+mod spawn;
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+mod sys;
+
+pub use error::SpawnError;
+
+use cove_core::backend::{Backend, Capabilities, RunOutcome};
+use cove_core::plan::{HostIdentity, Plan};
+
+/// The Linux backend.
+#[derive(Debug, Default)]
+pub struct LinuxBackend;
+
+impl LinuxBackend {
+    /// The backend for this process.
+    pub fn new() -> Self {
+        LinuxBackend
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Backend for LinuxBackend {
+    type Error = SpawnError;
+
+    fn name(&self) -> &'static str {
+        "linux"
+    }
+
+    fn host_identity(&self) -> HostIdentity {
+        HostIdentity { uid: rustix::process::getuid().as_raw(), gid: rustix::process::getgid().as_raw() }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        probe::probe()
+    }
+
+    fn run(&self, plan: &Plan) -> Result<RunOutcome, SpawnError> {
+        spawn::run(plan)
+    }
+}

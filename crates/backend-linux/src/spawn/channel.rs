@@ -1,0 +1,114 @@
+//! The typed parent↔child channel: one JSON message per SOCK_SEQPACKET
+//! datagram, optionally carrying one fd (SCM_RIGHTS).
+
+use crate::SpawnError;
+use rustix::net::{
+    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer, SendAncillaryMessage,
+    SendFlags, SocketFlags, SocketType, recvmsg, sendmsg, socketpair,
+};
+use serde::{Deserialize, Serialize};
+use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+/// Every message that crosses between cove and the container's processes.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Message {
+    /// Parent → child: uid/gid maps are written; the child may go on.
+    MapsWritten,
+    /// Child → parent: the pseudo-terminal's master side (the fd rides along).
+    PtyMaster,
+    /// Child → parent: a setup step failed; the child exits 125.
+    SetupFailed {
+        /// The step.
+        step: String,
+        /// Its path.
+        path: String,
+        /// errno.
+        errno: i32,
+    },
+    /// Child → parent: `execve` failed; the child exits 126 or 127.
+    ExecFailed {
+        /// The program as given.
+        program: String,
+        /// errno of the last attempt that mattered.
+        errno: i32,
+    },
+}
+
+impl Message {
+    fn name(&self) -> &'static str {
+        match self {
+            Message::MapsWritten => "MapsWritten",
+            Message::PtyMaster => "PtyMaster",
+            Message::SetupFailed { .. } => "SetupFailed",
+            Message::ExecFailed { .. } => "ExecFailed",
+        }
+    }
+}
+
+/// One end of the channel.
+pub struct Channel {
+    fd: OwnedFd,
+}
+
+/// A connected pair: (parent's end, child's end), both close-on-exec.
+pub fn pair() -> io::Result<(Channel, Channel)> {
+    let (a, b) = socketpair(AddressFamily::UNIX, SocketType::SEQPACKET, SocketFlags::CLOEXEC, None)?;
+    Ok((Channel { fd: a }, Channel { fd: b }))
+}
+
+impl Channel {
+    /// The socket, for polling.
+    pub fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Sends `msg`, with `fd` attached when given.
+    pub fn send(&self, msg: &Message, fd: Option<BorrowedFd<'_>>) -> io::Result<()> {
+        let bytes = serde_json::to_vec(msg).map_err(io::Error::other)?;
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        let fds;
+        if let Some(fd) = fd {
+            fds = [fd];
+            control.push(SendAncillaryMessage::ScmRights(&fds));
+        }
+        sendmsg(&self.fd, &[IoSlice::new(&bytes)], &mut control, SendFlags::NOSIGNAL)?;
+        Ok(())
+    }
+
+    /// Receives one message; `None` at end of stream (the peer closed or exec'd).
+    pub fn recv(&self) -> Result<Option<(Message, Option<OwnedFd>)>, SpawnError> {
+        let mut buf = [0u8; 4096];
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = RecvAncillaryBuffer::new(&mut space);
+        let got = loop {
+            match recvmsg(&self.fd, &mut [IoSliceMut::new(&mut buf)], &mut control, RecvFlags::CMSG_CLOEXEC) {
+                Err(rustix::io::Errno::INTR) => continue,
+                other => break other.map_err(|e| SpawnError::parent("receive from container")(e.into()))?,
+            }
+        };
+        if got.bytes == 0 {
+            return Ok(None);
+        }
+        let mut fd = None;
+        for m in control.drain() {
+            if let RecvAncillaryMessage::ScmRights(mut fds) = m {
+                fd = fds.next();
+            }
+        }
+        let msg = serde_json::from_slice(&buf[..got.bytes])
+            .map_err(|e| SpawnError::Protocol { expected: "a message", got: e.to_string() })?;
+        Ok(Some((msg, fd)))
+    }
+
+    /// Waits for `MapsWritten`.
+    pub fn expect_maps_written(&self) -> Result<(), SpawnError> {
+        match self.recv()? {
+            Some((Message::MapsWritten, _)) => Ok(()),
+            Some((other, _)) => Err(SpawnError::Protocol { expected: "MapsWritten", got: other.name().into() }),
+            None => Err(SpawnError::Protocol { expected: "MapsWritten", got: "end of stream".into() }),
+        }
+    }
+}

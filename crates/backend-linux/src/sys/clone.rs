@@ -1,0 +1,45 @@
+//! Fork-style `clone(2)` into new namespaces.
+
+use std::io;
+
+/// What `clone_process` returned in this process.
+pub enum Forked {
+    /// We are the parent; this is the child's pid (in our pid namespace).
+    Parent(i32),
+    /// We are the child.
+    Child,
+}
+
+/// `clone(flags | SIGCHLD)` without a new stack: the child continues from
+/// here like `fork(2)`, in the namespaces `flags` asks for (see clone(2)).
+///
+/// The caller must be single-threaded, as after `fork`: the child has a copy
+/// of this thread only, so no lock may be held by another thread.
+pub fn clone_process(flags: libc::c_int) -> io::Result<Forked> {
+    let flags = (flags | libc::SIGCHLD) as libc::c_ulong;
+    // SAFETY: the raw clone syscall with a NULL stack behaves like fork: the
+    // child gets a copy-on-write copy of this address space and continues on
+    // the same (copied) stack. The remaining arguments (parent_tid,
+    // child_tid, tls) are unused for these flags. cove calls this while it
+    // is single-threaded, so the child's heap and locks are consistent.
+    let ret =
+        unsafe { libc::syscall(libc::SYS_clone, flags, std::ptr::null_mut::<libc::c_void>(), 0usize, 0usize, 0usize) };
+    match ret {
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(Forked::Child),
+        pid => Ok(Forked::Parent(pid as i32)),
+    }
+}
+
+/// Ends this process at once, without running exit handlers or flushing
+/// stdio buffers that belong to the parent (for forked children).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit takes no pointers and never returns.
+    unsafe { libc::_exit(code) }
+}
+
+/// Sends `sig` to `pid`.
+pub fn send_signal(pid: i32, sig: i32) -> io::Result<()> {
+    // SAFETY: kill takes plain integers.
+    if unsafe { libc::kill(pid, sig) } == -1 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}

@@ -1,0 +1,362 @@
+//! The `Plan`: an ordered, serialisable list of typed steps that a backend
+//! carries out without making policy decisions of its own.
+//!
+//! [`Plan::build`] is the only place where a [`RunSpec`] becomes concrete
+//! mounts, id mappings and process settings.
+
+use crate::spec::{MountSpec, NetworkMode, RootSpec, RootWrites, RunSpec};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+mod defaults;
+mod host_system;
+
+pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
+pub use host_system::user_database;
+
+/// The caller's identity on the host, which decides the id mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostIdentity {
+    /// Real uid of the caller.
+    pub uid: u32,
+    /// Real gid of the caller.
+    pub gid: u32,
+}
+
+/// Everything a backend needs to start one container, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Namespaces to create.
+    pub namespaces: Vec<Namespace>,
+    /// User-namespace id mappings.
+    pub id_map: IdMap,
+    /// How `/` is made.
+    pub root: RootStep,
+    /// Steps inside the new root, in order.
+    pub mounts: Vec<MountStep>,
+    /// Paths hidden (a null device over files, an empty read-only tmpfs over
+    /// directories); missing ones are skipped.
+    pub masked_paths: Vec<String>,
+    /// Paths made read-only; missing ones are skipped.
+    pub readonly_paths: Vec<String>,
+    /// Remount `/` read-only as the last mount step.
+    pub read_only_root: bool,
+    /// UTS hostname.
+    pub hostname: String,
+    /// Whether to bring `lo` up in a new network namespace.
+    pub loopback_up: bool,
+    /// The process to execute.
+    pub process: ProcessPlan,
+    /// Run cove's built-in init as pid 1.
+    pub init: bool,
+}
+
+/// A namespace kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Namespace {
+    /// User namespace (always first: it owns the others).
+    User,
+    /// Mount namespace.
+    Mount,
+    /// Pid namespace.
+    Pid,
+    /// Hostname and domain name.
+    Uts,
+    /// System V IPC and POSIX message queues.
+    Ipc,
+    /// Cgroup namespace.
+    Cgroup,
+    /// Network namespace.
+    Net,
+}
+
+/// The uid and gid mappings written for the user namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdMap {
+    /// uid ranges.
+    pub uids: Vec<IdRange>,
+    /// gid ranges.
+    pub gids: Vec<IdRange>,
+    /// Whether `setgroups` stays allowed (false: `deny` is written first).
+    pub setgroups: bool,
+}
+
+/// One line of `uid_map`/`gid_map`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdRange {
+    /// First id inside.
+    pub inside: u32,
+    /// First id outside.
+    pub outside: u32,
+    /// How many.
+    pub count: u32,
+}
+
+/// How the root filesystem is made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RootStep {
+    /// An empty tmpfs, filled by later steps (the zero-setup sandbox).
+    Tmpfs,
+    /// An overlay with `lower` read-only and a throwaway upper layer.
+    Overlay {
+        /// The directory tree.
+        lower: PathBuf,
+    },
+    /// The directory itself, writable.
+    Bind {
+        /// The directory tree.
+        source: PathBuf,
+    },
+}
+
+/// Mount flags that harden a filesystem.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountFlags {
+    /// No setuid/setgid binaries.
+    pub nosuid: bool,
+    /// No device files.
+    pub nodev: bool,
+    /// No execution.
+    pub noexec: bool,
+    /// Read-only.
+    pub read_only: bool,
+}
+
+/// One step inside the new root. Container paths are absolute and are
+/// always resolved inside the new root, never through a link out of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MountStep {
+    /// Reproduce a host path: a symlink becomes the same symlink, a
+    /// directory or file a read-only bind; skipped when the host lacks it.
+    Mirror {
+        /// Host path, also used as the container path.
+        path: String,
+    },
+    /// Bind a host path (following the caller's host symlinks).
+    Bind {
+        /// Host path.
+        source: PathBuf,
+        /// Container path; created (as a directory or file, like the source)
+        /// when missing.
+        dest: String,
+        /// Flags applied to the whole bound tree.
+        flags: MountFlags,
+        /// Skip silently when the source is missing (otherwise an error).
+        optional: bool,
+    },
+    /// A fresh tmpfs.
+    Tmpfs {
+        /// Container path.
+        dest: String,
+        /// Mode of its root directory.
+        mode: u32,
+        /// Size limit in bytes.
+        size: Option<u64>,
+        /// Flags.
+        flags: MountFlags,
+    },
+    /// A fresh proc instance for the container's pid namespace.
+    Proc {
+        /// Container path.
+        dest: String,
+    },
+    /// sysfs, read-only: a fresh instance when the container has its own
+    /// network namespace, otherwise a recursive read-only bind of the host's.
+    Sysfs {
+        /// Container path.
+        dest: String,
+        /// Mount a new instance (needs an owned network namespace).
+        fresh: bool,
+    },
+    /// A new devpts instance.
+    DevPts {
+        /// Container path.
+        dest: String,
+        /// Group owning new terminals (`tty`), when it is mapped.
+        gid: Option<u32>,
+    },
+    /// A new mqueue instance.
+    Mqueue {
+        /// Container path.
+        dest: String,
+    },
+    /// Bind the host's `/dev/NAME` onto `/dev/NAME`.
+    Device {
+        /// Device name under `/dev`.
+        name: String,
+    },
+    /// A symlink.
+    Symlink {
+        /// What it points to.
+        target: String,
+        /// Container path of the link.
+        link: String,
+    },
+    /// A directory, with missing parents; owner set only when created.
+    Dir {
+        /// Container path.
+        path: String,
+        /// Mode.
+        mode: u32,
+        /// (uid, gid) inside the container.
+        owner: Option<(u32, u32)>,
+    },
+    /// A file with the given contents.
+    File {
+        /// Container path.
+        path: String,
+        /// Contents.
+        contents: String,
+        /// Mode.
+        mode: u32,
+    },
+}
+
+/// The process to execute and the identity and privileges it runs with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessPlan {
+    /// argv.
+    pub args: Vec<String>,
+    /// Environment, `KEY=VALUE` pairs.
+    pub env: Vec<(String, String)>,
+    /// Working directory (exists by the time the process starts).
+    pub cwd: String,
+    /// uid inside.
+    pub uid: u32,
+    /// gid inside.
+    pub gid: u32,
+    /// Supplementary groups (empty when `setgroups` is denied).
+    pub groups: Vec<u32>,
+    /// Allocate a pseudo-terminal.
+    pub terminal: bool,
+    /// Connect the caller's stdin (otherwise `/dev/null`).
+    pub stdin: bool,
+    /// Capability names (`CAP_*`) kept in every set.
+    pub capabilities: Vec<String>,
+    /// Set `no_new_privs`.
+    pub no_new_privileges: bool,
+}
+
+/// A spec that cannot be planned.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlanError {
+    /// Two mounts on one container path.
+    #[error("duplicate mount point: {0}")]
+    DuplicateMount(String),
+    /// A mount onto `/` itself.
+    #[error("invalid mount destination {0:?}: cannot mount over /")]
+    MountOverRoot(String),
+}
+
+impl Plan {
+    /// Turns a validated spec into the ordered steps for `host`.
+    pub fn build(spec: &RunSpec, host: HostIdentity) -> Result<Plan, PlanError> {
+        check_mounts(&spec.mounts)?;
+        let id_map = id_map(spec, host);
+        let mut namespaces =
+            vec![Namespace::User, Namespace::Mount, Namespace::Pid, Namespace::Uts, Namespace::Ipc, Namespace::Cgroup];
+        let own_net = spec.network == NetworkMode::None;
+        if own_net {
+            namespaces.push(Namespace::Net);
+        }
+        let (root, mut mounts) = match &spec.root {
+            RootSpec::HostSystem => (RootStep::Tmpfs, host_system::steps(spec)),
+            RootSpec::Directory { path, writes: RootWrites::Throwaway } => {
+                (RootStep::Overlay { lower: path.clone() }, Vec::new())
+            }
+            RootSpec::Directory { path, writes: RootWrites::InPlace } => {
+                (RootStep::Bind { source: path.clone() }, Vec::new())
+            }
+        };
+        mounts.extend(defaults::kernel_filesystems(own_net, tty_gid(&id_map)));
+        mounts.extend(spec.mounts.iter().map(user_mount));
+        let user = &spec.process.user;
+        if spec.process.cwd != "/" {
+            mounts.push(MountStep::Dir {
+                path: spec.process.cwd.clone(),
+                mode: 0o755,
+                owner: Some((user.uid, user.gid)),
+            });
+        }
+        let groups = if id_map.setgroups { user.groups.clone() } else { Vec::new() };
+        Ok(Plan {
+            namespaces,
+            id_map,
+            root,
+            mounts,
+            masked_paths: MASKED_PATHS.iter().map(|s| s.to_string()).collect(),
+            readonly_paths: READONLY_PATHS.iter().map(|s| s.to_string()).collect(),
+            read_only_root: spec.read_only,
+            hostname: spec.hostname.clone(),
+            loopback_up: own_net,
+            process: ProcessPlan {
+                args: spec.process.args.clone(),
+                env: spec.process.env.clone(),
+                cwd: spec.process.cwd.clone(),
+                uid: user.uid,
+                gid: user.gid,
+                groups,
+                terminal: spec.process.terminal,
+                stdin: spec.process.stdin,
+                capabilities: DEFAULT_CAPABILITIES.iter().map(|s| s.to_string()).collect(),
+                no_new_privileges: true,
+            },
+            init: spec.init,
+        })
+    }
+}
+
+/// Root callers map every id to itself; others map the requested user and
+/// group onto their own single uid and gid.
+fn id_map(spec: &RunSpec, host: HostIdentity) -> IdMap {
+    if host.uid == 0 {
+        let all = vec![IdRange { inside: 0, outside: 0, count: u32::MAX }];
+        return IdMap { uids: all.clone(), gids: all, setgroups: true };
+    }
+    let user = &spec.process.user;
+    IdMap {
+        uids: vec![IdRange { inside: user.uid, outside: host.uid, count: 1 }],
+        gids: vec![IdRange { inside: user.gid, outside: host.gid, count: 1 }],
+        setgroups: false,
+    }
+}
+
+/// The `tty` group (5) owns new terminals when it is mapped.
+fn tty_gid(map: &IdMap) -> Option<u32> {
+    map.gids.iter().any(|r| r.inside <= 5 && 5 - r.inside < r.count).then_some(5)
+}
+
+fn check_mounts(mounts: &[MountSpec]) -> Result<(), PlanError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for m in mounts {
+        let dest = m.destination();
+        if dest == "/" {
+            return Err(PlanError::MountOverRoot(dest.to_owned()));
+        }
+        if seen.contains(&dest) {
+            return Err(PlanError::DuplicateMount(dest.to_owned()));
+        }
+        seen.push(dest);
+    }
+    Ok(())
+}
+
+fn user_mount(m: &MountSpec) -> MountStep {
+    match m {
+        MountSpec::Bind { source, destination, read_only } => MountStep::Bind {
+            source: source.clone(),
+            dest: destination.clone(),
+            flags: MountFlags { read_only: *read_only, ..MountFlags::default() },
+            optional: false,
+        },
+        MountSpec::Tmpfs { destination, size, mode } => MountStep::Tmpfs {
+            dest: destination.clone(),
+            mode: *mode,
+            size: *size,
+            flags: MountFlags { nosuid: true, nodev: true, ..MountFlags::default() },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

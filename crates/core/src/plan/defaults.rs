@@ -1,0 +1,75 @@
+//! Docker's defaults: the kernel filesystems every container gets, the
+//! capability set, and the masked and read-only paths.
+
+use super::{MountFlags, MountStep};
+
+/// Docker's default capability set.
+pub const DEFAULT_CAPABILITIES: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+/// Paths hidden from the container, as Docker does.
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+/// Paths made read-only, as Docker does.
+pub const READONLY_PATHS: &[&str] = &["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
+/// Devices bound from the host into the container's `/dev`.
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
+/// `/proc`, a minimal `/dev`, and `/sys`, in mount order.
+pub(super) fn kernel_filesystems(own_net: bool, tty_gid: Option<u32>) -> Vec<MountStep> {
+    let hard = MountFlags { nosuid: true, nodev: true, noexec: true, read_only: false };
+    let mut steps = vec![
+        MountStep::Proc { dest: "/proc".into() },
+        MountStep::Tmpfs {
+            dest: "/dev".into(),
+            mode: 0o755,
+            size: Some(64 << 20),
+            flags: MountFlags { nosuid: true, noexec: true, ..MountFlags::default() },
+        },
+    ];
+    steps.extend(DEVICES.iter().map(|d| MountStep::Device { name: (*d).into() }));
+    for (target, link) in [
+        ("/proc/self/fd", "/dev/fd"),
+        ("/proc/self/fd/0", "/dev/stdin"),
+        ("/proc/self/fd/1", "/dev/stdout"),
+        ("/proc/self/fd/2", "/dev/stderr"),
+        ("pts/ptmx", "/dev/ptmx"),
+    ] {
+        steps.push(MountStep::Symlink { target: target.into(), link: link.into() });
+    }
+    steps.extend([
+        MountStep::DevPts { dest: "/dev/pts".into(), gid: tty_gid },
+        MountStep::Tmpfs { dest: "/dev/shm".into(), mode: 0o1777, size: Some(64 << 20), flags: hard },
+        MountStep::Mqueue { dest: "/dev/mqueue".into() },
+        MountStep::Sysfs { dest: "/sys".into(), fresh: own_net },
+    ]);
+    steps
+}

@@ -1,0 +1,118 @@
+use super::*;
+use crate::spec::{ProcessSpec, UserIds};
+
+fn spec(root: RootSpec) -> RunSpec {
+    RunSpec {
+        root,
+        process: ProcessSpec {
+            args: vec!["sh".into()],
+            env: vec![("PATH".into(), "/bin".into())],
+            cwd: "/".into(),
+            user: UserIds { uid: 0, gid: 0, groups: vec![10], home: "/root".into(), name: Some("root".into()) },
+            terminal: false,
+            stdin: false,
+        },
+        hostname: "box".into(),
+        mounts: vec![],
+        read_only: false,
+        network: NetworkMode::None,
+        init: false,
+    }
+}
+
+const ROOT: HostIdentity = HostIdentity { uid: 0, gid: 0 };
+const USER: HostIdentity = HostIdentity { uid: 1000, gid: 1001 };
+
+#[test]
+fn rootless_maps_the_requested_user_onto_the_caller() {
+    let mut s = spec(RootSpec::HostSystem);
+    s.process.user.uid = 33;
+    s.process.user.gid = 44;
+    let plan = Plan::build(&s, USER).unwrap();
+    assert_eq!(plan.id_map.uids, vec![IdRange { inside: 33, outside: 1000, count: 1 }]);
+    assert_eq!(plan.id_map.gids, vec![IdRange { inside: 44, outside: 1001, count: 1 }]);
+    assert!(!plan.id_map.setgroups);
+    assert!(plan.process.groups.is_empty(), "groups cannot be set when setgroups is denied");
+    assert!(plan.mounts.contains(&MountStep::DevPts { dest: "/dev/pts".into(), gid: None }));
+}
+
+#[test]
+fn root_maps_identity_and_keeps_groups() {
+    let plan = Plan::build(&spec(RootSpec::HostSystem), ROOT).unwrap();
+    assert_eq!(plan.id_map.uids, vec![IdRange { inside: 0, outside: 0, count: u32::MAX }]);
+    assert!(plan.id_map.setgroups);
+    assert_eq!(plan.process.groups, vec![10]);
+    assert!(plan.mounts.contains(&MountStep::DevPts { dest: "/dev/pts".into(), gid: Some(5) }));
+}
+
+#[test]
+fn network_mode_decides_netns_and_sysfs() {
+    let plan = Plan::build(&spec(RootSpec::HostSystem), USER).unwrap();
+    assert!(plan.namespaces.contains(&Namespace::Net) && plan.loopback_up);
+    assert!(plan.mounts.contains(&MountStep::Sysfs { dest: "/sys".into(), fresh: true }));
+    let mut s = spec(RootSpec::HostSystem);
+    s.network = NetworkMode::Host;
+    let plan = Plan::build(&s, USER).unwrap();
+    assert!(!plan.namespaces.contains(&Namespace::Net) && !plan.loopback_up);
+    assert!(plan.mounts.contains(&MountStep::Sysfs { dest: "/sys".into(), fresh: false }));
+}
+
+#[test]
+fn directory_roots_are_throwaway_unless_in_place() {
+    let dir = RootSpec::Directory { path: "/r".into(), writes: RootWrites::Throwaway };
+    assert_eq!(Plan::build(&spec(dir), USER).unwrap().root, RootStep::Overlay { lower: "/r".into() });
+    let dir = RootSpec::Directory { path: "/r".into(), writes: RootWrites::InPlace };
+    assert_eq!(Plan::build(&spec(dir), USER).unwrap().root, RootStep::Bind { source: "/r".into() });
+}
+
+#[test]
+fn zero_setup_hides_host_state() {
+    let plan = Plan::build(&spec(RootSpec::HostSystem), USER).unwrap();
+    assert_eq!(plan.root, RootStep::Tmpfs);
+    let mirrored: Vec<&str> = plan
+        .mounts
+        .iter()
+        .filter_map(|m| match m {
+            MountStep::Mirror { path } => Some(path.as_str()),
+            MountStep::Bind { source, .. } => source.to_str(),
+            _ => None,
+        })
+        .collect();
+    for hidden in ["/home", "/root", "/var", "/run", "/tmp", "/etc/shadow", "/etc/passwd"] {
+        assert!(!mirrored.iter().any(|p| p == &hidden), "{hidden} must not come from the host");
+    }
+    assert!(mirrored.contains(&"/usr"));
+    assert!(plan.mounts.iter().any(|m| matches!(m, MountStep::Tmpfs { dest, .. } if dest == "/tmp")));
+}
+
+#[test]
+fn user_mounts_come_after_kernel_filesystems_and_are_checked() {
+    let mut s = spec(RootSpec::HostSystem);
+    s.mounts = vec![crate::spec::MountSpec::Tmpfs { destination: "/data".into(), size: None, mode: 0o1777 }];
+    s.process.cwd = "/data/w".into();
+    let plan = Plan::build(&s, USER).unwrap();
+    let proc_at = plan.mounts.iter().position(|m| matches!(m, MountStep::Proc { .. })).unwrap();
+    let data_at =
+        plan.mounts.iter().position(|m| matches!(m, MountStep::Tmpfs { dest, .. } if dest == "/data")).unwrap();
+    let cwd_at =
+        plan.mounts.iter().position(|m| matches!(m, MountStep::Dir { path, .. } if path == "/data/w")).unwrap();
+    assert!(proc_at < data_at && data_at < cwd_at);
+    s.mounts.push(s.mounts[0].clone());
+    assert_eq!(Plan::build(&s, USER), Err(PlanError::DuplicateMount("/data".into())));
+}
+
+#[test]
+fn process_is_hardened_by_default() {
+    let plan = Plan::build(&spec(RootSpec::HostSystem), USER).unwrap();
+    assert!(plan.process.no_new_privileges);
+    assert_eq!(plan.process.capabilities.len(), DEFAULT_CAPABILITIES.len());
+    assert!(!plan.process.capabilities.iter().any(|c| c == "CAP_SYS_ADMIN"));
+    assert!(plan.masked_paths.iter().any(|p| p == "/proc/kcore"));
+}
+
+#[test]
+fn plans_serialise_round_trip() {
+    let plan = Plan::build(&spec(RootSpec::HostSystem), USER).unwrap();
+    let json = serde_json::to_string(&plan).unwrap();
+    assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), plan);
+}

@@ -1,0 +1,121 @@
+//! The validated description of one container run: what the user asked for,
+//! with names resolved and paths checked, before any OS decides how.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Everything needed to run one container, independent of the OS.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// Where `/` comes from.
+    pub root: RootSpec,
+    /// The process to start.
+    pub process: ProcessSpec,
+    /// The container's hostname.
+    pub hostname: String,
+    /// Volumes and tmpfs mounts, in the order given.
+    pub mounts: Vec<MountSpec>,
+    /// `--read-only`: the root filesystem is mounted read-only.
+    pub read_only: bool,
+    /// `--network`.
+    pub network: NetworkMode,
+    /// `--init`: a built-in pid 1 reaps zombies and forwards signals.
+    pub init: bool,
+}
+
+/// Where the container's root filesystem comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RootSpec {
+    /// The zero-setup sandbox: the host's system directories read-only, a
+    /// generated `/etc`, fresh `/tmp` and home; nothing else of the host.
+    HostSystem,
+    /// A directory tree used as `/`.
+    Directory {
+        /// Absolute host path of the tree.
+        path: PathBuf,
+        /// Whether writes reach the directory itself.
+        writes: RootWrites,
+    },
+}
+
+/// What happens to writes on a directory root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RootWrites {
+    /// Writes go to a throwaway layer; the directory is never modified.
+    Throwaway,
+    /// `--rootfs-rw`: writes change the directory itself.
+    InPlace,
+}
+
+/// The container's network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NetworkMode {
+    /// A new network namespace with only `lo`, up.
+    None,
+    /// The host's network namespace.
+    Host,
+}
+
+/// The process to run inside the container.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessSpec {
+    /// argv; `args[0]` is looked up in the container's `PATH` when it has no `/`.
+    pub args: Vec<String>,
+    /// The complete environment, in order, without duplicates.
+    pub env: Vec<(String, String)>,
+    /// Absolute working directory inside the container.
+    pub cwd: String,
+    /// Numeric identity inside the container.
+    pub user: UserIds,
+    /// `-t`: the process gets a pseudo-terminal.
+    pub terminal: bool,
+    /// `-i`: the caller's stdin is connected; otherwise stdin is `/dev/null`.
+    pub stdin: bool,
+}
+
+/// A numeric user identity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserIds {
+    /// User id.
+    pub uid: u32,
+    /// Primary group id.
+    pub gid: u32,
+    /// Supplementary groups.
+    pub groups: Vec<u32>,
+    /// Home directory (becomes `HOME` when the environment does not set it).
+    pub home: String,
+    /// Login name, when the user database has one.
+    pub name: Option<String>,
+}
+
+/// A mount the user asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MountSpec {
+    /// `-v HOST:CTR[:ro]`.
+    Bind {
+        /// Absolute host path (symlinks on the host side are the caller's own).
+        source: PathBuf,
+        /// Absolute container path, resolved inside the container's root.
+        destination: String,
+        /// `:ro`.
+        read_only: bool,
+    },
+    /// `--tmpfs PATH[:OPTIONS]`.
+    Tmpfs {
+        /// Absolute container path.
+        destination: String,
+        /// Size limit in bytes, if any.
+        size: Option<u64>,
+        /// Mode bits of the root directory (default 1777).
+        mode: u32,
+    },
+}
+
+impl MountSpec {
+    /// The container path this mount covers.
+    pub fn destination(&self) -> &str {
+        match self {
+            MountSpec::Bind { destination, .. } | MountSpec::Tmpfs { destination, .. } => destination,
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Raw command-line flags, defined once (help text comes from here). No I/O:
+//! `request.rs` turns these into validated requests.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Docker-style containers with no virtualization, no daemon and no root.
+#[derive(Debug, Parser)]
+#[command(name = "cove", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// cove's verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command in a new container.
+    Run(RunArgs),
+    /// Show what this host can enforce, feature by feature.
+    Info(InfoArgs),
+}
+
+/// Output format of table-printing verbs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// JSON for programs.
+    Json,
+}
+
+/// `cove info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `--network` modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Network {
+    /// Own network namespace with only loopback.
+    None,
+    /// The host's network.
+    Host,
+}
+
+/// `cove run [OPTIONS] [-- COMMAND [ARG...]]`.
+///
+/// With no image and no --rootfs, the container is the zero-setup sandbox:
+/// the host's system directories read-only, a generated /etc, a fresh /tmp
+/// and home, no host processes, no network.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  cove run -- sh -c 'id; ls /'\n  cove run -it --rootfs ./rootfs -- sh\n  \
+    cove run -v \"$PWD\":/work -w /work -- make test")]
+pub struct RunArgs {
+    /// Use this directory as the root filesystem (writes go to a throwaway layer).
+    #[arg(long, value_name = "DIR")]
+    pub rootfs: Option<PathBuf>,
+    /// With --rootfs: let writes change the directory itself.
+    #[arg(long, requires = "rootfs")]
+    pub rootfs_rw: bool,
+    /// Set environment variables (KEY=VALUE, or KEY to copy the caller's value).
+    #[arg(short = 'e', long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User inside the container.
+    #[arg(short = 'u', long = "user", value_name = "NAME|UID[:GROUP|GID]")]
+    pub user: Option<String>,
+    /// Container hostname.
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// Bind mount a host path.
+    #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:ro|rw]")]
+    pub volume: Vec<String>,
+    /// Mount a fresh tmpfs.
+    #[arg(long, value_name = "PATH[:size=N,mode=M]")]
+    pub tmpfs: Vec<String>,
+    /// Mount the root filesystem read-only.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Keep stdin open.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Run a built-in init as pid 1 that forwards signals and reaps zombies.
+    #[arg(long)]
+    pub init: bool,
+    /// Network mode.
+    #[arg(long, alias = "net", value_enum, default_value_t = Network::None)]
+    pub network: Network,
+    /// Remove the container when it exits (foreground runs always clean up).
+    #[arg(long)]
+    pub rm: bool,
+    /// Container name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// IMAGE (not yet supported) followed by COMMAND and its arguments; with
+    /// --rootfs, or after `--`, the command itself.
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// Set by [`parse`]: the command followed `--`.
+    #[arg(skip)]
+    pub after_dashdash: bool,
+}
+
+/// Parses the process arguments. Also records whether `run`'s command came
+/// after `--` (no image) or not (the first word names an image).
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let raw: Vec<String> = std::env::args().collect();
+    let matches = Cli::command().try_get_matches_from(&raw)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let (Command::Run(run), Some(("run", sub))) = (&mut cli.command, matches.subcommand()) {
+        run.after_dashdash =
+            sub.index_of("args").is_some_and(|i| i > 0 && raw.get(i - 1).map(String::as_str) == Some("--"));
+    }
+    Ok(cli)
+}

@@ -1,0 +1,17 @@
+//! `cove run`: resolve the flags into a spec, plan it, run it in the foreground.
+
+use crate::cli::RunArgs;
+use crate::{output, platform, request};
+use anyhow::Context;
+use cove_core::backend::Backend;
+use cove_core::plan::Plan;
+
+/// Runs a container in the foreground; returns its exit code.
+pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    let backend = platform::backend();
+    let host = backend.host_identity();
+    let spec = request::run_spec(args, host)?;
+    let plan = Plan::build(&spec, host).context("invalid run request")?;
+    let outcome = backend.run(&plan)?;
+    Ok(output::run_outcome(&outcome))
+}

@@ -1,0 +1,21 @@
+//! cove: Docker-style containers with no virtualization, no daemon and no root.
+//!
+//! This crate is the command line only: clap structures (`cli`), their
+//! resolution into validated requests (`request`), one thin file per verb
+//! (`commands`), one place that picks the OS backend (`platform`) and one
+//! place that prints (`output`). Policy lives in `cove-core`; OS work in the
+//! backends.
+
+mod cli;
+mod commands;
+mod output;
+mod platform;
+mod request;
+
+fn main() {
+    let code = match cli::parse() {
+        Ok(cli) => commands::dispatch(cli).unwrap_or_else(|err| output::error(&err)),
+        Err(err) => output::usage_error(err),
+    };
+    std::process::exit(code);
+}

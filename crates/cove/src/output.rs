@@ -1,0 +1,76 @@
+//! The one place that prints: data on stdout (a table or `--format json`),
+//! diagnostics on stderr, and the mapping from errors to exit codes.
+
+use crate::cli::Format;
+use cove_core::backend::{ExecFailure, RunOutcome};
+use cove_core::exit::COVE_ERROR;
+use serde::Serialize;
+use std::io::Write;
+
+/// Prints cove's own error (the whole cause chain on one line) and returns 125.
+pub fn error(err: &anyhow::Error) -> i32 {
+    eprintln!("cove: {err:#}");
+    COVE_ERROR
+}
+
+/// Prints a command-line error; help and version go to stdout with code 0.
+pub fn usage_error(err: clap::Error) -> i32 {
+    let code = if err.use_stderr() { COVE_ERROR } else { 0 };
+    let _ = err.print();
+    code
+}
+
+/// Reports how a foreground run ended and returns the exit code.
+pub fn run_outcome(outcome: &RunOutcome) -> i32 {
+    if let RunOutcome::ExecFailed { program, reason } = outcome {
+        match reason {
+            ExecFailure::NotFound if program.contains('/') => {
+                eprintln!("cove: exec {program:?}: no such file or directory")
+            }
+            ExecFailure::NotFound => eprintln!("cove: exec {program:?}: executable file not found in $PATH"),
+            ExecFailure::NotExecutable(why) => eprintln!("cove: exec {program:?}: {why}"),
+        }
+    }
+    outcome.exit_code()
+}
+
+/// Prints `rows` as an aligned table under `header`, or `value` as JSON.
+pub fn table_or_json<T: Serialize>(
+    format: Format,
+    header: &[&str],
+    rows: &[Vec<String>],
+    value: &T,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, value)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+            for row in rows {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+            let line = |cells: Vec<&str>| {
+                let last = cells.len().saturating_sub(1);
+                let mut s = String::new();
+                for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+                    if i == last {
+                        s.push_str(cell);
+                    } else {
+                        s.push_str(&format!("{cell:<w$}   "));
+                    }
+                }
+                s
+            };
+            writeln!(out, "{}", line(header.to_vec()))?;
+            for row in rows {
+                writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+            }
+        }
+    }
+    Ok(())
+}

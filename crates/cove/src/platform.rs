@@ -1,0 +1,10 @@
+//! The only place that picks an OS backend.
+
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::LinuxBackend as HostBackend;
+
+/// The backend for this host.
+#[cfg(target_os = "linux")]
+pub fn backend() -> HostBackend {
+    HostBackend::new()
+}

@@ -1,0 +1,133 @@
+//! Resolution of raw `cove run` flags into a validated `RunSpec`: files
+//! read, names looked up, paths checked. Errors here exit 125 before any
+//! container exists.
+
+use crate::cli::{Network, RunArgs};
+use anyhow::{Context, bail, ensure};
+use cove_core::env::{DEFAULT_PATH, Env};
+use cove_core::id::ContainerId;
+use cove_core::plan::{HostIdentity, user_database};
+use cove_core::rootpath::{normalize, read_in_root};
+use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RootWrites, RunSpec, UserIds};
+use cove_core::user;
+use std::path::{Path, PathBuf};
+
+mod mounts;
+
+/// Builds the spec for `cove run`.
+pub fn run_spec(args: RunArgs, _host: HostIdentity) -> anyhow::Result<RunSpec> {
+    let root = root_spec(&args)?;
+    let id = ContainerId::generate().context("generate container id")?;
+    let hostname = match &args.hostname {
+        Some(h) => checked_hostname(h)?,
+        None => id.short().to_owned(),
+    };
+    let user = resolve_user(&root, args.user.as_deref())?;
+    let cwd = match &args.workdir {
+        Some(w) => normalize(w).with_context(|| format!("invalid --workdir {w:?}: it must be an absolute path"))?,
+        None => "/".to_owned(),
+    };
+    let mut mounts: Vec<MountSpec> = args.volume.iter().map(|v| mounts::volume(v)).collect::<Result<_, _>>()?;
+    for t in &args.tmpfs {
+        mounts.push(mounts::tmpfs(t)?);
+    }
+    let env = environment(&args, &hostname, &user)?;
+    let command = if args.args.is_empty() { vec!["/bin/sh".to_owned()] } else { args.args };
+    Ok(RunSpec {
+        root,
+        process: ProcessSpec { args: command, env, cwd, user, terminal: args.tty, stdin: args.interactive },
+        hostname,
+        mounts,
+        read_only: args.read_only,
+        network: match args.network {
+            Network::None => NetworkMode::None,
+            Network::Host => NetworkMode::Host,
+        },
+        init: args.init,
+    })
+}
+
+fn root_spec(args: &RunArgs) -> anyhow::Result<RootSpec> {
+    let Some(dir) = &args.rootfs else {
+        if !args.after_dashdash && !args.args.is_empty() {
+            bail!(
+                "cannot run image {:?}: images are not supported yet\n\
+                 hint: run a command in the host sandbox with `cove run -- {}`, or use --rootfs DIR",
+                args.args[0],
+                args.args.join(" ")
+            );
+        }
+        return Ok(RootSpec::HostSystem);
+    };
+    let meta = std::fs::metadata(dir).with_context(|| format!("--rootfs {}", dir.display()))?;
+    ensure!(meta.is_dir(), "--rootfs {}: not a directory", dir.display());
+    let path = std::fs::canonicalize(dir).with_context(|| format!("--rootfs {}", dir.display()))?;
+    let writes = if args.rootfs_rw { RootWrites::InPlace } else { RootWrites::Throwaway };
+    Ok(RootSpec::Directory { path, writes })
+}
+
+/// Hostnames as Docker accepts them: letters, digits, `-` and `.`, ≤ 64 bytes.
+fn checked_hostname(h: &str) -> anyhow::Result<String> {
+    let ok = !h.is_empty()
+        && h.len() <= 64
+        && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !h.starts_with(['-', '.']);
+    ensure!(ok, "invalid --hostname {h:?}: use letters, digits, '-' and '.', at most 64 characters");
+    Ok(h.to_owned())
+}
+
+/// Looks the user up in the container's own user database.
+fn resolve_user(root: &RootSpec, spec: Option<&str>) -> anyhow::Result<UserIds> {
+    let (passwd, group) = match root {
+        RootSpec::HostSystem => {
+            let numeric = |s: Option<&str>| s.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+            let (u, g) = match spec.and_then(|s| s.split_once(':')) {
+                Some((u, g)) => (numeric(Some(u)), numeric(Some(g))),
+                None => (numeric(spec), numeric(spec)),
+            };
+            user_database(u, g)
+        }
+        RootSpec::Directory { path, .. } => (read_db(path, "/etc/passwd")?, read_db(path, "/etc/group")?),
+    };
+    let mut ids = user::resolve(spec, &passwd, &group)?;
+    if matches!(root, RootSpec::HostSystem) && ids.uid != 0 && ids.home == "/" {
+        ids.home = "/home/user".to_owned();
+    }
+    Ok(ids)
+}
+
+fn read_db(root: &Path, file: &str) -> anyhow::Result<String> {
+    Ok(read_in_root(root, file).with_context(|| format!("read {file} in {}", root.display()))?.unwrap_or_default())
+}
+
+/// Docker's order: PATH and HOSTNAME, then the user's settings, then HOME
+/// and TERM where still unset.
+fn environment(args: &RunArgs, hostname: &str, user: &UserIds) -> anyhow::Result<Vec<(String, String)>> {
+    let mut env = Env::default();
+    env.set("PATH", DEFAULT_PATH);
+    env.set("HOSTNAME", hostname);
+    let lookup = |k: &str| std::env::var(k).ok();
+    for file in &args.env_file {
+        let text = std::fs::read_to_string(file).with_context(|| format!("--env-file {}", file.display()))?;
+        env.apply_file(&file.display().to_string(), &text, lookup)?;
+    }
+    for e in &args.env {
+        env.apply_arg(e, lookup)?;
+    }
+    env.set_default("HOME", &user.home);
+    if args.tty {
+        env.set_default("TERM", "xterm");
+    }
+    Ok(env.into_vec())
+}
+
+/// An absolute host path for a volume source, checked to exist.
+fn host_source(path: &str) -> anyhow::Result<PathBuf> {
+    ensure!(
+        path.starts_with('/'),
+        "invalid volume source {path:?}: use an absolute host path (named volumes are not supported)"
+    );
+    let p = PathBuf::from(path);
+    std::fs::metadata(&p).with_context(|| format!("volume source {path}"))?;
+    Ok(p)
+}

@@ -6,7 +6,7 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnError {
     /// A step in the parent (cove's own process) failed.
-    #[error("{op}: {source}")]
+    #[error("{op}")]
     Parent {
         /// The operation, with its path or pid.
         op: String,
@@ -14,7 +14,7 @@ pub enum SpawnError {
         source: io::Error,
     },
     /// A step inside the new namespaces failed before the command ran.
-    #[error("container setup failed: {step} {path}: {source}")]
+    #[error("container setup failed: {step} {path}")]
     Setup {
         /// The step.
         step: String,

@@ -107,7 +107,7 @@ pub struct RunArgs {
     pub name: Option<String>,
     /// IMAGE (not yet supported) followed by COMMAND and its arguments; with
     /// --rootfs, or after `--`, the command itself.
-    #[arg(value_name = "COMMAND", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub args: Vec<String>,
     /// Set by [`parse`]: the command followed `--`.
     #[arg(skip)]
@@ -122,8 +122,11 @@ pub fn parse() -> Result<Cli, clap::Error> {
     let matches = Cli::command().try_get_matches_from(&raw)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let (Command::Run(run), Some(("run", sub))) = (&mut cli.command, matches.subcommand()) {
-        run.after_dashdash =
-            sub.index_of("args").is_some_and(|i| i > 0 && raw.get(i - 1).map(String::as_str) == Some("--"));
+        // clap counts tokens from the subcommand's name and skips `--`, so
+        // the raw token where the command would start is `--` exactly when
+        // the command followed it.
+        let run_at = raw.iter().position(|a| a == "run").unwrap_or(1);
+        run.after_dashdash = sub.index_of("args").is_some_and(|i| raw.get(run_at + i).is_some_and(|t| t == "--"));
     }
     Ok(cli)
 }

@@ -17,7 +17,7 @@ mod mounts;
 /// Builds the spec for `cove run`.
 pub fn run_spec(args: RunArgs, _host: HostIdentity) -> anyhow::Result<RunSpec> {
     let root = root_spec(&args)?;
-    let id = ContainerId::generate().context("generate container id")?;
+    let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
     let hostname = match &args.hostname {
         Some(h) => checked_hostname(h)?,
         None => id.short().to_owned(),

@@ -58,12 +58,13 @@ pub fn pair() -> io::Result<(Channel, Channel)> {
     Ok((Channel { fd: a }, Channel { fd: b }))
 }
 
-impl Channel {
-    /// The socket, for polling.
-    pub fn as_fd(&self) -> BorrowedFd<'_> {
+impl AsFd for Channel {
+    fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+}
 
+impl Channel {
     /// Sends `msg`, with `fd` attached when given.
     pub fn send(&self, msg: &Message, fd: Option<BorrowedFd<'_>>) -> io::Result<()> {
         let bytes = serde_json::to_vec(msg).map_err(io::Error::other)?;
@@ -86,6 +87,8 @@ impl Channel {
         let got = loop {
             match recvmsg(&self.fd, &mut [IoSliceMut::new(&mut buf)], &mut control, RecvFlags::CMSG_CLOEXEC) {
                 Err(rustix::io::Errno::INTR) => continue,
+                // A peer that exits with unread data resets the connection.
+                Err(rustix::io::Errno::CONNRESET) => return Ok(None),
                 other => break other.map_err(|e| SpawnError::parent("receive from container")(e.into()))?,
             }
         };

@@ -1,13 +1,107 @@
-//! The spawn pipeline, one stage per file (see docs/spawn-pipeline.md).
+//! The spawn pipeline, one stage per file (docs/spawn-pipeline.md):
+//!
+//! | stage | file | process |
+//! |---|---|---|
+//! | 1 | `mod.rs`, `supervise.rs` | cove: clone, id maps, relay |
+//! | 2 | `child.rs`, `rootfs.rs`, `steps.rs` | container pid 1: mounts, pivot_root |
+//! | 3 | `exec.rs` (`pid1.rs` with `--init`) | the command: identity, caps, exec |
 
 mod channel;
+mod child;
+mod error;
+mod exec;
+mod inroot;
+mod mounts;
+mod pid1;
+mod pty;
+mod rootfs;
+mod sources;
+mod steps;
+mod supervise;
+mod terminal;
 
 use crate::SpawnError;
+use crate::idmap::map_text;
+use crate::sys;
+use crate::sys::clone::Forked;
+use channel::Message;
 use cove_core::backend::RunOutcome;
-use cove_core::plan::Plan;
+use cove_core::plan::{IdMap, Namespace, Plan};
+use rustix::process::{Pid, WaitOptions, waitpid};
 
-/// Runs `plan` in the foreground.
-pub fn run(_plan: &Plan) -> Result<RunOutcome, SpawnError> {
-    let _ = channel::pair();
-    Err(SpawnError::Protocol { expected: "implementation", got: "stub".into() })
+/// Signals cove relays to the container (plus SIGCHLD, SIGWINCH for itself).
+fn relayed_signals() -> Vec<i32> {
+    let mut s = pid1::FORWARDED.to_vec();
+    s.push(libc::SIGCHLD);
+    s
+}
+
+/// clone(2) flags for the plan's namespaces.
+fn clone_flags(plan: &Plan) -> libc::c_int {
+    plan.namespaces.iter().fold(0, |f, ns| {
+        f | match ns {
+            Namespace::User => libc::CLONE_NEWUSER,
+            Namespace::Mount => libc::CLONE_NEWNS,
+            Namespace::Pid => libc::CLONE_NEWPID,
+            Namespace::Uts => libc::CLONE_NEWUTS,
+            Namespace::Ipc => libc::CLONE_NEWIPC,
+            Namespace::Cgroup => libc::CLONE_NEWCGROUP,
+            Namespace::Net => libc::CLONE_NEWNET,
+        }
+    })
+}
+
+/// Runs `plan` in the foreground (stage 1).
+pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
+    // 1. the typed channel
+    let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
+    // ORDER: block the relayed signals before clone, so none that arrives
+    // between clone and the relay loop is lost; the command restores the
+    // original mask just before execve.
+    let signals = relayed_signals();
+    let mask = sys::signal::block(&signals).map_err(SpawnError::parent("block signals"))?;
+    // 2. clone into the new namespaces
+    let pid = match sys::clone::clone_process(clone_flags(plan)).map_err(SpawnError::parent("clone"))? {
+        Forked::Child => {
+            drop(ours);
+            child::main(plan, theirs, mask)
+        }
+        Forked::Parent(pid) => pid,
+    };
+    drop(theirs);
+    let guard = KillOnDrop(pid);
+    // 3. id maps, then let the child go on
+    write_id_maps(pid, &plan.id_map)?;
+    ours.send(&Message::MapsWritten, None).map_err(SpawnError::parent(format!("signal child {pid}")))?;
+    // 4. relay until the container's first process ends
+    let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;
+    let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin);
+    std::mem::forget(guard);
+    let _ = sys::signal::restore(&mask);
+    outcome
+}
+
+/// Writes the child's `setgroups`, `uid_map` and `gid_map`.
+fn write_id_maps(pid: i32, map: &IdMap) -> Result<(), SpawnError> {
+    let write = |file: &str, text: &str| {
+        let path = format!("/proc/{pid}/{file}");
+        std::fs::write(&path, text).map_err(SpawnError::parent(format!("write {path}")))
+    };
+    // ORDER: setgroups must be denied before an unprivileged gid_map is
+    // written (user_namespaces(7); CVE-2014-8989).
+    if !map.setgroups {
+        write("setgroups", "deny")?;
+    }
+    write("uid_map", &map_text(&map.uids))?;
+    write("gid_map", &map_text(&map.gids))
+}
+
+/// Kills and reaps the child if stage 1 fails after clone.
+struct KillOnDrop(i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = sys::clone::send_signal(self.0, libc::SIGKILL);
+        let _ = waitpid(Some(Pid::from_raw(self.0).expect("child pid")), WaitOptions::empty());
+    }
 }

@@ -1,0 +1,119 @@
+//! Stage 3: from a set-up container to the user's program — stdio, identity,
+//! capabilities, no_new_privs, signal mask, fds, then `execve`.
+
+use super::channel::Channel;
+use super::error::{ChildError, at};
+use super::pty;
+use crate::caps;
+use crate::sys;
+use crate::sys::signal::SavedMask;
+use cove_core::plan::ProcessPlan;
+use rustix::fs::{Mode, OFlags, open};
+use rustix::process::{Gid, Uid};
+use rustix::thread::{CapabilitySet, CapabilitySets};
+use std::ffi::CString;
+use std::io;
+
+/// Turns this process into the container's command. Returns only on error.
+pub fn exec(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool) -> ChildError {
+    match prepare(p, chan, mask, setgroups) {
+        Ok(()) => search_and_exec(p),
+        Err(e) => e,
+    }
+}
+
+fn prepare(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool) -> Result<(), ChildError> {
+    // 1. stdio
+    if p.terminal {
+        pty::attach(chan, p.stdin)?;
+    } else if !p.stdin {
+        let null = open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| at("open", "/dev/null")(e.into()))?;
+        rustix::stdio::dup2_stdin(&null).map_err(|e| at("redirect stdin", "/dev/null")(e.into()))?;
+    }
+    // 2. identity and capabilities
+    identity(p, setgroups)?;
+    // 3. working directory, as the user, so permissions apply
+    rustix::process::chdir(p.cwd.as_str()).map_err(|e| at("chdir to working directory", &p.cwd)(e.into()))?;
+    // 4. no_new_privs: setuid binaries and file capabilities gain nothing
+    if p.no_new_privileges {
+        rustix::thread::set_no_new_privs(true).map_err(|e| at("set no_new_privs", "")(e.into()))?;
+    }
+    // 5. signals as a fresh process expects them
+    sys::signal::reset_default(&[libc::SIGPIPE]).map_err(at("reset signal dispositions", ""))?;
+    sys::signal::restore(mask).map_err(at("restore signal mask", ""))?;
+    // 6. no descriptor but 0-2 survives execve (the channel closes on exec,
+    //    which tells cove the command started)
+    sys::exec::cloexec_from(3).map_err(at("close inherited descriptors", ""))
+}
+
+/// Groups, gid, uid, then the capability sets reduced to the plan's.
+fn identity(p: &ProcessPlan, setgroups: bool) -> Result<(), ChildError> {
+    let keep = caps::mask(&p.capabilities)
+        .map_err(|e| at("parse capabilities", e.0.clone())(io::Error::from(io::ErrorKind::InvalidInput)))?;
+    // ORDER: the bounding set shrinks while CAP_SETPCAP is still held.
+    sys::exec::drop_bounding(keep, 63).map_err(at("drop bounding capabilities", ""))?;
+    rustix::thread::set_keep_capabilities(true).map_err(|e| at("keep capabilities", "")(e.into()))?;
+    if setgroups {
+        let groups: Vec<Gid> = p.groups.iter().map(|g| Gid::from_raw(*g)).collect();
+        rustix::thread::set_thread_groups(&groups).map_err(|e| at("setgroups", format!("{:?}", p.groups))(e.into()))?;
+    }
+    let (uid, gid) = (Uid::from_raw(p.uid), Gid::from_raw(p.gid));
+    // ORDER: gid before uid, while we may still change it.
+    rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| at("setgid", p.gid.to_string())(e.into()))?;
+    rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| at("setuid", p.uid.to_string())(e.into()))?;
+    // ORDER: capset after setuid, which clears the effective set.
+    let set = CapabilitySet::from_bits_retain(keep);
+    let sets = CapabilitySets { effective: set, permitted: set, inheritable: set };
+    rustix::thread::set_capabilities(None, sets).map_err(|e| at("set capabilities", "")(e.into()))?;
+    rustix::thread::set_keep_capabilities(false).map_err(|e| at("keep capabilities", "")(e.into()))?;
+    rustix::thread::clear_ambient_capability_set().map_err(|e| at("clear ambient capabilities", "")(e.into()))
+}
+
+/// Where to look for `program`: itself when it has a `/`, else each `PATH` entry.
+pub fn candidates(program: &str, path_env: Option<&str>) -> Vec<String> {
+    if program.contains('/') {
+        return vec![program.to_owned()];
+    }
+    let path = path_env.unwrap_or(cove_core::env::DEFAULT_PATH);
+    path.split(':').filter(|d| !d.is_empty()).map(|d| format!("{}/{program}", d.trim_end_matches('/'))).collect()
+}
+
+fn search_and_exec(p: &ProcessPlan) -> ChildError {
+    let program = p.args.first().cloned().unwrap_or_default();
+    let fail = |source: io::Error| ChildError::Exec { program: program.clone(), source };
+    let cstrings = |items: Vec<String>| items.into_iter().map(CString::new).collect::<Result<Vec<_>, _>>();
+    let (argv, envp) = match (
+        cstrings(p.args.clone()),
+        cstrings(p.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+    ) {
+        (Ok(a), Ok(e)) => (a, e),
+        _ => return fail(io::Error::from_raw_os_error(libc::EINVAL)),
+    };
+    let path_env = p.env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str());
+    let mut last = io::Error::from_raw_os_error(libc::ENOENT);
+    let mut denied = None;
+    for candidate in candidates(&program, path_env) {
+        let Ok(path) = CString::new(candidate) else { continue };
+        let err = sys::exec::execve(&path, &argv, &envp);
+        match err.raw_os_error() {
+            Some(libc::ENOENT) | Some(libc::ENOTDIR) => last = err,
+            Some(libc::EACCES) => denied = Some(err),
+            _ => return fail(err),
+        }
+    }
+    fail(denied.unwrap_or(last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_search() {
+        assert_eq!(candidates("/bin/sh", Some("/x")), vec!["/bin/sh"]);
+        assert_eq!(candidates("./run", None), vec!["./run"]);
+        assert_eq!(candidates("ls", Some("/a/:/b::")), vec!["/a/ls", "/b/ls"]);
+        assert_eq!(candidates("ls", None).len(), 6);
+    }
+}

@@ -1,0 +1,39 @@
+//! The container's terminal: a pty from the container's own devpts, the
+//! master handed to cove over the channel, the slave made the controlling
+//! terminal of the process about to exec.
+
+use super::channel::{Channel, Message};
+use super::error::{ChildError, at};
+use rustix::fs::{Mode, OFlags, open};
+use rustix::pty::{OpenptFlags, openpt, ptsname, unlockpt};
+use std::os::fd::{AsFd, OwnedFd};
+
+/// Opens a pty in the container, sends its master to the parent, and makes
+/// the slave this process's controlling terminal and stdout/stderr (and
+/// stdin when `stdin` is set).
+pub fn attach(chan: &Channel, stdin: bool) -> Result<(), ChildError> {
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
+        .map_err(|e| at("open pty master", "/dev/ptmx")(e.into()))?;
+    unlockpt(&master).map_err(|e| at("unlock pty", "/dev/ptmx")(e.into()))?;
+    let name = ptsname(&master, Vec::new()).map_err(|e| at("name pty", "/dev/ptmx")(e.into()))?;
+    let path = name.to_string_lossy().into_owned();
+    let slave = open(name.as_c_str(), OFlags::RDWR | OFlags::NOCTTY, Mode::empty())
+        .map_err(|e| at("open pty slave", &path)(e.into()))?;
+    chan.send(&Message::PtyMaster, Some(master.as_fd())).map_err(at("send pty master", &path))?;
+    drop(master);
+    // ORDER: a new session first; only a session leader without a terminal
+    // may acquire one (TIOCSCTTY, ioctl_tty(2)).
+    rustix::process::setsid().map_err(|e| at("setsid", &path)(e.into()))?;
+    rustix::process::ioctl_tiocsctty(&slave).map_err(|e| at("set controlling terminal", &path)(e.into()))?;
+    redirect(&slave, stdin).map_err(|e| at("attach pty", &path)(e))
+}
+
+/// Points stdout and stderr (and stdin when `stdin`) at `fd`.
+pub fn redirect(fd: &OwnedFd, stdin: bool) -> std::io::Result<()> {
+    if stdin {
+        rustix::stdio::dup2_stdin(fd)?;
+    }
+    rustix::stdio::dup2_stdout(fd)?;
+    rustix::stdio::dup2_stderr(fd)?;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Stage 2, inside the new namespaces: build the container's root from the
+//! plan and switch to it. Runs as the container's first process, with full
+//! capabilities in its own user namespace.
+
+use super::error::{ChildError, at};
+use super::mounts::{attach, attach_at, bind, fresh};
+use super::sources::{self, Sources};
+use super::steps;
+use crate::sys;
+use cove_core::plan::{MountFlags, Plan, RootStep};
+use rustix::fs::{FileType, Mode, OFlags, fstat, mkdirat};
+use rustix::mount::{MountPropagationFlags, UnmountFlags, mount_change, unmount};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+/// Where the new root is attached in the old tree until `pivot_root`.
+const ATTACH_POINT: &str = "/tmp";
+
+/// Builds the root and pivots into it.
+pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
+    rustix::process::umask(Mode::empty());
+    rustix::system::sethostname(plan.hostname.as_bytes()).map_err(|e| at("sethostname", &plan.hostname)(e.into()))?;
+    // ORDER: every later mount must stay in this namespace; make the copied
+    // tree a propagation slave first (mount_namespaces(7)).
+    mount_change("/", MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC)
+        .map_err(|e| at("make mounts private", "/")(e.into()))?;
+    // ORDER: host sources are opened before the new root is attached, so no
+    // host path is ever looked up through (or shadowed by) the new root.
+    let Sources { root: root_dir, steps: step_sources, null } = sources::open_all(plan)?;
+    let root = make_root(plan, root_dir.as_ref())?;
+    for (step, source) in plan.mounts.iter().zip(step_sources) {
+        steps::apply(&root, step, source)?;
+    }
+    mask_paths(&root, plan, &null)?;
+    readonly_paths(&root, plan)?;
+    if plan.read_only_root {
+        sys::mount::set_attrs(&root, sys::mount::ATTR_RDONLY, false).map_err(at("remount read-only", "/"))?;
+    }
+    if plan.loopback_up {
+        sys::net::loopback_up().map_err(at("bring up loopback", "lo"))?;
+    }
+    pivot(root)
+}
+
+/// Creates the root mount, attaches it at [`ATTACH_POINT`] and returns a
+/// descriptor of its top directory.
+fn make_root(plan: &Plan, dir: Option<&OwnedFd>) -> Result<OwnedFd, ChildError> {
+    let mount = match (&plan.root, dir) {
+        (RootStep::Tmpfs, _) => fresh("tmpfs", &[("mode", "0755".into())], &[], MountFlags::default())
+            .map_err(at("mount tmpfs root", "/"))?,
+        (RootStep::Overlay { lower }, Some(dir)) => overlay(dir).map_err(at("mount overlay root", lower.display().to_string()))?,
+        (RootStep::Bind { source }, Some(dir)) => {
+            bind(dir, MountFlags::default()).map_err(at("bind rootfs", source.display().to_string()))?
+        }
+        _ => unreachable!("sources::open_all opens a root for directory roots"),
+    };
+    attach_at(&mount, ATTACH_POINT).map_err(at("attach new root", ATTACH_POINT))?;
+    rustix::fs::open(ATTACH_POINT, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| at("open new root", ATTACH_POINT)(e.into()))
+}
+
+/// An overlay over `lower` whose upper layer lives in a private tmpfs that
+/// disappears with the container.
+fn overlay(lower: &OwnedFd) -> std::io::Result<OwnedFd> {
+    let scratch = fresh("tmpfs", &[("mode", "0755".into())], &[], MountFlags::default())?;
+    mkdirat(&scratch, "upper", Mode::from_raw_mode(0o755))?;
+    mkdirat(&scratch, "work", Mode::from_raw_mode(0o755))?;
+    let fd = |f: &OwnedFd| format!("/proc/self/fd/{}", f.as_raw_fd());
+    let options = [
+        ("lowerdir", fd(lower)),
+        ("upperdir", format!("{}/upper", fd(&scratch))),
+        ("workdir", format!("{}/work", fd(&scratch))),
+    ];
+    // userxattr: overlay metadata in user.* xattrs, as required inside a user namespace.
+    fresh("overlay", &options, &["userxattr"], MountFlags::default())
+}
+
+/// Hides paths: the null device over files, an empty read-only tmpfs over
+/// directories. Paths the kernel does not have are skipped.
+fn mask_paths(root: &OwnedFd, plan: &Plan, null: &OwnedFd) -> Result<(), ChildError> {
+    for path in &plan.masked_paths {
+        let Some(target) = existing(root, path)? else { continue };
+        let is_dir = fstat(&target).map(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory);
+        let cover = match is_dir.map_err(|e| at("stat masked path", path)(e.into()))? {
+            true => fresh("tmpfs", &[("size", "0".into())], &[], MountFlags { read_only: true, ..MountFlags::default() }),
+            false => bind(null, MountFlags { read_only: true, ..MountFlags::default() }),
+        };
+        attach(cover.map_err(at("mask path", path))?, &target).map_err(at("mask path", path))?;
+    }
+    Ok(())
+}
+
+/// Binds paths onto themselves read-only.
+fn readonly_paths(root: &OwnedFd, plan: &Plan) -> Result<(), ChildError> {
+    let ro = MountFlags { read_only: true, nosuid: true, nodev: true, noexec: true };
+    for path in &plan.readonly_paths {
+        let Some(target) = existing(root, path)? else { continue };
+        let tree = bind(&target, ro).map_err(at("make read-only", path))?;
+        attach(tree, &target).map_err(at("make read-only", path))?;
+    }
+    Ok(())
+}
+
+fn existing(root: &OwnedFd, path: &str) -> Result<Option<OwnedFd>, ChildError> {
+    match super::inroot::open(root, path) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(at("open", path)(e)),
+    }
+}
+
+/// Makes `root` the root of this mount namespace and detaches the old one.
+fn pivot(root: OwnedFd) -> Result<(), ChildError> {
+    rustix::process::fchdir(&root).map_err(|e| at("chdir to new root", ATTACH_POINT)(e.into()))?;
+    drop(root);
+    // pivot_root(".", ".") stacks the old root on top of the new one; the
+    // detach below then removes it (pivot_root(2), "NOTES").
+    rustix::process::pivot_root(".", ".").map_err(|e| at("pivot_root", ATTACH_POINT)(e.into()))?;
+    unmount(".", UnmountFlags::DETACH).map_err(|e| at("detach old root", "/")(e.into()))?;
+    rustix::process::chdir("/").map_err(|e| at("chdir", "/")(e.into()))
+}

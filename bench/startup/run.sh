@@ -54,6 +54,10 @@ envf=$RESULTS/env.txt
 : >"$rows"; : >"$skipped"; : >"$rss"; : >"$envf"
 rm -f -- "$RESULTS/startup.json" "$RESULTS/startup.md"
 
+# Relative paths given by the user are relative to where we were started.
+if [[ -n ${COVE:-} && $COVE != /* ]]; then COVE=$PWD/$COVE; fi
+if [[ -n ${ROOTFS:-} && $ROOTFS != /* ]]; then ROOTFS=$PWD/$ROOTFS; fi
+
 # --- work directory (world-traversable so the rootless user can use it) ------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cove-bench.XXXXXX")
 chmod 0755 "$WORK"
@@ -151,9 +155,9 @@ if [[ $COVE_OK == 1 ]]; then
     # The rootless user must be able to reach the binary; if not, time a copy
     # (for every group, so root and rootless run the same file).
     for g in "${groups[@]}"; do
-        if ! as_group "$g" test -x "$COVE"; then
+        if [[ $COVE =~ [[:space:]] ]] || ! as_group "$g" test -x "$COVE"; then
             install -m 0755 -- "$COVE" "$WORK/cove"
-            say "using a copy of $COVE at $WORK/cove (not reachable by group $g)"
+            say "using a copy of $COVE at $WORK/cove (path has spaces or not reachable by group $g)"
             COVE=$WORK/cove
             break
         fi

@@ -70,13 +70,7 @@ pub fn ensure(root: impl AsFd, path: &str, kind: Kind, mode: u32, owner: Option<
     match created {
         Ok(()) => {
             if let Some((uid, gid)) = owner {
-                chownat(
-                    &parent,
-                    name,
-                    Some(Uid::from_raw(uid)),
-                    Some(Gid::from_raw(gid)),
-                    AtFlags::SYMLINK_NOFOLLOW,
-                )?;
+                chownat(&parent, name, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)), AtFlags::SYMLINK_NOFOLLOW)?;
             }
         }
         Err(Errno::EXIST) => {}
@@ -87,7 +81,7 @@ pub fn ensure(root: impl AsFd, path: &str, kind: Kind, mode: u32, owner: Option<
 
 /// The parent directory of `path` inside `root` (created when missing), as
 /// a dirfd for `*at` calls, and the final name.
-pub fn parent_of<'p>(root: impl AsFd, path: &'p str) -> io::Result<(OwnedFd, &'p str)> {
+pub fn parent_of(root: impl AsFd, path: &str) -> io::Result<(OwnedFd, &str)> {
     let (parent, name) = split(path).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
     Ok((ensure(root, parent, Kind::Dir, 0o755, None)?, name))
 }
@@ -115,11 +109,17 @@ mod tests {
         std::os::unix::fs::symlink(&outside, root_dir.join("evil")).unwrap();
         std::os::unix::fs::symlink("../../../..", root_dir.join("up")).unwrap();
         let root = rustix::fs::open(&root_dir, OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
-        ensure(&root, "/evil/made", Kind::Dir, 0o755, None).unwrap();
-        ensure(&root, "/up/file", Kind::File, 0o644, None).unwrap();
+        // A link to a path the root lacks is refused (fail closed), never followed out.
+        assert!(ensure(&root, "/evil/made", Kind::Dir, 0o755, None).is_err());
         assert!(!outside.join("made").exists(), "created through an absolute symlink");
-        assert!(root_dir.join(outside.strip_prefix("/").unwrap()).join("made").is_dir());
+        // `..` past the top stays at the top.
+        ensure(&root, "/up/file", Kind::File, 0o644, None).unwrap();
         assert!(root_dir.join("file").is_file());
+        // A link whose target exists inside the root is followed there.
+        std::fs::create_dir_all(root_dir.join("inside")).unwrap();
+        std::os::unix::fs::symlink("/inside", root_dir.join("good")).unwrap();
+        ensure(&root, "/good/made", Kind::Dir, 0o755, None).unwrap();
+        assert!(root_dir.join("inside/made").is_dir());
         std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -8,7 +8,7 @@ use crate::cli::{Cli, Command};
 /// Runs the verb and returns the process exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Info(args) => info::run(args),
     }
 }

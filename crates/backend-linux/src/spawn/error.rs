@@ -40,7 +40,9 @@ impl ChildError {
             ChildError::Setup { step, path, source } => {
                 Message::SetupFailed { step: (*step).to_owned(), path: path.clone(), errno: errno(source) }
             }
-            ChildError::Exec { program, source } => Message::ExecFailed { program: program.clone(), errno: errno(source) },
+            ChildError::Exec { program, source } => {
+                Message::ExecFailed { program: program.clone(), errno: errno(source) }
+            }
         }
     }
 

@@ -83,13 +83,11 @@ fn search_and_exec(p: &ProcessPlan) -> ChildError {
     let program = p.args.first().cloned().unwrap_or_default();
     let fail = |source: io::Error| ChildError::Exec { program: program.clone(), source };
     let cstrings = |items: Vec<String>| items.into_iter().map(CString::new).collect::<Result<Vec<_>, _>>();
-    let (argv, envp) = match (
-        cstrings(p.args.clone()),
-        cstrings(p.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
-    ) {
-        (Ok(a), Ok(e)) => (a, e),
-        _ => return fail(io::Error::from_raw_os_error(libc::EINVAL)),
-    };
+    let (argv, envp) =
+        match (cstrings(p.args.clone()), cstrings(p.env.iter().map(|(k, v)| format!("{k}={v}")).collect())) {
+            (Ok(a), Ok(e)) => (a, e),
+            _ => return fail(io::Error::from_raw_os_error(libc::EINVAL)),
+        };
     let path_env = p.env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str());
     let mut last = io::Error::from_raw_os_error(libc::ENOENT);
     let mut denied = None;

@@ -14,9 +14,12 @@ use std::os::fd::{AsFd, OwnedFd};
 /// `mount_setattr` bits for `flags`.
 pub fn attr_bits(flags: MountFlags) -> u64 {
     let mut bits = 0;
-    for (on, bit) in
-        [(flags.read_only, ATTR_RDONLY), (flags.nosuid, ATTR_NOSUID), (flags.nodev, ATTR_NODEV), (flags.noexec, ATTR_NOEXEC)]
-    {
+    for (on, bit) in [
+        (flags.read_only, ATTR_RDONLY),
+        (flags.nosuid, ATTR_NOSUID),
+        (flags.nodev, ATTR_NODEV),
+        (flags.noexec, ATTR_NOEXEC),
+    ] {
         if on {
             bits |= bit;
         }

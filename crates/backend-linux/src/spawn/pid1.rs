@@ -65,10 +65,7 @@ fn reap(pid: i32) -> Option<i32> {
     let mut result = None;
     while let Ok(Some((reaped, status))) = waitpid(None, WaitOptions::NOHANG) {
         if reaped.as_raw_nonzero().get() == pid {
-            result = status
-                .exit_status()
-                .or_else(|| status.terminating_signal().map(|s| 128 + s))
-                .or(result);
+            result = status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).or(result);
         }
     }
     result

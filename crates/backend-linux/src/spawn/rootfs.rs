@@ -47,7 +47,9 @@ fn make_root(plan: &Plan, dir: Option<&OwnedFd>) -> Result<OwnedFd, ChildError> 
     let mount = match (&plan.root, dir) {
         (RootStep::Tmpfs, _) => fresh("tmpfs", &[("mode", "0755".into())], &[], MountFlags::default())
             .map_err(at("mount tmpfs root", "/"))?,
-        (RootStep::Overlay { lower }, Some(dir)) => overlay(dir).map_err(at("mount overlay root", lower.display().to_string()))?,
+        (RootStep::Overlay { lower }, Some(dir)) => {
+            overlay(dir).map_err(at("mount overlay root", lower.display().to_string()))?
+        }
         (RootStep::Bind { source }, Some(dir)) => {
             bind(dir, MountFlags::default()).map_err(at("bind rootfs", source.display().to_string()))?
         }
@@ -81,7 +83,9 @@ fn mask_paths(root: &OwnedFd, plan: &Plan, null: &OwnedFd) -> Result<(), ChildEr
         let Some(target) = existing(root, path)? else { continue };
         let is_dir = fstat(&target).map(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory);
         let cover = match is_dir.map_err(|e| at("stat masked path", path)(e.into()))? {
-            true => fresh("tmpfs", &[("size", "0".into())], &[], MountFlags { read_only: true, ..MountFlags::default() }),
+            true => {
+                fresh("tmpfs", &[("size", "0".into())], &[], MountFlags { read_only: true, ..MountFlags::default() })
+            }
             false => bind(null, MountFlags { read_only: true, ..MountFlags::default() }),
         };
         attach(cover.map_err(at("mask path", path))?, &target).map_err(at("mask path", path))?;

@@ -44,9 +44,13 @@ pub fn apply(root: &OwnedFd, step: &MountStep, source: Option<Source>) -> Result
         MountStep::Device { name } => {
             let dest = format!("/dev/{name}");
             match source {
-                Some(Source::Open(fd, _)) => {
-                    bind_onto(root, &fd, false, &dest, MountFlags { nosuid: true, noexec: true, ..MountFlags::default() })
-                }
+                Some(Source::Open(fd, _)) => bind_onto(
+                    root,
+                    &fd,
+                    false,
+                    &dest,
+                    MountFlags { nosuid: true, noexec: true, ..MountFlags::default() },
+                ),
                 _ => Err(at("open host device", dest)(std::io::ErrorKind::NotFound.into())),
             }
         }

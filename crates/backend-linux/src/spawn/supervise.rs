@@ -11,7 +11,7 @@ use cove_core::exit::ExitStatus;
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::process::{Pid, WaitOptions, waitpid};
 use std::io::{self, Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 /// Everything the loop tracks.
 struct Relay {
@@ -23,6 +23,20 @@ struct Relay {
     setup_error: Option<SpawnError>,
     exec_error: Option<(String, i32)>,
     status: Option<ExitStatus>,
+    /// stdout is a pipe or socket whose reader may go away.
+    watch_stdout: bool,
+    /// The reader of stdout went away and the container was ended for it.
+    broken_pipe: bool,
+}
+
+/// Whether `fd` is a pipe or socket (where a vanished reader shows as POLLERR).
+fn is_pipe(fd: impl AsFd) -> bool {
+    rustix::fs::fstat(fd).is_ok_and(|st| {
+        matches!(
+            rustix::fs::FileType::from_raw_mode(st.st_mode),
+            rustix::fs::FileType::Fifo | rustix::fs::FileType::Socket
+        )
+    })
 }
 
 /// Relays until the container's first process has ended; returns how.
@@ -36,6 +50,8 @@ pub fn supervise(pid: i32, chan: &Channel, sigfd: &OwnedFd, stdin: bool) -> Resu
         setup_error: None,
         exec_error: None,
         status: None,
+        watch_stdout: is_pipe(rustix::stdio::stdout()),
+        broken_pipe: false,
     };
     while r.status.is_none() || r.chan_open || r.master.is_some() {
         if r.status.is_some() {
@@ -54,6 +70,9 @@ pub fn supervise(pid: i32, chan: &Channel, sigfd: &OwnedFd, stdin: bool) -> Resu
             _ => ExecFailure::NotExecutable(io::Error::from_raw_os_error(errno).to_string()),
         };
         return Ok(RunOutcome::ExecFailed { program, reason });
+    }
+    if r.broken_pipe {
+        return Ok(RunOutcome::Exited(ExitStatus::Signaled(libc::SIGPIPE)));
     }
     Ok(RunOutcome::Exited(r.status.unwrap_or(ExitStatus::Exited(0))))
 }
@@ -74,6 +93,12 @@ impl Relay {
             fds.push(PollFd::new(&stdin, PollFlags::IN));
             fds.len() - 1
         });
+        let stdout = rustix::stdio::stdout();
+        // No events asked: poll reports POLLERR on a pipe whose reader is gone.
+        let stdout_at = self.watch_stdout.then(|| {
+            fds.push(PollFd::new(&stdout, PollFlags::empty()));
+            fds.len() - 1
+        });
         match poll(&mut fds, None) {
             Err(rustix::io::Errno::INTR) => return Ok(()),
             other => other.map_err(|e| SpawnError::parent("poll")(e.into()))?,
@@ -82,7 +107,11 @@ impl Relay {
         let (sig_ready, chan_ready) = (ready(0), self.chan_open && ready(1));
         let master_ready = master_at.is_some_and(ready);
         let stdin_ready = stdin_at.is_some_and(ready);
+        let stdout_gone = stdout_at.is_some_and(ready);
         drop(fds);
+        if stdout_gone {
+            self.reader_gone();
+        }
         if chan_ready {
             self.on_message(chan)?;
         }
@@ -126,7 +155,9 @@ impl Relay {
             Ok(0) | Err(_) => self.master = None,
             Ok(n) => {
                 let mut out = io::stdout().lock();
-                let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
+                if out.write_all(&buf[..n]).and_then(|()| out.flush()).is_err() {
+                    self.reader_gone();
+                }
             }
         }
     }
@@ -147,6 +178,17 @@ impl Relay {
                     }
                 }
             }
+        }
+    }
+
+    /// Whoever read our stdout has gone: a shell pipeline would end the
+    /// writer with SIGPIPE, which the container's pid 1 ignores, so end the
+    /// container and report SIGPIPE (exit 141).
+    fn reader_gone(&mut self) {
+        self.watch_stdout = false;
+        if !self.broken_pipe {
+            self.broken_pipe = true;
+            let _ = sys::clone::send_signal(self.pid, libc::SIGKILL);
         }
     }
 

@@ -45,9 +45,6 @@ const NAMES: &[&str] = &[
     "CAP_CHECKPOINT_RESTORE",
 ];
 
-/// The highest capability number cove knows.
-pub const LAST_CAP: u32 = NAMES.len() as u32 - 1;
-
 /// An unknown capability name.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown capability {0:?}")]

@@ -4,6 +4,7 @@
 //! [`Plan::build`] is the only place where a [`RunSpec`] becomes concrete
 //! mounts, id mappings and process settings.
 
+pub use crate::spec::MountFlags;
 use crate::spec::{MountSpec, NetworkMode, RootSpec, RootWrites, RunSpec};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -109,19 +110,6 @@ pub enum RootStep {
     },
 }
 
-/// Mount flags that harden a filesystem.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MountFlags {
-    /// No setuid/setgid binaries.
-    pub nosuid: bool,
-    /// No device files.
-    pub nodev: bool,
-    /// No execution.
-    pub noexec: bool,
-    /// Read-only.
-    pub read_only: bool,
-}
-
 /// One step inside the new root. Container paths are absolute and are
 /// always resolved inside the new root, never through a link out of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +119,8 @@ pub enum MountStep {
     Mirror {
         /// Host path, also used as the container path.
         path: String,
+        /// Flags of the bind.
+        flags: MountFlags,
     },
     /// Bind a host path (following the caller's host symlinks).
     Bind {
@@ -159,6 +149,8 @@ pub enum MountStep {
     Proc {
         /// Container path.
         dest: String,
+        /// Flags.
+        flags: MountFlags,
     },
     /// sysfs, read-only: a fresh instance when the container has its own
     /// network namespace, otherwise a recursive read-only bind of the host's.
@@ -167,6 +159,8 @@ pub enum MountStep {
         dest: String,
         /// Mount a new instance (needs an owned network namespace).
         fresh: bool,
+        /// Flags (of every mount in the tree, for a bind).
+        flags: MountFlags,
     },
     /// A new devpts instance.
     DevPts {
@@ -174,16 +168,22 @@ pub enum MountStep {
         dest: String,
         /// Group owning new terminals (`tty`), when it is mapped.
         gid: Option<u32>,
+        /// Flags.
+        flags: MountFlags,
     },
     /// A new mqueue instance.
     Mqueue {
         /// Container path.
         dest: String,
+        /// Flags.
+        flags: MountFlags,
     },
     /// Bind the host's `/dev/NAME` onto `/dev/NAME`.
     Device {
         /// Device name under `/dev`.
         name: String,
+        /// Flags of the bind (never `nodev`).
+        flags: MountFlags,
     },
     /// A symlink.
     Symlink {
@@ -235,6 +235,8 @@ pub struct ProcessPlan {
     pub capabilities: Vec<String>,
     /// Set `no_new_privs`.
     pub no_new_privileges: bool,
+    /// File mode creation mask of the command (Docker: 0022).
+    pub umask: u32,
 }
 
 /// A spec that cannot be planned.
@@ -300,6 +302,7 @@ impl Plan {
                 stdin: spec.process.stdin,
                 capabilities: DEFAULT_CAPABILITIES.iter().map(|s| s.to_string()).collect(),
                 no_new_privileges: true,
+                umask: 0o022,
             },
             init: spec.init,
         })
@@ -349,12 +352,9 @@ fn user_mount(m: &MountSpec) -> MountStep {
             flags: MountFlags { read_only: *read_only, ..MountFlags::default() },
             optional: false,
         },
-        MountSpec::Tmpfs { destination, size, mode } => MountStep::Tmpfs {
-            dest: destination.clone(),
-            mode: *mode,
-            size: *size,
-            flags: MountFlags { nosuid: true, nodev: true, ..MountFlags::default() },
-        },
+        MountSpec::Tmpfs { destination, size, mode, flags } => {
+            MountStep::Tmpfs { dest: destination.clone(), mode: *mode, size: *size, flags: *flags }
+        }
     }
 }
 

@@ -108,6 +108,8 @@ pub enum MountSpec {
         size: Option<u64>,
         /// Mode bits of the root directory (default 1777).
         mode: u32,
+        /// Mount flags (Docker's default: nosuid, nodev, noexec).
+        flags: MountFlags,
     },
 }
 
@@ -118,4 +120,17 @@ impl MountSpec {
             MountSpec::Bind { destination, .. } | MountSpec::Tmpfs { destination, .. } => destination,
         }
     }
+}
+
+/// Mount flags that harden a filesystem.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountFlags {
+    /// No setuid/setgid binaries.
+    pub nosuid: bool,
+    /// No device files.
+    pub nodev: bool,
+    /// No execution.
+    pub noexec: bool,
+    /// Read-only.
+    pub read_only: bool,
 }

@@ -60,7 +60,7 @@ pub struct StoreLock {
 }
 
 impl StateStore {
-    /// A store rooted at `dir` (created when missing, mode 0700 via umask).
+    /// A store rooted at `dir` (created when missing).
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
         Ok(Self { dir: dir.to_owned() })

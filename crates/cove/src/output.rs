@@ -2,7 +2,7 @@
 //! diagnostics on stderr, and the mapping from errors to exit codes.
 
 use crate::cli::Format;
-use cove_core::backend::{ExecFailure, RunOutcome};
+use cove_core::backend::{Capabilities, ExecFailure, RunOutcome, Support};
 use cove_core::exit::COVE_ERROR;
 use serde::Serialize;
 use std::io::Write;
@@ -73,4 +73,59 @@ pub fn table_or_json<T: Serialize>(
         }
     }
     Ok(())
+}
+
+/// `cove info`: host facts, the feature table, then fixes for what is not
+/// enforced; `--format json` prints the whole report instead.
+pub fn capabilities(format: Format, caps: &Capabilities) -> anyhow::Result<()> {
+    let rows: Vec<Vec<String>> = caps
+        .features
+        .iter()
+        .map(|f| vec![f.key.to_owned(), status_name(f.status).to_owned(), f.detail.clone()])
+        .collect();
+    if format == Format::Table {
+        print_facts(caps);
+    }
+    table_or_json(format, &["FEATURE", "STATUS", "DETAIL"], &rows, caps)?;
+    if format == Format::Table {
+        print_fixes(caps);
+    }
+    Ok(())
+}
+
+/// The lower-case status word, as in the JSON output.
+fn status_name(status: Support) -> &'static str {
+    match status {
+        Support::Enforced => "enforced",
+        Support::Degraded => "degraded",
+        Support::Unavailable => "unavailable",
+    }
+}
+
+/// `key: value` lines, aligned, then a blank line.
+fn print_facts(caps: &Capabilities) {
+    let width = caps.facts.iter().map(|(k, _)| k.chars().count() + 1).fold("backend:".len(), usize::max);
+    println!("{:<width$} {}", "backend:", caps.backend);
+    for (key, value) in &caps.facts {
+        println!("{:<width$} {value}", format!("{key}:"));
+    }
+    println!();
+}
+
+/// A `Fixes:` list for the features that are not enforced and have a fix.
+fn print_fixes(caps: &Capabilities) {
+    let fixes: Vec<(&str, &str)> = caps
+        .features
+        .iter()
+        .filter(|f| f.status != Support::Enforced)
+        .filter_map(|f| f.fix.as_deref().map(|fix| (f.key, fix)))
+        .collect();
+    if fixes.is_empty() {
+        return;
+    }
+    println!();
+    println!("Fixes:");
+    for (key, fix) in fixes {
+        println!("  {key}: {fix}");
+    }
 }

@@ -6,7 +6,7 @@ use crate::cli::{Network, RunArgs};
 use anyhow::{Context, bail, ensure};
 use cove_core::env::{DEFAULT_PATH, Env};
 use cove_core::id::ContainerId;
-use cove_core::plan::{HostIdentity, user_database};
+use cove_core::plan::user_database;
 use cove_core::rootpath::{normalize, read_in_root};
 use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RootWrites, RunSpec, UserIds};
 use cove_core::user;
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 mod mounts;
 
 /// Builds the spec for `cove run`.
-pub fn run_spec(args: RunArgs, _host: HostIdentity) -> anyhow::Result<RunSpec> {
+pub fn run_spec(args: RunArgs) -> anyhow::Result<RunSpec> {
     let root = root_spec(&args)?;
     let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
     let hostname = match &args.hostname {

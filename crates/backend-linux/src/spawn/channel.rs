@@ -81,7 +81,8 @@ impl Channel {
 
     /// Receives one message; `None` at end of stream (the peer closed or exec'd).
     pub fn recv(&self) -> Result<Option<(Message, Option<OwnedFd>)>, SpawnError> {
-        let mut buf = [0u8; 4096];
+        // Large enough for any message (paths are at most PATH_MAX).
+        let mut buf = vec![0u8; 64 << 10];
         let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut control = RecvAncillaryBuffer::new(&mut space);
         let got = loop {

@@ -23,13 +23,18 @@ pub fn exec(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool) 
 }
 
 fn prepare(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool) -> Result<(), ChildError> {
-    // 1. stdio
+    // 1. stdio and session. The command always leads a new session, so the
+    //    caller's terminal is never its controlling terminal: no TIOCSTI
+    //    injection into the caller's shell (CVE-2017-5226 class).
     if p.terminal {
-        pty::attach(chan, p.stdin)?;
-    } else if !p.stdin {
-        let null = open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-            .map_err(|e| at("open", "/dev/null")(e.into()))?;
-        rustix::stdio::dup2_stdin(&null).map_err(|e| at("redirect stdin", "/dev/null")(e.into()))?;
+        pty::attach(chan)?;
+    } else {
+        rustix::process::setsid().map_err(|e| at("setsid", "")(e.into()))?;
+        if !p.stdin {
+            let null = open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+                .map_err(|e| at("open", "/dev/null")(e.into()))?;
+            rustix::stdio::dup2_stdin(&null).map_err(|e| at("redirect stdin", "/dev/null")(e.into()))?;
+        }
     }
     // 2. identity and capabilities
     identity(p, setgroups)?;
@@ -39,7 +44,8 @@ fn prepare(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool) -
     if p.no_new_privileges {
         rustix::thread::set_no_new_privs(true).map_err(|e| at("set no_new_privs", "")(e.into()))?;
     }
-    // 5. signals as a fresh process expects them
+    // 5. the command's umask; signals as a fresh process expects them
+    rustix::process::umask(Mode::from_raw_mode(p.umask));
     sys::signal::reset_default(&[libc::SIGPIPE]).map_err(at("reset signal dispositions", ""))?;
     sys::signal::restore(mask).map_err(at("restore signal mask", ""))?;
     // 6. no descriptor but 0-2 survives execve (the channel closes on exec,
@@ -52,7 +58,7 @@ fn identity(p: &ProcessPlan, setgroups: bool) -> Result<(), ChildError> {
     let keep = caps::mask(&p.capabilities)
         .map_err(|e| at("parse capabilities", e.0.clone())(io::Error::from(io::ErrorKind::InvalidInput)))?;
     // ORDER: the bounding set shrinks while CAP_SETPCAP is still held.
-    sys::exec::drop_bounding(keep, 63).map_err(at("drop bounding capabilities", ""))?;
+    sys::exec::drop_bounding(keep).map_err(at("drop bounding capabilities", ""))?;
     rustix::thread::set_keep_capabilities(true).map_err(|e| at("keep capabilities", "")(e.into()))?;
     if setgroups {
         let groups: Vec<Gid> = p.groups.iter().map(|g| Gid::from_raw(*g)).collect();
@@ -62,9 +68,11 @@ fn identity(p: &ProcessPlan, setgroups: bool) -> Result<(), ChildError> {
     // ORDER: gid before uid, while we may still change it.
     rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| at("setgid", p.gid.to_string())(e.into()))?;
     rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| at("setuid", p.uid.to_string())(e.into()))?;
-    // ORDER: capset after setuid, which clears the effective set.
+    // ORDER: capset after setuid, which clears the effective set. The
+    // inheritable set stays empty, so a non-root user cannot regain
+    // capabilities through file-inheritable bits (CVE-2022-24769).
     let set = CapabilitySet::from_bits_retain(keep);
-    let sets = CapabilitySets { effective: set, permitted: set, inheritable: set };
+    let sets = CapabilitySets { effective: set, permitted: set, inheritable: CapabilitySet::empty() };
     rustix::thread::set_capabilities(None, sets).map_err(|e| at("set capabilities", "")(e.into()))?;
     rustix::thread::set_keep_capabilities(false).map_err(|e| at("keep capabilities", "")(e.into()))?;
     rustix::thread::clear_ambient_capability_set().map_err(|e| at("clear ambient capabilities", "")(e.into()))

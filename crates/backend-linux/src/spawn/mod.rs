@@ -1,10 +1,13 @@
 //! The spawn pipeline, one stage per file (docs/spawn-pipeline.md):
 //!
-//! | stage | file | process |
+//! | stage | files | process |
 //! |---|---|---|
-//! | 1 | `mod.rs`, `supervise.rs` | cove: clone, id maps, relay |
-//! | 2 | `child.rs`, `rootfs.rs`, `steps.rs` | container pid 1: mounts, pivot_root |
-//! | 3 | `exec.rs` (`pid1.rs` with `--init`) | the command: identity, caps, exec |
+//! | 1 | `mod.rs`, `supervise.rs`, `terminal.rs` | cove: clone, id maps, relay |
+//! | 2 | `child.rs`, `rootfs.rs`, `steps.rs`, `sources.rs`, `inroot.rs`, `mounts.rs` | container pid 1: mounts, pivot_root |
+//! | 3 | `exec.rs`, `pty.rs` (`pid1.rs` with `--init`) | the command: stdio, identity, caps, exec |
+//!
+//! `channel.rs` carries the typed messages between them; `error.rs` the
+//! child-side errors.
 
 mod channel;
 mod child;
@@ -76,7 +79,10 @@ pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
     // 4. relay until the container's first process ends
     let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;
     let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin);
-    std::mem::forget(guard);
+    if outcome.is_ok() {
+        // The relay reaped the child; nothing is left to kill.
+        std::mem::forget(guard);
+    }
     let _ = sys::signal::restore(&mask);
     outcome
 }

@@ -9,9 +9,9 @@ use rustix::pty::{OpenptFlags, openpt, ptsname, unlockpt};
 use std::os::fd::{AsFd, OwnedFd};
 
 /// Opens a pty in the container, sends its master to the parent, and makes
-/// the slave this process's controlling terminal and stdout/stderr (and
-/// stdin when `stdin` is set).
-pub fn attach(chan: &Channel, stdin: bool) -> Result<(), ChildError> {
+/// the slave this process's controlling terminal and its stdin, stdout and
+/// stderr (without `-i` cove simply forwards nothing to it, as Docker does).
+pub fn attach(chan: &Channel) -> Result<(), ChildError> {
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
         .map_err(|e| at("open pty master", "/dev/ptmx")(e.into()))?;
     unlockpt(&master).map_err(|e| at("unlock pty", "/dev/ptmx")(e.into()))?;
@@ -25,14 +25,12 @@ pub fn attach(chan: &Channel, stdin: bool) -> Result<(), ChildError> {
     // may acquire one (TIOCSCTTY, ioctl_tty(2)).
     rustix::process::setsid().map_err(|e| at("setsid", &path)(e.into()))?;
     rustix::process::ioctl_tiocsctty(&slave).map_err(|e| at("set controlling terminal", &path)(e.into()))?;
-    redirect(&slave, stdin).map_err(|e| at("attach pty", &path)(e))
+    redirect(&slave).map_err(|e| at("attach pty", &path)(e))
 }
 
-/// Points stdout and stderr (and stdin when `stdin`) at `fd`.
-pub fn redirect(fd: &OwnedFd, stdin: bool) -> std::io::Result<()> {
-    if stdin {
-        rustix::stdio::dup2_stdin(fd)?;
-    }
+/// Points stdin, stdout and stderr at `fd`.
+fn redirect(fd: &OwnedFd) -> std::io::Result<()> {
+    rustix::stdio::dup2_stdin(fd)?;
     rustix::stdio::dup2_stdout(fd)?;
     rustix::stdio::dup2_stderr(fd)?;
     Ok(())

@@ -17,12 +17,14 @@ const ATTACH_POINT: &str = "/tmp";
 
 /// Builds the root and pivots into it.
 pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
+    // Setup creates files with the plan's exact modes; stage 3 sets the
+    // command's own umask.
     rustix::process::umask(Mode::empty());
     rustix::system::sethostname(plan.hostname.as_bytes()).map_err(|e| at("sethostname", &plan.hostname)(e.into()))?;
     // ORDER: every later mount must stay in this namespace; make the copied
     // tree a propagation slave first (mount_namespaces(7)).
     mount_change("/", MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC)
-        .map_err(|e| at("make mounts private", "/")(e.into()))?;
+        .map_err(|e| at("make mounts slave", "/")(e.into()))?;
     // ORDER: host sources are opened before the new root is attached, so no
     // host path is ever looked up through (or shadowed by) the new root.
     let Sources { root: root_dir, steps: step_sources, null } = sources::open_all(plan)?;

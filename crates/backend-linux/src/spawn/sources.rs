@@ -51,9 +51,9 @@ fn open_path(path: &Path, follow: bool) -> io::Result<Source> {
 
 fn step_source(step: &MountStep) -> Result<Option<Source>, ChildError> {
     let (path, follow): (&Path, bool) = match step {
-        MountStep::Mirror { path } => (Path::new(path), false),
+        MountStep::Mirror { path, .. } => (Path::new(path), false),
         MountStep::Bind { source, .. } => (source, true),
-        MountStep::Device { name } => {
+        MountStep::Device { name, .. } => {
             let dev = format!("/dev/{name}");
             return open_path(Path::new(&dev), true).map(Some).map_err(at("open host device", dev));
         }

@@ -13,7 +13,7 @@ use std::os::fd::OwnedFd;
 /// Carries out `step`; `source` is what `sources::open_all` opened for it.
 pub fn apply(root: &OwnedFd, step: &MountStep, source: Option<Source>) -> Result<(), ChildError> {
     match step {
-        MountStep::Mirror { path } => mirror(root, path, source),
+        MountStep::Mirror { path, flags } => mirror(root, path, *flags, source),
         MountStep::Bind { source: host, dest, flags, optional } => match source {
             Some(Source::Open(fd, is_dir)) => bind_onto(root, &fd, is_dir, dest, *flags),
             _ if *optional => Ok(()),
@@ -26,31 +26,24 @@ pub fn apply(root: &OwnedFd, step: &MountStep, source: Option<Source>) -> Result
             }
             fresh_onto(root, "tmpfs", dest, &opts, *flags)
         }
-        MountStep::Proc { dest } => fresh_onto(root, "proc", dest, &[], hardened(false)),
-        MountStep::Sysfs { dest, fresh: true } => fresh_onto(root, "sysfs", dest, &[], hardened(true)),
-        MountStep::Sysfs { dest, fresh: false } => match source {
-            Some(Source::Open(fd, _)) => bind_onto(root, &fd, true, dest, hardened(true)),
+        MountStep::Proc { dest, flags } => fresh_onto(root, "proc", dest, &[], *flags),
+        MountStep::Sysfs { dest, fresh: true, flags } => fresh_onto(root, "sysfs", dest, &[], *flags),
+        MountStep::Sysfs { dest, fresh: false, flags } => match source {
+            Some(Source::Open(fd, _)) => bind_onto(root, &fd, true, dest, *flags),
             _ => Err(at("open host path", "/sys")(std::io::ErrorKind::NotFound.into())),
         },
-        MountStep::DevPts { dest, gid } => {
+        MountStep::DevPts { dest, gid, flags } => {
             let mut opts = vec![("ptmxmode", "0666".to_owned()), ("mode", "0620".to_owned())];
             if let Some(gid) = gid {
                 opts.push(("gid", gid.to_string()));
             }
-            let flags = MountFlags { nosuid: true, noexec: true, ..MountFlags::default() };
-            fresh_onto(root, "devpts", dest, &opts, flags)
+            fresh_onto(root, "devpts", dest, &opts, *flags)
         }
-        MountStep::Mqueue { dest } => fresh_onto(root, "mqueue", dest, &[], hardened(false)),
-        MountStep::Device { name } => {
+        MountStep::Mqueue { dest, flags } => fresh_onto(root, "mqueue", dest, &[], *flags),
+        MountStep::Device { name, flags } => {
             let dest = format!("/dev/{name}");
             match source {
-                Some(Source::Open(fd, _)) => bind_onto(
-                    root,
-                    &fd,
-                    false,
-                    &dest,
-                    MountFlags { nosuid: true, noexec: true, ..MountFlags::default() },
-                ),
+                Some(Source::Open(fd, _)) => bind_onto(root, &fd, false, &dest, *flags),
                 _ => Err(at("open host device", dest)(std::io::ErrorKind::NotFound.into())),
             }
         }
@@ -62,17 +55,11 @@ pub fn apply(root: &OwnedFd, step: &MountStep, source: Option<Source>) -> Result
     }
 }
 
-fn hardened(read_only: bool) -> MountFlags {
-    MountFlags { nosuid: true, nodev: true, noexec: true, read_only }
-}
-
-/// A host path reproduced: symlinks as symlinks, the rest bound read-only.
-fn mirror(root: &OwnedFd, path: &str, source: Option<Source>) -> Result<(), ChildError> {
+/// A host path reproduced: symlinks as symlinks, the rest bound with `flags`.
+fn mirror(root: &OwnedFd, path: &str, flags: MountFlags, source: Option<Source>) -> Result<(), ChildError> {
     match source {
         Some(Source::Link(target)) => symlink(root, &target, path),
-        Some(Source::Open(fd, is_dir)) => {
-            bind_onto(root, &fd, is_dir, path, MountFlags { read_only: true, nodev: true, ..MountFlags::default() })
-        }
+        Some(Source::Open(fd, is_dir)) => bind_onto(root, &fd, is_dir, path, flags),
         _ => Ok(()),
     }
 }

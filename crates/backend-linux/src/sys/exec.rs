@@ -22,10 +22,10 @@ pub fn cloexec_from(first: u32) -> io::Result<()> {
     if rc == -1 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
 
-/// Drops capabilities from the bounding set: every number up to `last`
-/// whose bit is not in `keep`.
-pub fn drop_bounding(keep: u64, last: u32) -> io::Result<()> {
-    for cap in 0..=last {
+/// Drops every capability whose bit is not in `keep` from the bounding set,
+/// including numbers newer than cove knows (EINVAL past the kernel's last).
+pub fn drop_bounding(keep: u64) -> io::Result<()> {
+    for cap in 0..64u32 {
         if keep & (1 << cap) != 0 {
             continue;
         }

@@ -46,16 +46,12 @@ const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
 /// `/proc`, a minimal `/dev`, and `/sys`, in mount order.
 pub(super) fn kernel_filesystems(own_net: bool, tty_gid: Option<u32>) -> Vec<MountStep> {
     let hard = MountFlags { nosuid: true, nodev: true, noexec: true, read_only: false };
+    let no_exec_suid = MountFlags { nosuid: true, noexec: true, ..MountFlags::default() };
     let mut steps = vec![
-        MountStep::Proc { dest: "/proc".into() },
-        MountStep::Tmpfs {
-            dest: "/dev".into(),
-            mode: 0o755,
-            size: Some(64 << 20),
-            flags: MountFlags { nosuid: true, noexec: true, ..MountFlags::default() },
-        },
+        MountStep::Proc { dest: "/proc".into(), flags: hard },
+        MountStep::Tmpfs { dest: "/dev".into(), mode: 0o755, size: Some(64 << 20), flags: no_exec_suid },
     ];
-    steps.extend(DEVICES.iter().map(|d| MountStep::Device { name: (*d).into() }));
+    steps.extend(DEVICES.iter().map(|d| MountStep::Device { name: (*d).into(), flags: no_exec_suid }));
     for (target, link) in [
         ("/proc/self/fd", "/dev/fd"),
         ("/proc/self/fd/0", "/dev/stdin"),
@@ -66,10 +62,10 @@ pub(super) fn kernel_filesystems(own_net: bool, tty_gid: Option<u32>) -> Vec<Mou
         steps.push(MountStep::Symlink { target: target.into(), link: link.into() });
     }
     steps.extend([
-        MountStep::DevPts { dest: "/dev/pts".into(), gid: tty_gid },
+        MountStep::DevPts { dest: "/dev/pts".into(), gid: tty_gid, flags: no_exec_suid },
         MountStep::Tmpfs { dest: "/dev/shm".into(), mode: 0o1777, size: Some(64 << 20), flags: hard },
-        MountStep::Mqueue { dest: "/dev/mqueue".into() },
-        MountStep::Sysfs { dest: "/sys".into(), fresh: own_net },
+        MountStep::Mqueue { dest: "/dev/mqueue".into(), flags: hard },
+        MountStep::Sysfs { dest: "/sys".into(), fresh: own_net, flags: MountFlags { read_only: true, ..hard } },
     ]);
     steps
 }

@@ -55,9 +55,11 @@ pub fn user_database(uid: u32, gid: u32) -> (String, String) {
 /// The steps that fill the empty root tmpfs.
 pub(super) fn steps(spec: &RunSpec) -> Vec<MountStep> {
     let user = &spec.process.user;
-    let mut steps: Vec<MountStep> = SYSTEM_DIRS.iter().map(|p| MountStep::Mirror { path: (*p).into() }).collect();
+    let ro = MountFlags { read_only: true, nodev: true, ..MountFlags::default() };
+    let mirror = |p: &&str| MountStep::Mirror { path: (*p).into(), flags: ro };
+    let mut steps: Vec<MountStep> = SYSTEM_DIRS.iter().map(mirror).collect();
     steps.push(MountStep::Dir { path: "/etc".into(), mode: 0o755, owner: None });
-    steps.extend(ETC_ENTRIES.iter().map(|p| MountStep::Mirror { path: (*p).into() }));
+    steps.extend(ETC_ENTRIES.iter().map(mirror));
     let (passwd, group) = user_database(user.uid, user.gid);
     let hostname = &spec.hostname;
     let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n");

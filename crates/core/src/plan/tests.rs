@@ -33,7 +33,7 @@ fn rootless_maps_the_requested_user_onto_the_caller() {
     assert_eq!(plan.id_map.gids, vec![IdRange { inside: 44, outside: 1001, count: 1 }]);
     assert!(!plan.id_map.setgroups);
     assert!(plan.process.groups.is_empty(), "groups cannot be set when setgroups is denied");
-    assert!(plan.mounts.contains(&MountStep::DevPts { dest: "/dev/pts".into(), gid: None }));
+    assert!(plan.mounts.iter().any(|m| matches!(m, MountStep::DevPts { gid: None, .. })));
 }
 
 #[test]
@@ -42,19 +42,19 @@ fn root_maps_identity_and_keeps_groups() {
     assert_eq!(plan.id_map.uids, vec![IdRange { inside: 0, outside: 0, count: u32::MAX }]);
     assert!(plan.id_map.setgroups);
     assert_eq!(plan.process.groups, vec![10]);
-    assert!(plan.mounts.contains(&MountStep::DevPts { dest: "/dev/pts".into(), gid: Some(5) }));
+    assert!(plan.mounts.iter().any(|m| matches!(m, MountStep::DevPts { gid: Some(5), .. })));
 }
 
 #[test]
 fn network_mode_decides_netns_and_sysfs() {
     let plan = Plan::build(&spec(RootSpec::HostSystem), USER).unwrap();
     assert!(plan.namespaces.contains(&Namespace::Net) && plan.loopback_up);
-    assert!(plan.mounts.contains(&MountStep::Sysfs { dest: "/sys".into(), fresh: true }));
+    assert!(plan.mounts.iter().any(|m| matches!(m, MountStep::Sysfs { fresh: true, flags, .. } if flags.read_only)));
     let mut s = spec(RootSpec::HostSystem);
     s.network = NetworkMode::Host;
     let plan = Plan::build(&s, USER).unwrap();
     assert!(!plan.namespaces.contains(&Namespace::Net) && !plan.loopback_up);
-    assert!(plan.mounts.contains(&MountStep::Sysfs { dest: "/sys".into(), fresh: false }));
+    assert!(plan.mounts.iter().any(|m| matches!(m, MountStep::Sysfs { fresh: false, flags, .. } if flags.read_only)));
 }
 
 #[test]
@@ -73,7 +73,10 @@ fn zero_setup_hides_host_state() {
         .mounts
         .iter()
         .filter_map(|m| match m {
-            MountStep::Mirror { path } => Some(path.as_str()),
+            MountStep::Mirror { path, flags } => {
+                assert!(flags.read_only, "{path} must be read-only");
+                Some(path.as_str())
+            }
             MountStep::Bind { source, .. } => source.to_str(),
             _ => None,
         })
@@ -88,7 +91,12 @@ fn zero_setup_hides_host_state() {
 #[test]
 fn user_mounts_come_after_kernel_filesystems_and_are_checked() {
     let mut s = spec(RootSpec::HostSystem);
-    s.mounts = vec![crate::spec::MountSpec::Tmpfs { destination: "/data".into(), size: None, mode: 0o1777 }];
+    s.mounts = vec![crate::spec::MountSpec::Tmpfs {
+        destination: "/data".into(),
+        size: None,
+        mode: 0o1777,
+        flags: MountFlags::default(),
+    }];
     s.process.cwd = "/data/w".into();
     let plan = Plan::build(&s, USER).unwrap();
     let proc_at = plan.mounts.iter().position(|m| matches!(m, MountStep::Proc { .. })).unwrap();

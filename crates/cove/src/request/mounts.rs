@@ -3,7 +3,7 @@
 use super::host_source;
 use anyhow::{Context, bail};
 use cove_core::rootpath::normalize;
-use cove_core::spec::MountSpec;
+use cove_core::spec::{MountFlags, MountSpec};
 
 /// `HOST:CONTAINER[:OPTIONS]` with options `ro`/`rw` (SELinux `z`/`Z` and
 /// propagation words are accepted and have no effect).
@@ -31,22 +31,30 @@ pub fn volume(arg: &str) -> anyhow::Result<MountSpec> {
     Ok(MountSpec::Bind { source, destination, read_only })
 }
 
-/// `PATH[:size=N,mode=OCTAL,...]`.
+/// `PATH[:size=N,mode=OCTAL,ro,exec,suid,dev,...]`; Docker's defaults are
+/// nosuid, nodev and noexec.
 pub fn tmpfs(arg: &str) -> anyhow::Result<MountSpec> {
     let (path, opts) = arg.split_once(':').unwrap_or((arg, ""));
     let destination = normalize(path).with_context(|| format!("invalid --tmpfs {arg:?}"))?;
     let (mut size, mut mode) = (None, 0o1777);
+    let mut flags = MountFlags { nosuid: true, nodev: true, noexec: true, read_only: false };
     for opt in opts.split(',').filter(|o| !o.is_empty()) {
         match opt.split_once('=') {
             Some(("size", v)) => size = Some(parse_size(v).with_context(|| format!("invalid --tmpfs {arg:?}"))?),
             Some(("mode", v)) => {
                 mode = u32::from_str_radix(v, 8).with_context(|| format!("invalid --tmpfs {arg:?}: mode {v:?}"))?
             }
-            None if matches!(opt, "rw" | "nosuid" | "nodev" | "noexec" | "exec" | "suid") => {}
+            None => match opt {
+                "rw" | "ro" => flags.read_only = opt == "ro",
+                "exec" | "noexec" => flags.noexec = opt == "noexec",
+                "suid" | "nosuid" => flags.nosuid = opt == "nosuid",
+                "dev" | "nodev" => flags.nodev = opt == "nodev",
+                _ => bail!("invalid --tmpfs {arg:?}: unknown option {opt:?}"),
+            },
             _ => bail!("invalid --tmpfs {arg:?}: unknown option {opt:?}"),
         }
     }
-    Ok(MountSpec::Tmpfs { destination, size, mode })
+    Ok(MountSpec::Tmpfs { destination, size, mode, flags })
 }
 
 /// `512`, `64k`, `256m`, `1g` (binary units, as Docker).
@@ -81,7 +89,11 @@ mod tests {
     #[test]
     fn tmpfs_options() {
         let m = tmpfs("/run:size=64m,mode=755").unwrap();
-        assert_eq!(m, MountSpec::Tmpfs { destination: "/run".into(), size: Some(64 << 20), mode: 0o755 });
+        let hard = MountFlags { nosuid: true, nodev: true, noexec: true, read_only: false };
+        assert_eq!(m, MountSpec::Tmpfs { destination: "/run".into(), size: Some(64 << 20), mode: 0o755, flags: hard });
+        let MountSpec::Tmpfs { flags, .. } = tmpfs("/x:exec,ro").unwrap() else { panic!() };
+        assert_eq!(flags, MountFlags { noexec: false, read_only: true, ..hard });
+        assert!(tmpfs("/x:bogus").is_err());
         assert!(tmpfs("/run:size=lots").is_err());
         assert!(tmpfs("relative").is_err());
     }

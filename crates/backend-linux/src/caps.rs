@@ -1,60 +1,12 @@
-//! Capability names (`CAP_*`) and their Linux numbers.
+//! Capability names (`CAP_*`) to Linux numbers: a name's number is its
+//! index in `cove_core::capability::ALL`, which follows capability(7).
 
-/// Linux capability names in number order (capability(7)).
-const NAMES: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
-
-/// An unknown capability name.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown capability {0:?}")]
-pub struct UnknownCapability(pub String);
+use cove_core::capability::{ALL, UnknownCapability, canonical};
 
 /// The number of a capability, accepting `CAP_X`, `X`, any case.
 pub fn number(name: &str) -> Result<u32, UnknownCapability> {
-    let upper = name.to_ascii_uppercase();
-    let full = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
-    NAMES.iter().position(|n| *n == full).map(|i| i as u32).ok_or_else(|| UnknownCapability(name.to_owned()))
+    let full = canonical(name)?;
+    ALL.iter().position(|n| *n == full).map(|i| i as u32).ok_or(UnknownCapability(name.to_owned()))
 }
 
 /// The bit mask of a list of names.
@@ -73,6 +25,7 @@ mod tests {
         assert_eq!(number("CAP_AUDIT_WRITE"), Ok(29));
         assert_eq!(number("CAP_CHECKPOINT_RESTORE"), Ok(40));
         assert!(number("CAP_NOPE").is_err());
+        assert!(number("ALL").is_err());
     }
 
     #[test]

@@ -42,7 +42,8 @@ impl Backend for LinuxBackend {
     }
 
     fn host_identity(&self) -> HostIdentity {
-        HostIdentity { uid: rustix::process::getuid().as_raw(), gid: rustix::process::getgid().as_raw() }
+        let (uid, gid) = (rustix::process::getuid().as_raw(), rustix::process::getgid().as_raw());
+        HostIdentity { uid, gid, subids: probe::caller_subids(uid) }
     }
 
     fn capabilities(&self) -> Capabilities {

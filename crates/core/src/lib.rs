@@ -12,11 +12,13 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+pub mod capability;
 pub mod env;
 pub mod exit;
 pub mod id;
 pub mod plan;
 pub mod rootpath;
+pub mod seccomp;
 pub mod spec;
 pub mod state;
 pub mod user;

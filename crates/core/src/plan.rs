@@ -5,7 +5,7 @@
 //! mounts, id mappings and process settings.
 
 pub use crate::spec::MountFlags;
-use crate::spec::{MountSpec, NetworkMode, RootSpec, RootWrites, RunSpec};
+use crate::spec::{MountSpec, NetworkMode, RootSpec, RootWrites, RunSpec, SeccompChoice};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -22,7 +22,26 @@ pub struct HostIdentity {
     pub uid: u32,
     /// Real gid of the caller.
     pub gid: u32,
+    /// Subordinate id ranges the caller may map (`/etc/subuid`,
+    /// `/etc/subgid`), when the setuid helpers that map them exist.
+    pub subids: Option<SubIds>,
 }
+
+/// A caller's subordinate uid and gid ranges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SubIds {
+    /// First subordinate uid.
+    pub uid_start: u32,
+    /// How many uids.
+    pub uid_count: u32,
+    /// First subordinate gid.
+    pub gid_start: u32,
+    /// How many gids.
+    pub gid_count: u32,
+}
+
+/// How many ids above 0 a container maps at most (0..=65535 inside).
+pub const MAPPED_RANGE: u32 = 65536;
 
 /// Everything a backend needs to start one container, in order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +99,9 @@ pub struct IdMap {
     pub gids: Vec<IdRange>,
     /// Whether `setgroups` stays allowed (false: `deny` is written first).
     pub setgroups: bool,
+    /// The maps go beyond the caller's own ids, so they must be written by
+    /// the setuid helpers `newuidmap`/`newgidmap`.
+    pub helper: bool,
 }
 
 /// One line of `uid_map`/`gid_map`.
@@ -235,6 +257,8 @@ pub struct ProcessPlan {
     pub capabilities: Vec<String>,
     /// Set `no_new_privs`.
     pub no_new_privileges: bool,
+    /// The seccomp profile loaded last before `execve` (`None`: unconfined).
+    pub seccomp: Option<crate::seccomp::Profile>,
     /// File mode creation mask of the command (Docker: 0022).
     pub umask: u32,
 }
@@ -242,6 +266,19 @@ pub struct ProcessPlan {
 /// A spec that cannot be planned.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PlanError {
+    /// A `--cap-add`/`--cap-drop` name that is not a capability.
+    #[error(transparent)]
+    Capability(#[from] crate::capability::UnknownCapability),
+    /// A user or group outside the ids the container maps.
+    #[error("{kind} {id} is not mapped in the container's user namespace (mapped: 0-{last}); see `cove info`")]
+    Unmapped {
+        /// `uid` or `gid`.
+        kind: &'static str,
+        /// The id.
+        id: u32,
+        /// The highest mapped id.
+        last: u32,
+    },
     /// Two mounts on one container path.
     #[error("duplicate mount point: {0}")]
     DuplicateMount(String),
@@ -254,7 +291,14 @@ impl Plan {
     /// Turns a validated spec into the ordered steps for `host`.
     pub fn build(spec: &RunSpec, host: HostIdentity) -> Result<Plan, PlanError> {
         check_mounts(&spec.mounts)?;
-        let id_map = id_map(spec, host);
+        let id_map = id_map(spec, host)?;
+        let sec = &spec.security;
+        let capabilities = crate::capability::resolve(DEFAULT_CAPABILITIES, &sec.cap_add, &sec.cap_drop)?;
+        let seccomp = match &sec.seccomp {
+            SeccompChoice::Default => Some(crate::seccomp::default_profile()),
+            SeccompChoice::Unconfined => None,
+            SeccompChoice::Profile(p) => Some(p.clone()),
+        };
         let mut namespaces =
             vec![Namespace::User, Namespace::Mount, Namespace::Pid, Namespace::Uts, Namespace::Ipc, Namespace::Cgroup];
         let own_net = spec.network == NetworkMode::None;
@@ -300,8 +344,9 @@ impl Plan {
                 groups,
                 terminal: spec.process.terminal,
                 stdin: spec.process.stdin,
-                capabilities: DEFAULT_CAPABILITIES.iter().map(|s| s.to_string()).collect(),
-                no_new_privileges: true,
+                capabilities,
+                no_new_privileges: sec.no_new_privileges,
+                seccomp,
                 umask: 0o022,
             },
             init: spec.init,
@@ -309,19 +354,40 @@ impl Plan {
     }
 }
 
-/// Root callers map every id to itself; others map the requested user and
-/// group onto their own single uid and gid.
-fn id_map(spec: &RunSpec, host: HostIdentity) -> IdMap {
+/// Root callers map every id to itself. Others with subordinate ranges map
+/// 0 onto themselves and 1..=65535 onto their ranges (so images with several
+/// owners work); without ranges, the requested user and group are mapped
+/// onto the caller's single uid and gid.
+fn id_map(spec: &RunSpec, host: HostIdentity) -> Result<IdMap, PlanError> {
     if host.uid == 0 {
         let all = vec![IdRange { inside: 0, outside: 0, count: u32::MAX }];
-        return IdMap { uids: all.clone(), gids: all, setgroups: true };
+        return Ok(IdMap { uids: all.clone(), gids: all, setgroups: true, helper: false });
     }
     let user = &spec.process.user;
-    IdMap {
-        uids: vec![IdRange { inside: user.uid, outside: host.uid, count: 1 }],
-        gids: vec![IdRange { inside: user.gid, outside: host.gid, count: 1 }],
-        setgroups: false,
+    let Some(sub) = host.subids else {
+        return Ok(IdMap {
+            uids: vec![IdRange { inside: user.uid, outside: host.uid, count: 1 }],
+            gids: vec![IdRange { inside: user.gid, outside: host.gid, count: 1 }],
+            setgroups: false,
+            helper: false,
+        });
+    };
+    let ranges = |own: u32, start: u32, count: u32| {
+        vec![IdRange { inside: 0, outside: own, count: 1 }, IdRange { inside: 1, outside: start, count }]
+    };
+    let (ucount, gcount) = (sub.uid_count.min(MAPPED_RANGE - 1), sub.gid_count.min(MAPPED_RANGE - 1));
+    let check = |kind, id: u32, last: u32| if id > last { Err(PlanError::Unmapped { kind, id, last }) } else { Ok(()) };
+    check("uid", user.uid, ucount)?;
+    check("gid", user.gid, gcount)?;
+    for g in &user.groups {
+        check("gid", *g, gcount)?;
     }
+    Ok(IdMap {
+        uids: ranges(host.uid, sub.uid_start, ucount),
+        gids: ranges(host.gid, sub.gid_start, gcount),
+        setgroups: true,
+        helper: true,
+    })
 }
 
 /// The `tty` group (5) owns new terminals when it is mapped.

@@ -21,6 +21,38 @@ pub struct RunSpec {
     pub network: NetworkMode,
     /// `--init`: a built-in pid 1 reaps zombies and forwards signals.
     pub init: bool,
+    /// Capabilities, no_new_privs and seccomp.
+    pub security: SecuritySpec,
+}
+
+/// `--cap-add`, `--cap-drop` and `--security-opt`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecuritySpec {
+    /// Capabilities added to Docker's default set (`ALL` for every one).
+    pub cap_add: Vec<String>,
+    /// Capabilities removed (`ALL` starts from none).
+    pub cap_drop: Vec<String>,
+    /// `no-new-privileges` (on unless `--security-opt no-new-privileges=false`).
+    pub no_new_privileges: bool,
+    /// The seccomp filter.
+    pub seccomp: SeccompChoice,
+}
+
+impl Default for SecuritySpec {
+    fn default() -> Self {
+        SecuritySpec { cap_add: vec![], cap_drop: vec![], no_new_privileges: true, seccomp: SeccompChoice::Default }
+    }
+}
+
+/// Which seccomp filter the container gets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeccompChoice {
+    /// cove's default profile.
+    Default,
+    /// `seccomp=unconfined`: no filter.
+    Unconfined,
+    /// `seccomp=FILE`: a Docker/OCI JSON profile, parsed.
+    Profile(crate::seccomp::Profile),
 }
 
 /// Where the container's root filesystem comes from.

@@ -13,6 +13,7 @@ use cove_core::user;
 use std::path::{Path, PathBuf};
 
 mod mounts;
+mod security;
 
 /// Builds the spec for `cove run`.
 pub fn run_spec(args: RunArgs) -> anyhow::Result<RunSpec> {
@@ -32,6 +33,7 @@ pub fn run_spec(args: RunArgs) -> anyhow::Result<RunSpec> {
         mounts.push(mounts::tmpfs(t)?);
     }
     let env = environment(&args, &hostname, &user)?;
+    let security = security::spec(&args)?;
     let command = if args.args.is_empty() { vec!["/bin/sh".to_owned()] } else { args.args };
     Ok(RunSpec {
         root,
@@ -44,6 +46,7 @@ pub fn run_spec(args: RunArgs) -> anyhow::Result<RunSpec> {
             Network::Host => NetworkMode::Host,
         },
         init: args.init,
+        security,
     })
 }
 

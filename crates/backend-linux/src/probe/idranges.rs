@@ -2,9 +2,10 @@
 //! That needs subordinate ranges in `/etc/subuid` and `/etc/subgid` (by name
 //! or uid) and privileged `newuidmap`/`newgidmap` helpers in `PATH`.
 
-use super::host::{Host, find_in_path, read_text};
+use super::host::{Host, find_in_path, passwd_name, read_text};
 use super::{degraded, enforced};
 use cove_core::backend::Feature;
+use cove_core::plan::SubIds;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -67,6 +68,28 @@ pub fn probe(host: &Host) -> Feature {
         newuidmap: helper("newuidmap"),
         newgidmap: helper("newgidmap"),
         free: first_free(&subuid).max(first_free(&subgid)),
+    })
+}
+
+/// The caller's first subordinate uid and gid ranges, when both setuid
+/// helpers can map them (`None` for root, or with `COVE_SUBIDS=off`).
+pub fn caller_subids(uid: u32) -> Option<SubIds> {
+    if uid == 0 || std::env::var("COVE_SUBIDS").is_ok_and(|v| v == "off" || v == "0") {
+        return None;
+    }
+    let name = read_text("/etc/passwd").and_then(|t| passwd_name(&t, uid));
+    let first = |file: &str| ranges_for(&read_text(file)?, name.as_deref(), uid).into_iter().next();
+    let (u, g) = (first("/etc/subuid")?, first("/etc/subgid")?);
+    let ready = |h| matches!(helper(h), Helper::Ready(..));
+    if !(ready("newuidmap") && ready("newgidmap")) {
+        return None;
+    }
+    let fit = |v: u64| u32::try_from(v).ok();
+    Some(SubIds {
+        uid_start: fit(u.start)?,
+        uid_count: fit(u.count.min(u64::from(u32::MAX)))?,
+        gid_start: fit(g.start)?,
+        gid_count: fit(g.count.min(u64::from(u32::MAX)))?,
     })
 }
 
@@ -138,10 +161,7 @@ pub fn assess(ev: &Evidence) -> Feature {
         }
     }
     if problems.is_empty() {
-        // The host is ready, but the spawn pipeline does not call
-        // newuidmap yet: say so rather than claim ranges are in use.
-        let detail = format!("{}; cove does not use them yet: containers map a single id", found(ev));
-        return degraded(KEY, detail, "none needed on this host; range mapping is not implemented in cove yet");
+        return enforced(KEY, format!("{}; containers map 0-65535 (COVE_SUBIDS=off maps a single id)", found(ev)));
     }
     degraded(KEY, format!("single-id mapping only: {}", problems.join("; ")), fixes.join("; "))
 }
@@ -192,9 +212,9 @@ mod tests {
     }
 
     #[test]
-    fn ranges_and_helpers_are_found_but_not_used_yet() {
+    fn ranges_and_helpers_are_enforced() {
         let f = assess(&ev(true, Helper::Ready("/usr/bin/newuidmap".into(), "setuid root")));
-        assert_eq!(f.status, Support::Degraded);
+        assert_eq!(f.status, Support::Enforced);
         assert!(f.detail.contains("100000+65536"));
     }
 

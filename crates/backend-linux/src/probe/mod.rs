@@ -20,6 +20,7 @@ mod userns;
 
 use cove_core::backend::{Capabilities, Feature, Support};
 use host::Host;
+pub use idranges::caller_subids;
 
 /// Probes the host: facts first (kernel, architecture, caller, cgroup
 /// layout), then every feature under its stable key.

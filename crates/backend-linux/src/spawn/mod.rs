@@ -87,8 +87,16 @@ pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
     outcome
 }
 
-/// Writes the child's `setgroups`, `uid_map` and `gid_map`.
+/// Writes the child's `setgroups`, `uid_map` and `gid_map`: directly, or
+/// through the setuid helpers when the maps include subordinate ranges.
 fn write_id_maps(pid: i32, map: &IdMap) -> Result<(), SpawnError> {
+    if map.helper {
+        // Both helpers run at once; each costs a fork and exec.
+        let uids = start_map_helper("newuidmap", pid, &map.uids)?;
+        let gids = start_map_helper("newgidmap", pid, &map.gids);
+        let uids = finish_map_helper("newuidmap", pid, uids);
+        return uids.and(finish_map_helper("newgidmap", pid, gids?));
+    }
     let write = |file: &str, text: &str| {
         let path = format!("/proc/{pid}/{file}");
         std::fs::write(&path, text).map_err(SpawnError::parent(format!("write {path}")))
@@ -100,6 +108,34 @@ fn write_id_maps(pid: i32, map: &IdMap) -> Result<(), SpawnError> {
     }
     write("uid_map", &map_text(&map.uids))?;
     write("gid_map", &map_text(&map.gids))
+}
+
+/// Starts `newuidmap PID INSIDE OUTSIDE COUNT...` (newuidmap(1)).
+fn start_map_helper(
+    helper: &str,
+    pid: i32,
+    ranges: &[cove_core::plan::IdRange],
+) -> Result<std::process::Child, SpawnError> {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(helper);
+    cmd.arg(pid.to_string());
+    for r in ranges {
+        cmd.args([r.inside.to_string(), r.outside.to_string(), r.count.to_string()]);
+    }
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.spawn().map_err(SpawnError::parent(format!("run {helper} {pid}")))
+}
+
+/// Waits for a helper; its stderr becomes the error when it fails.
+fn finish_map_helper(helper: &str, pid: i32, child: std::process::Child) -> Result<(), SpawnError> {
+    let op = format!("{helper} {pid}");
+    let out = child.wait_with_output().map_err(SpawnError::parent(op.clone()))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let why = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    let hint = format!("{why} ({}); COVE_SUBIDS=off maps a single id instead", out.status);
+    Err(SpawnError::parent(op)(std::io::Error::other(hint)))
 }
 
 /// Kills and reaps the child if stage 1 fails after clone.

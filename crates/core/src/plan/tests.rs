@@ -1,5 +1,5 @@
 use super::*;
-use crate::spec::{ProcessSpec, UserIds};
+use crate::spec::{ProcessSpec, SecuritySpec, UserIds};
 
 fn spec(root: RootSpec) -> RunSpec {
     RunSpec {
@@ -17,11 +17,17 @@ fn spec(root: RootSpec) -> RunSpec {
         read_only: false,
         network: NetworkMode::None,
         init: false,
+        security: SecuritySpec::default(),
     }
 }
 
-const ROOT: HostIdentity = HostIdentity { uid: 0, gid: 0 };
-const USER: HostIdentity = HostIdentity { uid: 1000, gid: 1001 };
+const ROOT: HostIdentity = HostIdentity { uid: 0, gid: 0, subids: None };
+const USER: HostIdentity = HostIdentity { uid: 1000, gid: 1001, subids: None };
+const RANGED: HostIdentity = HostIdentity {
+    uid: 1000,
+    gid: 1001,
+    subids: Some(SubIds { uid_start: 100000, uid_count: 65536, gid_start: 200000, gid_count: 65536 }),
+};
 
 #[test]
 fn rootless_maps_the_requested_user_onto_the_caller() {
@@ -123,4 +129,37 @@ fn plans_serialise_round_trip() {
     let plan = Plan::build(&spec(RootSpec::HostSystem), USER).unwrap();
     let json = serde_json::to_string(&plan).unwrap();
     assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), plan);
+}
+
+#[test]
+fn subordinate_ranges_map_root_to_the_caller_and_the_rest_to_the_range() {
+    let mut s = spec(RootSpec::HostSystem);
+    s.process.user.uid = 1000;
+    let plan = Plan::build(&s, RANGED).unwrap();
+    assert_eq!(
+        plan.id_map.uids,
+        vec![IdRange { inside: 0, outside: 1000, count: 1 }, IdRange { inside: 1, outside: 100000, count: 65535 }]
+    );
+    assert_eq!(plan.id_map.gids[1].outside, 200000);
+    assert!(plan.id_map.helper && plan.id_map.setgroups);
+    assert_eq!(plan.process.groups, vec![10], "groups can be set with ranges");
+    s.process.user.uid = 70000;
+    assert_eq!(Plan::build(&s, RANGED), Err(PlanError::Unmapped { kind: "uid", id: 70000, last: 65535 }));
+}
+
+#[test]
+fn security_options_reach_the_process() {
+    let mut s = spec(RootSpec::HostSystem);
+    s.security.cap_add = vec!["net_admin".into()];
+    s.security.cap_drop = vec!["CAP_CHOWN".into()];
+    s.security.no_new_privileges = false;
+    s.security.seccomp = crate::spec::SeccompChoice::Unconfined;
+    let plan = Plan::build(&s, USER).unwrap();
+    assert!(plan.process.capabilities.contains(&"CAP_NET_ADMIN".to_owned()));
+    assert!(!plan.process.capabilities.contains(&"CAP_CHOWN".to_owned()));
+    assert!(!plan.process.no_new_privileges);
+    assert_eq!(plan.process.seccomp, None);
+    assert!(Plan::build(&spec(RootSpec::HostSystem), USER).unwrap().process.seccomp.is_some());
+    s.security.cap_add = vec!["CAP_BOGUS".into()];
+    assert!(matches!(Plan::build(&s, USER), Err(PlanError::Capability(_))));
 }

@@ -129,16 +129,14 @@ pub struct RunArgs {
 /// Parses the process arguments. Also records whether `run`'s command came
 /// after `--` (no image) or not (the first word names an image).
 pub fn parse() -> Result<Cli, clap::Error> {
-    use clap::{CommandFactory, FromArgMatches};
     let raw: Vec<String> = std::env::args().collect();
-    let matches = Cli::command().try_get_matches_from(&raw)?;
-    let mut cli = Cli::from_arg_matches(&matches)?;
-    if let (Command::Run(run), Some(("run", sub))) = (&mut cli.command, matches.subcommand()) {
-        // clap counts tokens from the subcommand's name and skips `--`, so
-        // the raw token where the command would start is `--` exactly when
-        // the command followed it.
-        let run_at = raw.iter().position(|a| a == "run").unwrap_or(1);
-        run.after_dashdash = sub.index_of("args").is_some_and(|i| raw.get(run_at + i).is_some_and(|t| t == "--"));
+    let mut cli = Cli::try_parse_from(&raw)?;
+    if let Command::Run(run) = &mut cli.command {
+        // The command's words are always the last raw arguments, so the
+        // one before them is `--` exactly when the command followed it
+        // (clap's own positions count `-it` as two).
+        let n = run.args.len();
+        run.after_dashdash = n > 0 && raw.len() > n && raw[raw.len() - n - 1] == "--";
     }
     Ok(cli)
 }

@@ -11,7 +11,7 @@ use crate::sys::clone::Forked;
 use crate::sys::signal::SavedMask;
 use cove_core::plan::Plan;
 use rustix::event::{PollFd, PollFlags, poll};
-use rustix::process::{WaitOptions, waitpid};
+use rustix::process::WaitOptions;
 
 /// Signals the init passes on to the command.
 pub const FORWARDED: &[i32] =
@@ -63,7 +63,9 @@ fn supervise(pid: i32, sigfd: &std::os::fd::OwnedFd) -> i32 {
 /// Reaps every exited child; the command's exit code once it has ended.
 fn reap(pid: i32) -> Option<i32> {
     let mut result = None;
-    while let Ok(Some((reaped, status))) = waitpid(None, WaitOptions::NOHANG) {
+    // wait(), not waitpid(None): the latter only reaps our own process group,
+    // and the command leads a session of its own.
+    while let Ok(Some((reaped, status))) = rustix::process::wait(WaitOptions::NOHANG) {
         if reaped.as_raw_nonzero().get() == pid {
             result = status.exit_status().or_else(|| status.terminating_signal().map(|s| 128 + s)).or(result);
         }

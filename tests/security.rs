@@ -79,3 +79,17 @@ fn refused_security_flags() {
         cove(mode).args(["run", "--security-opt", "bogus", "--", "true"]).run().cove_error("--security-opt");
     }
 }
+
+/// The default seccomp profile is loaded (mode 2) and refuses what Docker's
+/// refuses; `seccomp=unconfined` loads none.
+#[test]
+fn seccomp_default_and_unconfined() {
+    const SHOW: &str = "grep '^Seccomp:' /proc/self/status";
+    for mode in modes() {
+        sh(mode, &[], SHOW).ok().stdout_is("Seccomp:\t2\n");
+        sh(mode, &["--security-opt", "seccomp=unconfined"], SHOW).ok().stdout_is("Seccomp:\t0\n");
+        // A new user namespace: refused by the filter, allowed without it.
+        sh(mode, &[], "unshare -U true").code(1);
+        sh(mode, &["--security-opt", "seccomp=unconfined"], "unshare -U true").ok();
+    }
+}

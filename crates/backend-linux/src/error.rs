@@ -23,6 +23,9 @@ pub enum SpawnError {
         /// The cause.
         source: io::Error,
     },
+    /// The seccomp profile cannot be compiled for this host (nothing was started).
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::CompileError),
     /// The parent and child disagreed on the protocol.
     #[error("spawn protocol: expected {expected}, got {got}")]
     Protocol {

@@ -11,6 +11,7 @@ pub mod caps;
 mod error;
 pub mod idmap;
 pub mod probe;
+pub mod seccomp;
 #[cfg(target_os = "linux")]
 mod spawn;
 #[cfg(target_os = "linux")]
@@ -18,6 +19,9 @@ mod spawn;
 mod sys;
 
 pub use error::SpawnError;
+/// The single syscalls `cove test` attempts from inside its containers.
+#[cfg(target_os = "linux")]
+pub use sys::probe as selftest;
 
 use cove_core::backend::{Backend, Capabilities, RunOutcome};
 use cove_core::plan::{HostIdentity, Plan};

@@ -20,6 +20,11 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Show what this host can enforce, feature by feature.
     Info(InfoArgs),
+    /// Try to break out of real containers: cove's adversarial self-check.
+    Test(TestArgs),
+    /// Internal: one attempt inside a `cove test` container.
+    #[command(name = "__probe", hide = true)]
+    Probe(ProbeArgs),
 }
 
 /// Output format of table-printing verbs.
@@ -37,6 +42,52 @@ pub struct InfoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// `cove test [CATEGORY...]`.
+///
+/// Starts real containers (the zero-setup sandbox) and, inside each, tries
+/// one way out: host files, host processes, privileged syscalls, terminal
+/// injection, leaked descriptors, setuid binaries, cove's own binary,
+/// hostile volume paths. Prints one row per check and ends with
+/// `N passed, N failed`; exits 1 when a check failed (125 on cove's own
+/// errors). The security flags go to every check's container, so that a
+/// protection turned off shows up as a failure. See docs/selftest.md.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  cove test\n  cove test fs proc --format json\n  \
+    cove test --cap-add SYS_ADMIN --security-opt seccomp=unconfined   # expect failures")]
+pub struct TestArgs {
+    /// Categories to run (default: all).
+    #[arg(value_enum, value_name = "CATEGORY")]
+    pub categories: Vec<crate::selftest::Category>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Give every check's container this capability too (ALL for every one).
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop this capability from every check's container (ALL for every one).
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Security options for every check's container (as `cove run`).
+    #[arg(long = "security-opt", value_name = "OPT")]
+    pub security_opt: Vec<String>,
+    /// User inside every check's container (the setuid check switches to it).
+    #[arg(short = 'u', long = "user", value_name = "NAME|UID[:GROUP|GID]")]
+    pub user: Option<String>,
+    /// Give every check a deliberate way out, to show that each one can fail.
+    #[arg(long, hide = true)]
+    pub weaken: bool,
+}
+
+/// `cove __probe NAME [ARG...]` (hidden; run by `cove test` inside its containers).
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The probe.
+    pub name: String,
+    /// Its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 /// `--network` modes.

@@ -11,6 +11,7 @@ mod commands;
 mod output;
 mod platform;
 mod request;
+mod selftest;
 
 fn main() {
     let code = match cli::parse() {

@@ -129,3 +129,37 @@ fn print_fixes(caps: &Capabilities) {
         println!("  {key}: {fix}");
     }
 }
+
+/// `cove test`: one row per check (CHECK, CATEGORY, RESULT, EVIDENCE), then
+/// `N passed, N failed[, N skipped]`, on stdout; with `--format json`, the
+/// whole summary as JSON and the count line on stderr.
+pub fn selftest(format: Format, summary: &crate::selftest::Summary) -> anyhow::Result<()> {
+    let rows: Vec<Vec<String>> = summary
+        .checks
+        .iter()
+        .map(|c| vec![c.check.to_owned(), c.category.name().to_owned(), c.result.word().to_owned(), c.evidence.clone()])
+        .collect();
+    table_or_json(format, &["CHECK", "CATEGORY", "RESULT", "EVIDENCE"], &rows, summary)?;
+    let mut counts = format!("{} passed, {} failed", summary.passed, summary.failed);
+    if summary.skipped > 0 {
+        counts.push_str(&format!(", {} skipped", summary.skipped));
+    }
+    match format {
+        Format::Table => println!("{counts}"),
+        Format::Json => eprintln!("{counts}"),
+    }
+    Ok(())
+}
+
+/// `cove test --weaken`: says that failures are the point.
+pub fn selftest_weakened() {
+    eprintln!("cove test: --weaken gives every check a deliberate way out; its failures show that the check can fail");
+}
+
+/// `cove __probe`: the report as one JSON line.
+pub fn probe_report(report: &crate::selftest::wire::ProbeReport) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, report)?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -37,7 +37,7 @@ pub fn assess(status: &str, actions: Option<&str>) -> Feature {
         let detail = format!("filter actions lack errno/allow (available: {actions}); {own}");
         return degraded(KEY, detail, "a kernel with CONFIG_SECCOMP_FILTER=y required");
     }
-    enforced(KEY, format!("filter mode; actions: {actions}; {own}; cove's default profile is not applied yet"))
+    enforced(KEY, format!("filter mode; actions: {actions}; {own}; containers get cove's default profile"))
 }
 
 #[cfg(test)]

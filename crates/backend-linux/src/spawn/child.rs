@@ -4,6 +4,7 @@
 use super::channel::Channel;
 use super::error::ChildError;
 use super::{exec, pid1, rootfs};
+use crate::seccomp::Filter;
 use crate::sys;
 use crate::sys::signal::SavedMask;
 use cove_core::exit::COVE_ERROR;
@@ -11,7 +12,7 @@ use cove_core::plan::Plan;
 use rustix::process::Signal;
 
 /// Runs in the cloned child; never returns.
-pub fn main(plan: &Plan, chan: Channel, mask: SavedMask) -> ! {
+pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter>) -> ! {
     // 1. die with cove: a foreground container must not outlive its caller
     if rustix::process::set_parent_process_death_signal(Some(Signal::KILL)).is_err() {
         sys::clone::exit_now(COVE_ERROR);
@@ -27,9 +28,9 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask) -> ! {
     }
     // 4. become the command, or its init
     if plan.init {
-        pid1::run(plan, chan, mask)
+        pid1::run(plan, chan, mask, seccomp)
     }
-    let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups);
+    let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups, seccomp);
     fail(&chan, &err)
 }
 

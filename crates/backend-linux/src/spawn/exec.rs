@@ -1,10 +1,12 @@
 //! Stage 3: from a set-up container to the user's program — stdio, identity,
-//! capabilities, no_new_privs, signal mask, fds, then `execve`.
+//! capabilities, no_new_privs, signal mask, fds, the seccomp filter, then
+//! `execve`.
 
 use super::channel::Channel;
 use super::error::{ChildError, at};
 use super::pty;
 use crate::caps;
+use crate::seccomp::{self, Filter};
 use crate::sys;
 use crate::sys::signal::SavedMask;
 use cove_core::plan::ProcessPlan;
@@ -15,14 +17,33 @@ use std::ffi::CString;
 use std::io;
 
 /// Turns this process into the container's command. Returns only on error.
-pub fn exec(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool) -> ChildError {
-    match prepare(p, chan, mask, setgroups) {
-        Ok(()) => search_and_exec(p),
+pub fn exec(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool, filter: Option<&Filter>) -> ChildError {
+    // ORDER: seccomp last, after setuid, capset, no_new_privs and
+    // close_range, so that the profile need not allow any setup syscall:
+    // only execve (once per PATH candidate) and, if that fails, the report
+    // to cove run under it. But without no_new_privs, loading a filter needs
+    // CAP_SYS_ADMIN (seccomp(2)), which capset drops; then the filter goes
+    // in before the identity changes, as runc does, and the profile must
+    // allow setgroups, setres[ug]id, capset, prctl, chdir, umask,
+    // rt_sigaction, rt_sigprocmask and close_range (Docker's default does).
+    let (early, late) = if p.no_new_privileges { (None, filter) } else { (filter, None) };
+    match prepare(p, chan, mask, setgroups, early) {
+        Ok(()) => search_and_exec(p, late),
         Err(e) => e,
     }
 }
 
-fn prepare(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool) -> Result<(), ChildError> {
+fn load(filter: Option<&Filter>) -> Result<(), ChildError> {
+    filter.map_or(Ok(()), |f| seccomp::load(f).map_err(at("load seccomp filter", "")))
+}
+
+fn prepare(
+    p: &ProcessPlan,
+    chan: &Channel,
+    mask: &SavedMask,
+    setgroups: bool,
+    early_filter: Option<&Filter>,
+) -> Result<(), ChildError> {
     // 1. stdio and session. The command always leads a new session, so the
     //    caller's terminal is never its controlling terminal: no TIOCSTI
     //    injection into the caller's shell (CVE-2017-5226 class).
@@ -36,7 +57,9 @@ fn prepare(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool) -
             rustix::stdio::dup2_stdin(&null).map_err(|e| at("redirect stdin", "/dev/null")(e.into()))?;
         }
     }
-    // 2. identity and capabilities
+    // 2. identity and capabilities (the seccomp filter first only without
+    //    no_new_privs; see exec)
+    load(early_filter)?;
     identity(p, setgroups)?;
     // 3. working directory, as the user, so permissions apply
     rustix::process::chdir(p.cwd.as_str()).map_err(|e| at("chdir to working directory", &p.cwd)(e.into()))?;
@@ -87,7 +110,7 @@ pub fn candidates(program: &str, path_env: Option<&str>) -> Vec<String> {
     path.split(':').filter(|d| !d.is_empty()).map(|d| format!("{}/{program}", d.trim_end_matches('/'))).collect()
 }
 
-fn search_and_exec(p: &ProcessPlan) -> ChildError {
+fn search_and_exec(p: &ProcessPlan, late_filter: Option<&Filter>) -> ChildError {
     let program = p.args.first().cloned().unwrap_or_default();
     let fail = |source: io::Error| ChildError::Exec { program: program.clone(), source };
     let cstrings = |items: Vec<String>| items.into_iter().map(CString::new).collect::<Result<Vec<_>, _>>();
@@ -97,10 +120,14 @@ fn search_and_exec(p: &ProcessPlan) -> ChildError {
             _ => return fail(io::Error::from_raw_os_error(libc::EINVAL)),
         };
     let path_env = p.env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str());
+    let paths: Vec<CString> = candidates(&program, path_env).into_iter().filter_map(|c| CString::new(c).ok()).collect();
+    // Everything is allocated; from here on only execve runs (see exec).
+    if let Err(e) = load(late_filter) {
+        return e;
+    }
     let mut last = io::Error::from_raw_os_error(libc::ENOENT);
     let mut denied = None;
-    for candidate in candidates(&program, path_env) {
-        let Ok(path) = CString::new(candidate) else { continue };
+    for path in paths {
         let err = sys::exec::execve(&path, &argv, &envp);
         match err.raw_os_error() {
             Some(libc::ENOENT) | Some(libc::ENOTDIR) => last = err,

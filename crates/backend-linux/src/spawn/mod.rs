@@ -25,6 +25,7 @@ mod terminal;
 
 use crate::SpawnError;
 use crate::idmap::map_text;
+use crate::seccomp;
 use crate::sys;
 use crate::sys::clone::Forked;
 use channel::Message;
@@ -56,6 +57,11 @@ fn clone_flags(plan: &Plan) -> libc::c_int {
 
 /// Runs `plan` in the foreground (stage 1).
 pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
+    // 0. the seccomp filter, compiled before anything starts so that a
+    //    profile this host cannot take fails with its rule named; the child
+    //    inherits the finished program with its copy of our memory
+    let caps = &plan.process.capabilities;
+    let filter = plan.process.seccomp.as_ref().map(|p| seccomp::compile_for_host(p, caps)).transpose()?;
     // 1. the typed channel
     let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
     // ORDER: block the relayed signals before clone, so none that arrives
@@ -67,7 +73,7 @@ pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
     let pid = match sys::clone::clone_process(clone_flags(plan)).map_err(SpawnError::parent("clone"))? {
         Forked::Child => {
             drop(ours);
-            child::main(plan, theirs, mask)
+            child::main(plan, theirs, mask, filter.as_ref())
         }
         Forked::Parent(pid) => pid,
     };

@@ -6,6 +6,7 @@ use super::channel::Channel;
 use super::child;
 use super::error::at;
 use super::exec;
+use crate::seccomp::Filter;
 use crate::sys;
 use crate::sys::clone::Forked;
 use crate::sys::signal::SavedMask;
@@ -18,7 +19,7 @@ pub const FORWARDED: &[i32] =
     &[libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
 
 /// Runs the init; never returns.
-pub fn run(plan: &Plan, chan: Channel, mask: SavedMask) -> ! {
+pub fn run(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter>) -> ! {
     let mut watched = FORWARDED.to_vec();
     watched.push(libc::SIGCHLD);
     // The signals are still blocked (inherited from cove), so none is lost.
@@ -30,7 +31,7 @@ pub fn run(plan: &Plan, chan: Channel, mask: SavedMask) -> ! {
         Err(e) => child::fail(&chan, &at("fork command", "init")(e)),
         Ok(Forked::Child) => {
             drop(sigfd);
-            let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups);
+            let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups, seccomp);
             child::fail(&chan, &err)
         }
         Ok(Forked::Parent(pid)) => pid,

@@ -93,3 +93,29 @@ fn seccomp_default_and_unconfined() {
         sh(mode, &["--security-opt", "seccomp=unconfined"], "unshare -U true").ok();
     }
 }
+
+/// `--userns auto` as root: root inside is root's subordinate range outside,
+/// so a root-owned host file in a volume is no longer writable.
+#[test]
+fn userns_auto_maps_root_onto_a_range() {
+    if !modes().contains(&Mode::Root) {
+        return skip("userns-auto", "needs the tests to run as root");
+    }
+    let Some(start) = std::fs::read_to_string("/etc/subuid")
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("root:").map(|r| r.split(':').next().unwrap().to_owned())))
+    else {
+        return skip("userns-auto", "root has no /etc/subuid range (scripts/test-all adds one)");
+    };
+    let dir = TestDir::new(Mode::Root, "userns-auto");
+    std::fs::write(dir.join("f"), "host\n").unwrap();
+    let vol = format!("{}:/v", dir.path().display());
+    let out = sh(Mode::Root, &["--userns", "auto"], "cat /proc/self/uid_map");
+    let map = out.ok().stdout();
+    let fields: Vec<&str> = map.split_whitespace().collect();
+    assert_eq!(fields, ["0", start.as_str(), "65536"], "uid_map with --userns auto");
+    sh(Mode::Root, &["--userns", "auto", "-v", &vol], "echo x >> /v/f").code(2);
+    sh(Mode::Root, &["-v", &vol], "echo x >> /v/f").ok();
+    assert_eq!(std::fs::read_to_string(dir.join("f")).unwrap(), "host\nx\n");
+    sh(Mode::Root, &["--userns", "bogus"], "true").code(125);
+}

@@ -5,7 +5,7 @@
 //! mounts, id mappings and process settings.
 
 pub use crate::spec::MountFlags;
-use crate::spec::{MountSpec, NetworkMode, RootSpec, RootWrites, RunSpec, SeccompChoice};
+use crate::spec::{MountSpec, NetworkMode, RootSpec, RootWrites, RunSpec, SeccompChoice, UsernsMode};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -279,6 +279,12 @@ pub enum PlanError {
         /// The highest mapped id.
         last: u32,
     },
+    /// `--userns auto` as root without a subordinate range for root.
+    #[error(
+        "--userns auto needs a subordinate id range for root in /etc/subuid and /etc/subgid\n\
+         hint: usermod --add-subuids 1000000-1065535 --add-subgids 1000000-1065535 root"
+    )]
+    NoRootRange,
     /// Two mounts on one container path.
     #[error("duplicate mount point: {0}")]
     DuplicateMount(String),
@@ -359,11 +365,10 @@ impl Plan {
 /// owners work); without ranges, the requested user and group are mapped
 /// onto the caller's single uid and gid.
 fn id_map(spec: &RunSpec, host: HostIdentity) -> Result<IdMap, PlanError> {
-    if host.uid == 0 {
-        let all = vec![IdRange { inside: 0, outside: 0, count: u32::MAX }];
-        return Ok(IdMap { uids: all.clone(), gids: all, setgroups: true, helper: false });
-    }
     let user = &spec.process.user;
+    if host.uid == 0 {
+        return root_id_map(spec, host);
+    }
     let Some(sub) = host.subids else {
         return Ok(IdMap {
             uids: vec![IdRange { inside: user.uid, outside: host.uid, count: 1 }],
@@ -387,6 +392,29 @@ fn id_map(spec: &RunSpec, host: HostIdentity) -> Result<IdMap, PlanError> {
         gids: ranges(host.gid, sub.gid_start, gcount),
         setgroups: true,
         helper: true,
+    })
+}
+
+/// Root callers: the identity map, or with `--userns auto` ids 0–65535 onto
+/// root's first subordinate range (written directly; no helper needed).
+fn root_id_map(spec: &RunSpec, host: HostIdentity) -> Result<IdMap, PlanError> {
+    if spec.security.userns == UsernsMode::Identity {
+        let all = vec![IdRange { inside: 0, outside: 0, count: u32::MAX }];
+        return Ok(IdMap { uids: all.clone(), gids: all, setgroups: true, helper: false });
+    }
+    let sub = host.subids.ok_or(PlanError::NoRootRange)?;
+    let (ucount, gcount) = (sub.uid_count.min(MAPPED_RANGE), sub.gid_count.min(MAPPED_RANGE));
+    let user = &spec.process.user;
+    for (kind, id, count) in [("uid", user.uid, ucount), ("gid", user.gid, gcount)] {
+        if id >= count {
+            return Err(PlanError::Unmapped { kind, id, last: count - 1 });
+        }
+    }
+    Ok(IdMap {
+        uids: vec![IdRange { inside: 0, outside: sub.uid_start, count: ucount }],
+        gids: vec![IdRange { inside: 0, outside: sub.gid_start, count: gcount }],
+        setgroups: true,
+        helper: false,
     })
 }
 

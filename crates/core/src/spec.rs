@@ -36,11 +36,31 @@ pub struct SecuritySpec {
     pub no_new_privileges: bool,
     /// The seccomp filter.
     pub seccomp: SeccompChoice,
+    /// `--userns`.
+    pub userns: UsernsMode,
+}
+
+/// `--userns`: how a root caller's container maps ids (rootless callers
+/// always get their own mapping).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UsernsMode {
+    /// Root callers: every id maps to itself (`--userns host`, the default).
+    #[default]
+    Identity,
+    /// `--userns auto`: ids 0–65535 inside map onto root's first
+    /// subordinate range, so root inside is an unprivileged id outside.
+    Auto,
 }
 
 impl Default for SecuritySpec {
     fn default() -> Self {
-        SecuritySpec { cap_add: vec![], cap_drop: vec![], no_new_privileges: true, seccomp: SeccompChoice::Default }
+        SecuritySpec {
+            cap_add: vec![],
+            cap_drop: vec![],
+            no_new_privileges: true,
+            seccomp: SeccompChoice::Default,
+            userns: UsernsMode::Identity,
+        }
     }
 }
 

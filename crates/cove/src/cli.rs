@@ -165,6 +165,10 @@ pub struct RunArgs {
     /// Security options: seccomp=unconfined|FILE, no-new-privileges[=true|false].
     #[arg(long = "security-opt", value_name = "OPT")]
     pub security_opt: Vec<String>,
+    /// User namespace for root callers: host (every id maps to itself, the
+    /// default) or auto (0-65535 onto root's /etc/subuid range).
+    #[arg(long, value_name = "host|auto")]
+    pub userns: Option<String>,
     /// Not supported: cove never grants host privileges (refused with a hint).
     #[arg(long)]
     pub privileged: bool,

@@ -71,17 +71,18 @@ pub fn probe(host: &Host) -> Feature {
     })
 }
 
-/// The caller's first subordinate uid and gid ranges, when both setuid
-/// helpers can map them (`None` for root, or with `COVE_SUBIDS=off`).
+/// The caller's first subordinate uid and gid ranges, when they can be
+/// mapped: root writes maps itself, anyone else needs both setuid helpers
+/// (`None` with `COVE_SUBIDS=off`).
 pub fn caller_subids(uid: u32) -> Option<SubIds> {
-    if uid == 0 || std::env::var("COVE_SUBIDS").is_ok_and(|v| v == "off" || v == "0") {
+    if std::env::var("COVE_SUBIDS").is_ok_and(|v| v == "off" || v == "0") {
         return None;
     }
     let name = read_text("/etc/passwd").and_then(|t| passwd_name(&t, uid));
     let first = |file: &str| ranges_for(&read_text(file)?, name.as_deref(), uid).into_iter().next();
     let (u, g) = (first("/etc/subuid")?, first("/etc/subgid")?);
     let ready = |h| matches!(helper(h), Helper::Ready(..));
-    if !(ready("newuidmap") && ready("newgidmap")) {
+    if uid != 0 && !(ready("newuidmap") && ready("newgidmap")) {
         return None;
     }
     let fit = |v: u64| u32::try_from(v).ok();

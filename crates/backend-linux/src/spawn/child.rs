@@ -2,14 +2,14 @@
 //! (stage 2), then becomes the command (stage 3) or cove's init (`--init`).
 
 use super::channel::Channel;
-use super::error::ChildError;
+use super::error::{ChildError, at};
 use super::{exec, pid1, rootfs};
 use crate::seccomp::Filter;
 use crate::sys;
 use crate::sys::signal::SavedMask;
 use cove_core::exit::COVE_ERROR;
-use cove_core::plan::Plan;
-use rustix::process::Signal;
+use cove_core::plan::{IdMap, IdRange, Plan};
+use rustix::process::{Gid, Signal, Uid};
 
 /// Runs in the cloned child; never returns.
 pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter>) -> ! {
@@ -22,8 +22,8 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter
     if chan.expect_maps_written().is_err() {
         sys::clone::exit_now(COVE_ERROR);
     }
-    // 3. build the root and pivot into it
-    if let Err(e) = rootfs::prepare(plan) {
+    // 3. build the root and pivot into it, as root of the namespace
+    if let Err(e) = become_namespace_root(&plan.id_map).and_then(|()| rootfs::prepare(plan)) {
         fail(&chan, &e);
     }
     // 4. become the command, or its init
@@ -32,6 +32,24 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter
     }
     let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups, seccomp);
     fail(&chan, &err)
+}
+
+/// When id 0 is mapped but the caller's own id is not (`--userns auto` as
+/// root), switch to 0 inside, so that files created during setup get a
+/// mapped owner instead of failing with EOVERFLOW. Capabilities in the
+/// namespace are kept (a switch to its root keeps them).
+fn become_namespace_root(map: &IdMap) -> Result<(), ChildError> {
+    let maps_zero = |ranges: &[IdRange]| ranges.iter().any(|r| r.inside == 0);
+    if !(maps_zero(&map.uids) && maps_zero(&map.gids)) {
+        return Ok(());
+    }
+    let root_gid = Gid::from_raw(0);
+    if map.setgroups {
+        rustix::thread::set_thread_groups(&[]).map_err(|e| at("setgroups", "[]")(e.into()))?;
+    }
+    rustix::thread::set_thread_res_gid(root_gid, root_gid, root_gid).map_err(|e| at("setgid", "0")(e.into()))?;
+    let root_uid = Uid::from_raw(0);
+    rustix::thread::set_thread_res_uid(root_uid, root_uid, root_uid).map_err(|e| at("setuid", "0")(e.into()))
 }
 
 /// Reports `err` to the parent and exits with its code.

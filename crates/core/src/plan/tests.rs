@@ -163,3 +163,17 @@ fn security_options_reach_the_process() {
     s.security.cap_add = vec!["CAP_BOGUS".into()];
     assert!(matches!(Plan::build(&s, USER), Err(PlanError::Capability(_))));
 }
+
+#[test]
+fn root_with_userns_auto_maps_onto_roots_range() {
+    let mut s = spec(RootSpec::HostSystem);
+    s.security.userns = crate::spec::UsernsMode::Auto;
+    let root_ranged = HostIdentity { uid: 0, gid: 0, ..RANGED };
+    let plan = Plan::build(&s, root_ranged).unwrap();
+    assert_eq!(plan.id_map.uids, vec![IdRange { inside: 0, outside: 100000, count: 65536 }]);
+    assert_eq!(plan.id_map.gids, vec![IdRange { inside: 0, outside: 200000, count: 65536 }]);
+    assert!(!plan.id_map.helper, "root writes its maps itself");
+    assert_eq!(Plan::build(&s, ROOT), Err(PlanError::NoRootRange));
+    s.security.userns = crate::spec::UsernsMode::Identity;
+    assert_eq!(Plan::build(&s, root_ranged).unwrap().id_map.uids[0].count, u32::MAX);
+}

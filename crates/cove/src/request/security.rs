@@ -2,7 +2,7 @@
 
 use crate::cli::RunArgs;
 use anyhow::{Context, bail};
-use cove_core::spec::{SeccompChoice, SecuritySpec};
+use cove_core::spec::{SeccompChoice, SecuritySpec, UsernsMode};
 
 /// The security part of the spec. Options that would need a mechanism cove
 /// does not have are refused, never ignored.
@@ -18,6 +18,11 @@ pub fn spec(args: &RunArgs) -> anyhow::Result<SecuritySpec> {
     for opt in &args.security_opt {
         apply(&mut spec, opt)?;
     }
+    spec.userns = match args.userns.as_deref() {
+        None | Some("host") => UsernsMode::Identity,
+        Some("auto") => UsernsMode::Auto,
+        Some(other) => bail!("invalid --userns {other:?}: expected host or auto"),
+    };
     Ok(spec)
 }
 

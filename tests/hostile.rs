@@ -173,25 +173,18 @@ fn user_database_symlink_out_of_the_rootfs_is_not_followed() {
     for mode in modes() {
         let dir = TestDir::new(mode, "passwd-link");
         let Some(root) = dir.rootfs_copy(mode, "rootfs") else { continue };
-        std::fs::remove_file(root.join("etc/passwd")).unwrap();
         let p = root.join("etc/passwd");
-        std::os::unix::fs::symlink(format!("../../../../../../../..{host_db}"), &p).unwrap();
-        dir.own(&p);
-        cove(mode)
-            .args(["run", "-u", "daemon", "--rootfs"])
-            .arg(&root)
-            .args(["--", "true"])
-            .run()
-            .cove_error("unable to find user daemon");
-        let p = root.join("etc/passwd");
-        std::fs::remove_file(&p).unwrap();
-        std::os::unix::fs::symlink(host_db, &p).unwrap();
-        dir.own(&p);
-        cove(mode)
-            .args(["run", "-u", "daemon", "--rootfs"])
-            .arg(&root)
-            .args(["--", "true"])
-            .run()
-            .cove_error("unable to find user daemon");
+        // A relative link climbing out, then an absolute one.
+        for target in [format!("../../../../../../../..{host_db}"), host_db.to_owned()] {
+            std::fs::remove_file(&p).unwrap();
+            std::os::unix::fs::symlink(&target, &p).unwrap();
+            dir.own(&p);
+            cove(mode)
+                .args(["run", "-u", "daemon", "--rootfs"])
+                .arg(&root)
+                .args(["--", "true"])
+                .run()
+                .cove_error("unable to find user daemon");
+        }
     }
 }

@@ -63,15 +63,9 @@ pub struct TestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Give every check's container this capability too (ALL for every one).
-    #[arg(long = "cap-add", value_name = "CAP")]
-    pub cap_add: Vec<String>,
-    /// Drop this capability from every check's container (ALL for every one).
-    #[arg(long = "cap-drop", value_name = "CAP")]
-    pub cap_drop: Vec<String>,
-    /// Security options for every check's container (as `cove run`).
-    #[arg(long = "security-opt", value_name = "OPT")]
-    pub security_opt: Vec<String>,
+    /// Security flags given to every check's container (as `cove run`).
+    #[command(flatten)]
+    pub security: SecurityArgs,
     /// User inside every check's container (the setuid check switches to it).
     #[arg(short = 'u', long = "user", value_name = "NAME|UID[:GROUP|GID]")]
     pub user: Option<String>,
@@ -88,6 +82,20 @@ pub struct ProbeArgs {
     /// Its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
+}
+
+/// `--cap-add`, `--cap-drop`, `--security-opt`: shared by `run` and `test`.
+#[derive(Debug, Args)]
+pub struct SecurityArgs {
+    /// Add a capability to Docker's default set (ALL for every one).
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a capability (ALL for every one).
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Security options: seccomp=unconfined|FILE, no-new-privileges[=true|false].
+    #[arg(long = "security-opt", value_name = "OPT")]
+    pub security_opt: Vec<String>,
 }
 
 /// `--network` modes.
@@ -156,15 +164,9 @@ pub struct RunArgs {
     /// Container name.
     #[arg(long)]
     pub name: Option<String>,
-    /// Add a capability to Docker's default set (ALL for every one).
-    #[arg(long = "cap-add", value_name = "CAP")]
-    pub cap_add: Vec<String>,
-    /// Drop a capability (ALL for every one).
-    #[arg(long = "cap-drop", value_name = "CAP")]
-    pub cap_drop: Vec<String>,
-    /// Security options: seccomp=unconfined|FILE, no-new-privileges[=true|false].
-    #[arg(long = "security-opt", value_name = "OPT")]
-    pub security_opt: Vec<String>,
+    /// Capabilities and security options.
+    #[command(flatten)]
+    pub security: SecurityArgs,
     /// User namespace for root callers: host (every id maps to itself, the
     /// default) or auto (0-65535 onto root's /etc/subuid range).
     #[arg(long, value_name = "host|auto")]

@@ -7,8 +7,12 @@ use crate::selftest::{self, Flags, Options};
 
 /// Runs the checks and prints the results; exit 1 when any check failed.
 pub fn run(args: TestArgs) -> anyhow::Result<i32> {
-    let flags =
-        Flags { cap_add: args.cap_add, cap_drop: args.cap_drop, security_opt: args.security_opt, user: args.user };
+    let flags = Flags {
+        cap_add: args.security.cap_add,
+        cap_drop: args.security.cap_drop,
+        security_opt: args.security.security_opt,
+        user: args.user,
+    };
     if args.weaken {
         output::selftest_weakened();
     }

@@ -7,6 +7,7 @@ use cove_core::spec::{SeccompChoice, SecuritySpec, UsernsMode};
 /// The security part of the spec. Options that would need a mechanism cove
 /// does not have are refused, never ignored.
 pub fn spec(args: &RunArgs) -> anyhow::Result<SecuritySpec> {
+    let sec = &args.security;
     if args.privileged {
         bail!(
             "--privileged is not supported: cove never gives a container the host's privileges\n\
@@ -14,8 +15,8 @@ pub fn spec(args: &RunArgs) -> anyhow::Result<SecuritySpec> {
         );
     }
     let mut spec =
-        SecuritySpec { cap_add: args.cap_add.clone(), cap_drop: args.cap_drop.clone(), ..SecuritySpec::default() };
-    for opt in &args.security_opt {
+        SecuritySpec { cap_add: sec.cap_add.clone(), cap_drop: sec.cap_drop.clone(), ..SecuritySpec::default() };
+    for opt in &sec.security_opt {
         apply(&mut spec, opt)?;
     }
     spec.userns = match args.userns.as_deref() {

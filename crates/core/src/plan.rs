@@ -5,12 +5,13 @@
 //! mounts, id mappings and process settings.
 
 pub use crate::spec::MountFlags;
-use crate::spec::{MountSpec, NetworkMode, RootSpec, RootWrites, RunSpec, SeccompChoice, UsernsMode};
+use crate::spec::{MountSpec, NetworkMode, RootSpec, RootWrites, RunSpec, SeccompChoice};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 mod defaults;
 mod host_system;
+mod idmap;
 
 pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 pub use host_system::user_database;
@@ -297,7 +298,7 @@ impl Plan {
     /// Turns a validated spec into the ordered steps for `host`.
     pub fn build(spec: &RunSpec, host: HostIdentity) -> Result<Plan, PlanError> {
         check_mounts(&spec.mounts)?;
-        let id_map = id_map(spec, host)?;
+        let id_map = idmap::id_map(spec, host)?;
         let sec = &spec.security;
         let capabilities = crate::capability::resolve(DEFAULT_CAPABILITIES, &sec.cap_add, &sec.cap_drop)?;
         let seccomp = match &sec.seccomp {
@@ -320,7 +321,7 @@ impl Plan {
                 (RootStep::Bind { source: path.clone() }, Vec::new())
             }
         };
-        mounts.extend(defaults::kernel_filesystems(own_net, tty_gid(&id_map)));
+        mounts.extend(defaults::kernel_filesystems(own_net, idmap::tty_gid(&id_map)));
         mounts.extend(spec.mounts.iter().map(user_mount));
         let user = &spec.process.user;
         if spec.process.cwd != "/" {
@@ -358,69 +359,6 @@ impl Plan {
             init: spec.init,
         })
     }
-}
-
-/// Root callers map every id to itself. Others with subordinate ranges map
-/// 0 onto themselves and 1..=65535 onto their ranges (so images with several
-/// owners work); without ranges, the requested user and group are mapped
-/// onto the caller's single uid and gid.
-fn id_map(spec: &RunSpec, host: HostIdentity) -> Result<IdMap, PlanError> {
-    let user = &spec.process.user;
-    if host.uid == 0 {
-        return root_id_map(spec, host);
-    }
-    let Some(sub) = host.subids else {
-        return Ok(IdMap {
-            uids: vec![IdRange { inside: user.uid, outside: host.uid, count: 1 }],
-            gids: vec![IdRange { inside: user.gid, outside: host.gid, count: 1 }],
-            setgroups: false,
-            helper: false,
-        });
-    };
-    let ranges = |own: u32, start: u32, count: u32| {
-        vec![IdRange { inside: 0, outside: own, count: 1 }, IdRange { inside: 1, outside: start, count }]
-    };
-    let (ucount, gcount) = (sub.uid_count.min(MAPPED_RANGE - 1), sub.gid_count.min(MAPPED_RANGE - 1));
-    let check = |kind, id: u32, last: u32| if id > last { Err(PlanError::Unmapped { kind, id, last }) } else { Ok(()) };
-    check("uid", user.uid, ucount)?;
-    check("gid", user.gid, gcount)?;
-    for g in &user.groups {
-        check("gid", *g, gcount)?;
-    }
-    Ok(IdMap {
-        uids: ranges(host.uid, sub.uid_start, ucount),
-        gids: ranges(host.gid, sub.gid_start, gcount),
-        setgroups: true,
-        helper: true,
-    })
-}
-
-/// Root callers: the identity map, or with `--userns auto` ids 0–65535 onto
-/// root's first subordinate range (written directly; no helper needed).
-fn root_id_map(spec: &RunSpec, host: HostIdentity) -> Result<IdMap, PlanError> {
-    if spec.security.userns == UsernsMode::Identity {
-        let all = vec![IdRange { inside: 0, outside: 0, count: u32::MAX }];
-        return Ok(IdMap { uids: all.clone(), gids: all, setgroups: true, helper: false });
-    }
-    let sub = host.subids.ok_or(PlanError::NoRootRange)?;
-    let (ucount, gcount) = (sub.uid_count.min(MAPPED_RANGE), sub.gid_count.min(MAPPED_RANGE));
-    let user = &spec.process.user;
-    for (kind, id, count) in [("uid", user.uid, ucount), ("gid", user.gid, gcount)] {
-        if id >= count {
-            return Err(PlanError::Unmapped { kind, id, last: count - 1 });
-        }
-    }
-    Ok(IdMap {
-        uids: vec![IdRange { inside: 0, outside: sub.uid_start, count: ucount }],
-        gids: vec![IdRange { inside: 0, outside: sub.gid_start, count: gcount }],
-        setgroups: true,
-        helper: false,
-    })
-}
-
-/// The `tty` group (5) owns new terminals when it is mapped.
-fn tty_gid(map: &IdMap) -> Option<u32> {
-    map.gids.iter().any(|r| r.inside <= 5 && 5 - r.inside < r.count).then_some(5)
 }
 
 fn check_mounts(mounts: &[MountSpec]) -> Result<(), PlanError> {

@@ -290,3 +290,17 @@ fn bad_rootfs_is_a_cove_error() {
         cove(mode).args(["run", "--rootfs-rw", "--", "true"]).run().code(125);
     }
 }
+
+/// `cove shell` reads commands from stdin (a terminal when there is one),
+/// in the zero-setup sandbox or a --rootfs, and ends with the shell's code.
+#[test]
+fn shell_reads_stdin_and_returns_its_code() {
+    for mode in modes() {
+        let out = cove(mode).args(["shell"]).env("SHELL", "/bin/sh").stdin("echo hi; id -u; exit 3\n").run();
+        out.code(3).stdout_is("hi\n0\n");
+        if let Some(root) = busybox(mode) {
+            let out = cove(mode).args(["shell", "--rootfs"]).arg(root).stdin("echo \"$HOSTNAME\" | wc -c\n").run();
+            out.ok().stdout_is("13\n");
+        }
+    }
+}

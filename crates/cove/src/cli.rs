@@ -18,6 +18,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a command in a new container.
     Run(Box<RunArgs>),
+    /// An interactive shell in a new, throwaway container (the zero-setup
+    /// sandbox unless --rootfs is given): `cove run -it` with your shell.
+    Shell(Box<RunArgs>),
     /// Show what this host can enforce, feature by feature.
     Info(InfoArgs),
     /// Try to break out of real containers: cove's adversarial self-check.

@@ -2,6 +2,7 @@
 
 mod info;
 mod run;
+mod shell;
 mod test;
 
 use crate::cli::{Cli, Command};
@@ -10,6 +11,7 @@ use crate::cli::{Cli, Command};
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Run(args) => run::run(*args),
+        Command::Shell(args) => shell::run(*args),
         Command::Info(args) => info::run(args),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),

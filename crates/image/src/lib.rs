@@ -1,0 +1,19 @@
+//! OCI images for cove: parsing image references, digests, a
+//! content-addressed blob store and safe unpacking of layer tarballs.
+//!
+//! Belongs here: portable image logic that needs only `std` and well-kept
+//! format crates (tar, gzip, zstd, sha2). Does not belong here: registry
+//! HTTP (later), mounting overlays or anything behind `cfg(target_os)`;
+//! those live in a backend and consume what this crate produces (for
+//! example the whiteout list from [`unpack::unpack_layer`]).
+
+#![deny(missing_docs)]
+
+pub mod digest;
+pub mod reference;
+pub mod store;
+pub mod unpack;
+
+pub use digest::{Algorithm, Digest, DigestError};
+pub use reference::{Reference, ReferenceError};
+pub use store::{BlobStore, PutOutcome, StoreError};

@@ -23,6 +23,15 @@ pub enum SpawnError {
         /// The cause.
         source: io::Error,
     },
+    /// A resource limit this host cannot enforce for this caller (nothing
+    /// was started).
+    #[error("{flag} cannot be enforced: {why} (see `cove info`)")]
+    Limits {
+        /// The flag.
+        flag: &'static str,
+        /// Why, and what is missing.
+        why: String,
+    },
     /// The seccomp profile cannot be compiled for this host (nothing was started).
     #[error(transparent)]
     Seccomp(#[from] crate::seccomp::CompileError),

@@ -8,6 +8,7 @@
 //! `Plan`, never here.
 
 pub mod caps;
+pub mod cgroup;
 mod error;
 pub mod idmap;
 pub mod probe;

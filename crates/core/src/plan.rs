@@ -12,6 +12,7 @@ use std::path::PathBuf;
 mod defaults;
 mod host_system;
 mod idmap;
+pub mod limits;
 
 pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 pub use host_system::user_database;
@@ -70,6 +71,8 @@ pub struct Plan {
     pub process: ProcessPlan,
     /// Run cove's built-in init as pid 1.
     pub init: bool,
+    /// Memory, CPU and task limits (empty: none asked for).
+    pub limits: limits::ResourceLimits,
 }
 
 /// A namespace kind.
@@ -292,12 +295,16 @@ pub enum PlanError {
     /// A mount onto `/` itself.
     #[error("invalid mount destination {0:?}: cannot mount over /")]
     MountOverRoot(String),
+    /// A resource limit out of range.
+    #[error(transparent)]
+    Limits(#[from] limits::LimitError),
 }
 
 impl Plan {
     /// Turns a validated spec into the ordered steps for `host`.
     pub fn build(spec: &RunSpec, host: HostIdentity) -> Result<Plan, PlanError> {
         check_mounts(&spec.mounts)?;
+        let limits = limits::resolve(&spec.limits)?;
         let id_map = idmap::id_map(spec, host)?;
         let sec = &spec.security;
         let capabilities = crate::capability::resolve(DEFAULT_CAPABILITIES, &sec.cap_add, &sec.cap_drop)?;
@@ -357,6 +364,7 @@ impl Plan {
                 umask: 0o022,
             },
             init: spec.init,
+            limits,
         })
     }
 }

@@ -23,6 +23,19 @@ pub struct RunSpec {
     pub init: bool,
     /// Capabilities, no_new_privs and seccomp.
     pub security: SecuritySpec,
+    /// `--memory`, `--cpus`, `--pids-limit`.
+    pub limits: Limits,
+}
+
+/// Resource limits as asked for (Docker's meanings); `None` is no limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// `--memory`: bytes.
+    pub memory: Option<u64>,
+    /// `--cpus`: CPUs in billionths (Docker's `NanoCPUs`; 0.5 is 500000000).
+    pub nano_cpus: Option<u64>,
+    /// `--pids-limit`: at most this many tasks (Docker's -1 and 0 are `None`).
+    pub pids: Option<u64>,
 }
 
 /// `--cap-add`, `--cap-drop` and `--security-opt`.

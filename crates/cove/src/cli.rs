@@ -177,6 +177,15 @@ pub struct RunArgs {
     /// Not supported: cove never grants host privileges (refused with a hint).
     #[arg(long)]
     pub privileged: bool,
+    /// Memory limit (b, k, m, g; at least 6m); no swap on top of it.
+    #[arg(short = 'm', long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// CPUs the container may use, e.g. 0.5 or 2 (a CFS quota per 100 ms).
+    #[arg(long, value_name = "DECIMAL")]
+    pub cpus: Option<String>,
+    /// Most processes and threads at once (-1 or 0: unlimited).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub pids_limit: Option<i64>,
     /// IMAGE (not yet supported) followed by COMMAND and its arguments; with
     /// --rootfs, or after `--`, the command itself.
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]

@@ -12,6 +12,7 @@ use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RootWrites,
 use cove_core::user;
 use std::path::{Path, PathBuf};
 
+mod limits;
 mod mounts;
 mod security;
 
@@ -34,6 +35,7 @@ pub fn run_spec(args: RunArgs) -> anyhow::Result<RunSpec> {
     }
     let env = environment(&args, &hostname, &user)?;
     let security = security::spec(&args)?;
+    let limits = limits::spec(&args)?;
     let command = if args.args.is_empty() { vec!["/bin/sh".to_owned()] } else { args.args };
     Ok(RunSpec {
         root,
@@ -47,6 +49,7 @@ pub fn run_spec(args: RunArgs) -> anyhow::Result<RunSpec> {
         },
         init: args.init,
         security,
+        limits,
     })
 }
 

@@ -2,8 +2,9 @@
 //! enforced / degraded / unavailable, the reason, and the fix (systemd
 //! delegation for rootless callers).
 
-use super::cgroup_mounts::CgroupMount;
 use super::{degraded, enforced, unavailable};
+use crate::cgroup::mounts::CgroupMount;
+pub use crate::cgroup::place::Via;
 use cove_core::backend::Feature;
 
 const KEY: &str = "cgroups";
@@ -48,15 +49,6 @@ impl Layout {
             Layout::Hybrid => "hybrid",
         }
     }
-}
-
-/// Which hierarchy makes a controller usable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Via {
-    /// A v1 hierarchy.
-    V1,
-    /// The v2 hierarchy.
-    V2,
 }
 
 /// Everything the verdict depends on.
@@ -139,7 +131,7 @@ fn fix(ev: &Evidence) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::cgroup_mounts::parse_mountinfo;
+    use crate::cgroup::mounts::parse_mountinfo;
     use cove_core::backend::Support;
 
     const HYBRID: &str = "32 31 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\

@@ -7,7 +7,6 @@
 //! unit-tested on sample text. Nothing here needs `unsafe` or changes the host.
 #![cfg(target_os = "linux")]
 
-mod cgroup_mounts;
 mod cgroup_verdict;
 mod cgroups;
 mod host;

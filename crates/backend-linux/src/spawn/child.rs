@@ -22,11 +22,19 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter
     if chan.expect_maps_written().is_err() {
         sys::clone::exit_now(COVE_ERROR);
     }
-    // 3. build the root and pivot into it, as root of the namespace
+    // 3. ORDER: with limits, the parent moved us into the container's
+    //    cgroups before MapsWritten; only now make the cgroup namespace, so
+    //    that it is rooted there (cgroup_namespaces(7))
+    if super::late_cgroup_namespace(plan)
+        && let Err(e) = sys::clone::unshare_cgroup_namespace()
+    {
+        fail(&chan, &at("unshare", "cgroup namespace")(e));
+    }
+    // 4. build the root and pivot into it, as root of the namespace
     if let Err(e) = become_namespace_root(&plan.id_map).and_then(|()| rootfs::prepare(plan)) {
         fail(&chan, &e);
     }
-    // 4. become the command, or its init
+    // 5. become the command, or its init
     if plan.init {
         pid1::run(plan, chan, mask, seccomp)
     }

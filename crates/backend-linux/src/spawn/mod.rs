@@ -24,6 +24,7 @@ mod supervise;
 mod terminal;
 
 use crate::SpawnError;
+use crate::cgroup::create::Cgroups;
 use crate::idmap::map_text;
 use crate::seccomp;
 use crate::sys;
@@ -40,9 +41,17 @@ fn relayed_signals() -> Vec<i32> {
     s
 }
 
+/// With limits, the cgroup namespace is made by the child once it is in its
+/// cgroups (`unshare` after `MapsWritten`), so that its root is the
+/// container's own cgroup rather than cove's.
+pub(super) fn late_cgroup_namespace(plan: &Plan) -> bool {
+    !plan.limits.is_empty() && plan.namespaces.contains(&Namespace::Cgroup)
+}
+
 /// clone(2) flags for the plan's namespaces.
 fn clone_flags(plan: &Plan) -> libc::c_int {
-    plan.namespaces.iter().fold(0, |f, ns| {
+    let late = late_cgroup_namespace(plan);
+    plan.namespaces.iter().filter(|ns| !(late && **ns == Namespace::Cgroup)).fold(0, |f, ns| {
         f | match ns {
             Namespace::User => libc::CLONE_NEWUSER,
             Namespace::Mount => libc::CLONE_NEWNS,
@@ -62,14 +71,17 @@ pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
     //    inherits the finished program with its copy of our memory
     let caps = &plan.process.capabilities;
     let filter = plan.process.seccomp.as_ref().map(|p| seccomp::compile_for_host(p, caps)).transpose()?;
-    // 1. the typed channel
+    // 1. the cgroups for the limits, created and filled in (or refused)
+    //    before anything starts; dropped last, removing them
+    let cgroups = Cgroups::prepare(&plan.limits)?;
+    // 2. the typed channel
     let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
     // ORDER: block the relayed signals before clone, so none that arrives
     // between clone and the relay loop is lost; the command restores the
     // original mask just before execve.
     let signals = relayed_signals();
     let mask = sys::signal::block(&signals).map_err(SpawnError::parent("block signals"))?;
-    // 2. clone into the new namespaces
+    // 3. clone into the new namespaces
     let pid = match sys::clone::clone_process(clone_flags(plan)).map_err(SpawnError::parent("clone"))? {
         Forked::Child => {
             drop(ours);
@@ -79,10 +91,17 @@ pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
     };
     drop(theirs);
     let guard = KillOnDrop(pid);
-    // 3. id maps, then let the child go on
+    // ORDER: the child joins its cgroups before MapsWritten: it waits for
+    // that message before running any step of its own, so everything it
+    // and its descendants do is counted and limited (and its late cgroup
+    // namespace is rooted at the container's cgroup).
+    if let Some(cgroups) = &cgroups {
+        cgroups.attach(pid)?;
+    }
+    // 4. id maps, then let the child go on
     write_id_maps(pid, &plan.id_map)?;
     ours.send(&Message::MapsWritten, None).map_err(SpawnError::parent(format!("signal child {pid}")))?;
-    // 4. relay until the container's first process ends
+    // 5. relay until the container's first process ends
     let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;
     let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin);
     if outcome.is_ok() {

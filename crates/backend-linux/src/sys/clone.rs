@@ -43,3 +43,12 @@ pub fn send_signal(pid: i32, sig: i32) -> io::Result<()> {
     // SAFETY: kill takes plain integers.
     if unsafe { libc::kill(pid, sig) } == -1 { Err(io::Error::last_os_error()) } else { Ok(()) }
 }
+
+/// `unshare(CLONE_NEWCGROUP)`: a new cgroup namespace rooted at this
+/// process's current cgroups (cgroup_namespaces(7)).
+pub fn unshare_cgroup_namespace() -> io::Result<()> {
+    // SAFETY: rustix marks unshare unsafe because of CLONE_FILES (threads
+    // could see fds from another table); CLONE_NEWCGROUP changes only the
+    // cgroup view and touches no memory or fds.
+    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }.map_err(io::Error::from)
+}

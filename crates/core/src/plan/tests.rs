@@ -18,6 +18,7 @@ fn spec(root: RootSpec) -> RunSpec {
         network: NetworkMode::None,
         init: false,
         security: SecuritySpec::default(),
+        limits: Default::default(),
     }
 }
 
@@ -176,4 +177,18 @@ fn root_with_userns_auto_maps_onto_roots_range() {
     assert_eq!(Plan::build(&s, ROOT), Err(PlanError::NoRootRange));
     s.security.userns = crate::spec::UsernsMode::Identity;
     assert_eq!(Plan::build(&s, root_ranged).unwrap().id_map.uids[0].count, u32::MAX);
+}
+
+#[test]
+fn limits_are_checked_and_carried() {
+    let mut s = spec(RootSpec::HostSystem);
+    assert!(Plan::build(&s, ROOT).unwrap().limits.is_empty());
+    s.limits = crate::spec::Limits { memory: Some(64 << 20), nano_cpus: Some(500_000_000), pids: Some(10) };
+    let plan = Plan::build(&s, USER).unwrap();
+    assert_eq!(plan.limits.memory, Some(64 << 20));
+    assert_eq!(plan.limits.cpu, Some(limits::CpuQuota { quota_us: 50_000, period_us: 100_000 }));
+    assert_eq!(plan.limits.pids, Some(10));
+    s.limits.memory = Some(1 << 20);
+    let err = Plan::build(&s, ROOT).unwrap_err();
+    assert!(matches!(err, PlanError::Limits(limits::LimitError::MemoryTooLow(_))), "{err}");
 }

@@ -1,4 +1,4 @@
-//! Pure parsers for the cgroup probe: cgroup mounts from
+//! Pure parsers shared by the cgroup probe and `cgroup::create`: cgroup mounts from
 //! `/proc/self/mountinfo` (which controllers each v1 hierarchy holds) and the
 //! caller's own cgroups from `/proc/self/cgroup`.
 

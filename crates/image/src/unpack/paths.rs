@@ -28,36 +28,22 @@ pub(super) fn normalise(raw: &Path) -> Result<PathBuf, UnpackError> {
 /// (creating missing ones with the default mode), never following a symlink.
 /// Returns the host path of the entry itself.
 pub(super) fn prepare_parents(root: &Path, raw: &Path, rel: &Path) -> Result<PathBuf, UnpackError> {
-    let mut host = root.to_path_buf();
-    let mut walked = PathBuf::new();
-    let parent = rel.parent().unwrap_or(Path::new(""));
-    for component in parent.components() {
-        host.push(component);
-        walked.push(component);
-        match fs::symlink_metadata(&host) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(UnpackError::SymlinkParent { entry: raw.into(), parent: walked });
-            }
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(UnpackError::NotADirectory { entry: raw.into(), parent: walked }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::create_dir(&host) {
-                Ok(()) => {}
-                Err(source) => return Err(UnpackError::Io { op: "create parent directory", path: host, source }),
-            },
-            Err(source) => return Err(UnpackError::Io { op: "inspect parent", path: host, source }),
-        }
-    }
-    if let Some(name) = rel.file_name() {
-        host.push(name);
-    }
-    Ok(host)
+    Ok(walk_parents(root, raw, rel, true)?.expect("created parents are never missing"))
 }
 
 /// Like [`prepare_parents`] but creates nothing: `None` when a parent is
-/// missing (so there is nothing to delete), an error when one is a symlink
-/// or not a directory. Used by whiteouts, which must never delete through a
+/// missing or not a directory (so there is nothing to delete), an error when
+/// one is a symlink. Used by whiteouts, which must never delete through a
 /// symlink.
 pub(super) fn existing_parents(root: &Path, raw: &Path, rel: &Path) -> Result<Option<PathBuf>, UnpackError> {
+    let found = walk_parents(root, raw, rel, false)?;
+    Ok(found.filter(|_| rel.file_name().is_some()))
+}
+
+/// Walks the parents of `rel` one component at a time with
+/// `symlink_metadata`, refusing symlinks; a missing parent is created when
+/// `create`, else the walk answers `None` (as for a non-directory).
+fn walk_parents(root: &Path, raw: &Path, rel: &Path, create: bool) -> Result<Option<PathBuf>, UnpackError> {
     let mut host = root.to_path_buf();
     let mut walked = PathBuf::new();
     for component in rel.parent().unwrap_or(Path::new("")).components() {
@@ -68,12 +54,20 @@ pub(super) fn existing_parents(root: &Path, raw: &Path, rel: &Path) -> Result<Op
                 return Err(UnpackError::SymlinkParent { entry: raw.into(), parent: walked });
             }
             Ok(m) if m.is_dir() => {}
+            Ok(_) if create => return Err(UnpackError::NotADirectory { entry: raw.into(), parent: walked }),
             Ok(_) => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && create => {
+                fs::create_dir(&host).map_err(|source| UnpackError::Io {
+                    op: "create parent directory",
+                    path: host.clone(),
+                    source,
+                })?;
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(UnpackError::Io { op: "inspect parent", path: host, source }),
         }
     }
-    Ok(rel.file_name().map(|name| host.join(name)))
+    Ok(Some(rel.file_name().map_or(host.clone(), |name| host.join(name))))
 }
 
 /// Resolves a hardlink target (an archive name) to a host path that is an

@@ -45,8 +45,12 @@ fn cove_errors_are_125() {
             .run()
             .cove_error("/nonexistent/cove/rootfs");
         cove(mode).args(["run", "-w", "rel", "--", "true"]).run().cove_error("--workdir");
-        // Without `--` the first word names an image, which is not supported yet.
-        cove(mode).args(["run", "busybox", "true"]).run().cove_error("images are not supported yet");
+        // Without `--` the first word names an image, looked up in the local store only.
+        cove(mode)
+            .env("COVE_ROOT", "/nonexistent/cove/store")
+            .args(["run", "busybox", "true"])
+            .run()
+            .cove_error("image not found locally: busybox (pulling from registries is not implemented yet");
         let out = cove(mode).args(["run", "-v", "/nonexistent/cove/src:/x", "--", "true"]).run();
         out.cove_error("/nonexistent/cove/src");
         if !out.stderr().starts_with("cove: ") {

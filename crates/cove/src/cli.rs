@@ -23,6 +23,10 @@ pub enum Command {
     Shell(Box<RunArgs>),
     /// Show what this host can enforce, feature by feature.
     Info(InfoArgs),
+    /// Import an OCI image layout directory into the local image store.
+    Import(ImportArgs),
+    /// List the images in the local store.
+    Images(ImagesArgs),
     /// Try to break out of real containers: cove's adversarial self-check.
     Test(TestArgs),
     /// Internal: one attempt inside a `cove test` container.
@@ -45,6 +49,34 @@ pub struct InfoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// `cove import PATH [--tag REF]`.
+///
+/// Copies every blob of the layout into the store (each one verified by
+/// digest), unpacks the layers into one root filesystem and records the
+/// image last: a failed import leaves no image behind. Picks the manifest for
+/// linux/<this architecture> from an index (one nested index deep).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  cove import ./oci-layout --tag myapp:1.0\n  cove run myapp:1.0")]
+pub struct ImportArgs {
+    /// The OCI layout directory (with oci-layout, index.json, blobs/).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Name the image (default: the layout's org.opencontainers.image.ref.name).
+    #[arg(long, short = 't', value_name = "REF")]
+    pub tag: Option<String>,
+}
+
+/// `cove images`.
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Only the image ids.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 /// `cove test [CATEGORY...]`.
@@ -110,14 +142,17 @@ pub enum Network {
     Host,
 }
 
-/// `cove run [OPTIONS] [-- COMMAND [ARG...]]`.
+/// `cove run [OPTIONS] [IMAGE [COMMAND [ARG...]] | -- COMMAND [ARG...]]`.
 ///
+/// IMAGE comes from the local store (`cove import`) and supplies the root
+/// filesystem (writes go to a throwaway layer) and the defaults for the
+/// command (Entrypoint + Cmd), the environment, -w and -u.
 /// With no image and no --rootfs, the container is the zero-setup sandbox:
 /// the host's system directories read-only, a generated /etc, a fresh /tmp
 /// and home, no host processes, no network.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  cove run -- sh -c 'id; ls /'\n  cove run -it --rootfs ./rootfs -- sh\n  \
-    cove run -v \"$PWD\":/work -w /work -- make test")]
+    cove run -v \"$PWD\":/work -w /work -- make test\n  cove run myapp:1.0 sh -c 'echo hi'")]
 pub struct RunArgs {
     /// Use this directory as the root filesystem (writes go to a throwaway layer).
     #[arg(long, value_name = "DIR")]
@@ -186,8 +221,12 @@ pub struct RunArgs {
     /// Most processes and threads at once (-1 or 0: unlimited).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub pids_limit: Option<i64>,
-    /// IMAGE (not yet supported) followed by COMMAND and its arguments; with
-    /// --rootfs, or after `--`, the command itself.
+    /// Replace the image's Entrypoint ("" clears it; the image's Cmd is then
+    /// not used either, as with Docker).
+    #[arg(long, value_name = "CMD")]
+    pub entrypoint: Option<String>,
+    /// IMAGE (from the local store, see `cove import`) followed by COMMAND
+    /// and its arguments; with --rootfs, or after `--`, the command itself.
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub args: Vec<String>,
     /// Set by [`parse`]: the command followed `--`.

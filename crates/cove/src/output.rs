@@ -163,3 +163,85 @@ pub fn probe_report(report: &crate::selftest::wire::ProbeReport) -> anyhow::Resu
     writeln!(out)?;
     Ok(())
 }
+
+/// `cove import`: the image's name and id on stdout.
+pub fn imported(image: &cove_image::ImageRecord) {
+    println!("{}:{} {}", image.repository, image.tag, image.config);
+}
+
+/// One row of `cove images --format json`.
+#[derive(Serialize)]
+struct ImageRow<'a> {
+    repository: &'a str,
+    tag: &'a str,
+    id: &'a str,
+    reference: &'a str,
+    created: Option<&'a str>,
+    size: u64,
+}
+
+/// `cove images`: REPOSITORY, TAG, IMAGE ID, CREATED, SIZE; `-q`: the ids
+/// only (each once).
+pub fn images(format: Format, quiet: bool, images: &[cove_image::ImageRecord]) -> anyhow::Result<()> {
+    if quiet {
+        let mut seen = std::collections::BTreeSet::new();
+        for image in images.iter().filter(|i| seen.insert(i.config.clone())) {
+            println!("{}", &image.id_hex()[..12]);
+        }
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = images
+        .iter()
+        .map(|i| {
+            let created = i.created.as_deref().map_or("<unknown>".to_owned(), |c| c.replacen('T', " ", 1));
+            vec![i.repository.clone(), i.tag.clone(), i.id_hex()[..12].to_owned(), created, human_size(i.size)]
+        })
+        .collect();
+    let json: Vec<ImageRow> = images
+        .iter()
+        .map(|i| ImageRow {
+            repository: &i.repository,
+            tag: &i.tag,
+            id: &i.config,
+            reference: &i.reference,
+            created: i.created.as_deref(),
+            size: i.size,
+        })
+        .collect();
+    table_or_json(format, &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], &rows, &json)
+}
+
+/// Sizes as Docker prints them: decimal units, three significant digits.
+fn human_size(bytes: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let digits = if value >= 100.0 || unit == 0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{value:.digits$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
+    format!("{text}{}", units[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes_read_like_docker() {
+        assert_eq!(human_size(0), "0B");
+        assert_eq!(human_size(999), "999B");
+        assert_eq!(human_size(1_234_567), "1.23MB");
+        assert_eq!(human_size(12_300_000), "12.3MB");
+        assert_eq!(human_size(7_000_000), "7MB");
+    }
+}

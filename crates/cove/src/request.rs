@@ -3,7 +3,7 @@
 //! container exists.
 
 use crate::cli::{Network, RunArgs};
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use cove_core::env::{DEFAULT_PATH, Env};
 use cove_core::id::ContainerId;
 use cove_core::plan::user_database;
@@ -12,20 +12,33 @@ use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RootWrites,
 use cove_core::user;
 use std::path::{Path, PathBuf};
 
+pub mod image;
 mod limits;
 mod mounts;
 mod security;
 
 /// Builds the spec for `cove run`.
-pub fn run_spec(args: RunArgs) -> anyhow::Result<RunSpec> {
-    let root = root_spec(&args)?;
+pub fn run_spec(mut args: RunArgs) -> anyhow::Result<RunSpec> {
+    // Without `--` and without --rootfs, the first word names an image.
+    let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
+        Some(image::resolve(&args.args.remove(0))?)
+    } else {
+        None
+    };
+    let defaults = image.as_ref().map(|i| i.config.clone()).unwrap_or_default();
+    let is_image = image.is_some();
+    let root = match image {
+        Some(i) => i.root,
+        None => root_spec(&args)?,
+    };
     let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
     let hostname = match &args.hostname {
         Some(h) => checked_hostname(h)?,
         None => id.short().to_owned(),
     };
-    let user = resolve_user(&root, args.user.as_deref())?;
-    let cwd = match &args.workdir {
+    let user = resolve_user(&root, args.user.as_deref().or(defaults.user.as_deref().filter(|u| !u.is_empty())))?;
+    let workdir = args.workdir.as_ref().or(defaults.working_dir.as_ref().filter(|w| !w.is_empty()));
+    let cwd = match workdir {
         Some(w) => normalize(w).with_context(|| format!("invalid --workdir {w:?}: it must be an absolute path"))?,
         None => "/".to_owned(),
     };
@@ -33,10 +46,10 @@ pub fn run_spec(args: RunArgs) -> anyhow::Result<RunSpec> {
     for t in &args.tmpfs {
         mounts.push(mounts::tmpfs(t)?);
     }
-    let env = environment(&args, &hostname, &user)?;
+    let env = environment(&args, &hostname, &user, defaults.env.as_deref().unwrap_or_default())?;
     let security = security::spec(&args)?;
     let limits = limits::spec(&args)?;
-    let command = if args.args.is_empty() { vec!["/bin/sh".to_owned()] } else { args.args };
+    let command = image::command(&args, is_image.then_some(&defaults))?;
     Ok(RunSpec {
         root,
         process: ProcessSpec { args: command, env, cwd, user, terminal: args.tty, stdin: args.interactive },
@@ -55,14 +68,6 @@ pub fn run_spec(args: RunArgs) -> anyhow::Result<RunSpec> {
 
 fn root_spec(args: &RunArgs) -> anyhow::Result<RootSpec> {
     let Some(dir) = &args.rootfs else {
-        if !args.after_dashdash && !args.args.is_empty() {
-            bail!(
-                "cannot run image {:?}: images are not supported yet\n\
-                 hint: run a command in the host sandbox with `cove run -- {}`, or use --rootfs DIR",
-                args.args[0],
-                args.args.join(" ")
-            );
-        }
         return Ok(RootSpec::HostSystem);
     };
     let meta = std::fs::metadata(dir).with_context(|| format!("--rootfs {}", dir.display()))?;
@@ -106,11 +111,21 @@ fn read_db(root: &Path, file: &str) -> anyhow::Result<String> {
     Ok(read_in_root(root, file).with_context(|| format!("read {file} in {}", root.display()))?.unwrap_or_default())
 }
 
-/// Docker's order: PATH and HOSTNAME, then the user's settings, then HOME
-/// and TERM where still unset.
-fn environment(args: &RunArgs, hostname: &str, user: &UserIds) -> anyhow::Result<Vec<(String, String)>> {
+/// Docker's order: PATH, the image's Env, HOSTNAME, then the user's
+/// settings, then HOME and TERM where still unset.
+fn environment(
+    args: &RunArgs,
+    hostname: &str,
+    user: &UserIds,
+    image_env: &[String],
+) -> anyhow::Result<Vec<(String, String)>> {
     let mut env = Env::default();
     env.set("PATH", DEFAULT_PATH);
+    for entry in image_env {
+        if let Some((k, v)) = entry.split_once('=') {
+            env.set(k, v);
+        }
+    }
     env.set("HOSTNAME", hostname);
     let lookup = |k: &str| std::env::var(k).ok();
     for file in &args.env_file {

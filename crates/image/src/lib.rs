@@ -1,5 +1,6 @@
 //! OCI images for cove: parsing image references, digests, a
-//! content-addressed blob store and safe unpacking of layer tarballs.
+//! content-addressed blob store, safe unpacking of layer tarballs, OCI
+//! layouts and the local image store (records and flattened root filesystems).
 //!
 //! Belongs here: portable image logic that needs only `std` and well-kept
 //! format crates (tar, gzip, zstd, sha2). Does not belong here: registry
@@ -10,10 +11,14 @@
 #![deny(missing_docs)]
 
 pub mod digest;
+pub mod images;
+pub mod layout;
+pub mod oci;
 pub mod reference;
 pub mod store;
 pub mod unpack;
 
 pub use digest::{Algorithm, Digest, DigestError};
+pub use images::{ImageError, ImageRecord, ImageStore};
 pub use reference::{Reference, ReferenceError};
 pub use store::{BlobStore, PutOutcome, StoreError};

@@ -45,6 +45,7 @@ use std::path::{Path, PathBuf};
 
 use tar::EntryType;
 
+pub(crate) use compression::decompress;
 pub use whiteout::{Whiteout, WhiteoutMode};
 
 /// A failed unpack; each variant names the entry or path and the operation.

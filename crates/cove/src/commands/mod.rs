@@ -1,5 +1,7 @@
 //! One file per verb: parse → request → library call → `output`.
 
+mod images;
+mod import;
 mod info;
 mod run;
 mod shell;
@@ -13,6 +15,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Run(args) => run::run(*args),
         Command::Shell(args) => shell::run(*args),
         Command::Info(args) => info::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Images(args) => images::run(args),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),
     }

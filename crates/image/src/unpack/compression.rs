@@ -25,7 +25,7 @@ pub(super) fn detect(head: &[u8]) -> Compression {
 }
 
 /// Wraps `reader` in the decoder its first bytes call for.
-pub(super) fn decompress<'a>(mut reader: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
+pub(crate) fn decompress<'a>(mut reader: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
     // Read the magic with a loop: a single read may return fewer bytes.
     let mut head = [0u8; ZSTD_MAGIC.len()];
     let mut filled = 0;

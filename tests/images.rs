@@ -1,0 +1,253 @@
+//! Local images (issue 4): `cove import` of an OCI layout built here in code,
+//! `cove images`, and `cove run IMAGE` with the image's defaults. Each mode
+//! uses its own store (`COVE_ROOT` in a scratch directory).
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+
+/// The image's Cmd prints what each default should have set.
+const CMD: &str = "echo cmd; pwd; id -u; echo $GREETING; cat /etc/added; \
+                   test -e /etc/gone && echo gone-present || echo gone-hidden";
+const DEFAULT_OUT: &str = "cmd\n/home/app\n1000\nhello\nadded\ngone-hidden\n";
+
+fn sha(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+fn oci_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// What to build.
+#[derive(Default)]
+struct Spec {
+    /// Put the manifest behind a nested index (after a decoy for another platform).
+    nested: bool,
+    /// The layout's ref.name annotation.
+    ref_name: Option<&'static str>,
+    /// Flip a byte of layer 2's blob after writing it.
+    corrupt_layer: bool,
+    /// Give layer 2 a wrong diff id in the config.
+    bad_diff_id: bool,
+}
+
+/// An OCI layout under `dir/NAME`: layer 1 is the busybox fixture plus
+/// `/etc/gone`; layer 2 (gzip) whites out `/etc/gone` and adds `/etc/added`.
+fn build_layout(dir: &TestDir, rootfs: &Path, name: &str, spec: &Spec) -> PathBuf {
+    let blob = |bytes: &[u8]| -> Value {
+        let digest = sha(bytes);
+        dir.write(&format!("{name}/blobs/sha256/{}", &digest[7..]), bytes);
+        json!({ "digest": digest, "size": bytes.len() })
+    };
+    let described = |media: &str, mut v: Value| {
+        v["mediaType"] = json!(media);
+        v
+    };
+    dir.write(&format!("{name}/oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#);
+
+    let mut one = tar::Builder::new(Vec::new());
+    one.mode(tar::HeaderMode::Deterministic);
+    one.follow_symlinks(false);
+    one.append_dir_all(".", rootfs).unwrap();
+    append_file(&mut one, "etc/gone", b"lower layer\n");
+    let layer1 = one.into_inner().unwrap();
+
+    let mut two = tar::Builder::new(Vec::new());
+    append_file(&mut two, "etc/.wh.gone", b"");
+    append_file(&mut two, "etc/added", b"added\n");
+    let layer2 = two.into_inner().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&layer2).unwrap();
+    let layer2_gz = gz.finish().unwrap();
+
+    let diff2 = if spec.bad_diff_id { sha(b"something else") } else { sha(&layer2) };
+    let config = json!({
+        "created": "2024-05-01T12:00:00Z",
+        "architecture": oci_arch(),
+        "os": "linux",
+        "config": {
+            "Entrypoint": ["/bin/sh", "-c"],
+            "Cmd": [CMD],
+            "Env": ["PATH=/bin:/usr/bin", "GREETING=hello"],
+            "WorkingDir": "/home/app",
+            "User": "app",
+        },
+        "rootfs": { "type": "layers", "diff_ids": [sha(&layer1), diff2] },
+    });
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST,
+        "config": described(CONFIG, blob(config.to_string().as_bytes())),
+        "layers": [
+            described("application/vnd.oci.image.layer.v1.tar", blob(&layer1)),
+            described("application/vnd.oci.image.layer.v1.tar+gzip", blob(&layer2_gz)),
+        ],
+    });
+    if spec.corrupt_layer {
+        let path = dir.join(&format!("{name}/blobs/sha256/{}", &sha(&layer2_gz)[7..]));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let mut entry = described(MANIFEST, blob(manifest.to_string().as_bytes()));
+    entry["platform"] = json!({ "architecture": oci_arch(), "os": "linux" });
+    if spec.nested {
+        let decoy = json!({
+            "mediaType": MANIFEST,
+            "digest": sha(b"not in this layout"),
+            "size": 1,
+            "platform": { "architecture": "s390x-decoy", "os": "linux" },
+        });
+        let nested = json!({ "schemaVersion": 2, "mediaType": INDEX, "manifests": [decoy, entry] });
+        entry = described(INDEX, blob(nested.to_string().as_bytes()));
+    }
+    if let Some(r) = spec.ref_name {
+        entry["annotations"] = json!({ "org.opencontainers.image.ref.name": r });
+    }
+    let index = json!({ "schemaVersion": 2, "mediaType": INDEX, "manifests": [entry] });
+    dir.write(&format!("{name}/index.json"), index.to_string());
+    dir.join(name)
+}
+
+fn append_file(builder: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(1_700_000_000);
+    header.set_entry_type(tar::EntryType::Regular);
+    builder.append_data(&mut header, path, data).unwrap();
+}
+
+/// A mode's scratch dir with an empty store, and a `cove` using it.
+fn store(mode: Mode, tag: &str) -> (TestDir, String) {
+    let dir = TestDir::new(mode, tag);
+    let root = dir.mkdir("store").display().to_string();
+    (dir, root)
+}
+
+fn cove_in(mode: Mode, root: &str) -> Cove {
+    cove(mode).env("COVE_ROOT", root)
+}
+
+#[test]
+fn import_list_and_run_with_the_image_defaults() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { continue };
+        let (dir, root) = store(mode, "img-run");
+        let layout = build_layout(&dir, rootfs, "layout", &Spec::default());
+        cove_in(mode, &root)
+            .arg("import")
+            .arg(&layout)
+            .args(["--tag", "test/img:1"])
+            .run()
+            .ok()
+            .stdout_has("test/img:1 sha256:");
+
+        let table = cove_in(mode, &root).arg("images").run();
+        table.ok();
+        let lines = table.lines();
+        assert!(lines[0].starts_with("REPOSITORY   TAG   IMAGE ID"), "{}: header {:?}", table.desc, lines[0]);
+        let row: Vec<&str> = lines[1].split_whitespace().collect();
+        assert_eq!(&row[..2], ["test/img", "1"], "{}: row {:?}", table.desc, lines[1]);
+        assert_eq!(row[2].len(), 12, "{}: image id {:?}", table.desc, row[2]);
+        let id = row[2].to_owned();
+
+        let out = cove_in(mode, &root).args(["images", "--format", "json"]).run();
+        let list: Value = serde_json::from_str(&out.ok().stdout()).expect("images JSON");
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "{}: {list}", out.desc);
+        assert_eq!(list[0]["repository"], "test/img");
+        assert_eq!(list[0]["tag"], "1");
+        assert_eq!(list[0]["reference"], "docker.io/test/img:1");
+        assert_eq!(list[0]["created"], "2024-05-01T12:00:00Z");
+        assert!(list[0]["id"].as_str().unwrap().starts_with(&format!("sha256:{id}")), "{list}");
+        cove_in(mode, &root).args(["images", "-q"]).run().ok().stdout_is(&format!("{id}\n"));
+
+        // Entrypoint + Cmd, Env, WorkingDir, User; a whiteout in layer 2.
+        cove_in(mode, &root).args(["run", "test/img:1"]).run().ok().stdout_is(DEFAULT_OUT);
+        // -u, -w and -e override the image's User, WorkingDir and Env.
+        cove_in(mode, &root)
+            .args(["run", "-u", "0", "-w", "/tmp", "-e", "GREETING=bye", "test/img:1"])
+            .run()
+            .ok()
+            .stdout_is("cmd\n/tmp\n0\nbye\nadded\ngone-hidden\n");
+        // Words after the image replace Cmd (the Entrypoint stays).
+        cove_in(mode, &root)
+            .args(["run", "test/img:1", "echo $GREETING $PATH"])
+            .run()
+            .ok()
+            .stdout_is("hello /bin:/usr/bin\n");
+        // --entrypoint replaces the Entrypoint; an image id prefix names the image.
+        cove_in(mode, &root).args(["run", "--entrypoint", "/bin/echo", &id, "a", "b"]).run().ok().stdout_is("a b\n");
+        cove_in(mode, &root).args(["run", "--entrypoint", "pwd", "test/img:1"]).run().ok().stdout_is("/home/app\n");
+        // Writes go to a throwaway layer, never into the stored rootfs.
+        cove_in(mode, &root).args(["run", "-u", "0", "test/img:1", "echo x > /etc/added"]).run().ok();
+        cove_in(mode, &root).args(["run", "test/img:1", "cat /etc/added"]).run().ok().stdout_is("added\n");
+    }
+}
+
+#[test]
+fn nested_index_and_name_annotation() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { continue };
+        let (dir, root) = store(mode, "img-nested");
+        let spec = Spec { nested: true, ref_name: Some("example.com/team/app:2"), ..Spec::default() };
+        let layout = build_layout(&dir, rootfs, "layout", &spec);
+        cove_in(mode, &root).arg("import").arg(&layout).run().ok();
+        let out = cove_in(mode, &root).args(["images", "--format", "json"]).run();
+        let list: Value = serde_json::from_str(&out.ok().stdout()).expect("images JSON");
+        assert_eq!(list[0]["repository"], "example.com/team/app", "{}: {list}", out.desc);
+        assert_eq!(list[0]["tag"], "2");
+        cove_in(mode, &root).args(["run", "example.com/team/app:2", "cat /etc/added"]).run().ok().stdout_is("added\n");
+    }
+}
+
+#[test]
+fn corrupt_blob_or_wrong_diff_id_imports_nothing() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { continue };
+        let (dir, root) = store(mode, "img-corrupt");
+        let cases = [
+            ("corrupt", Spec { corrupt_layer: true, ..Spec::default() }, "blob digest mismatch"),
+            ("diffid", Spec { bad_diff_id: true, ..Spec::default() }, "uncompressed content is sha256:"),
+        ];
+        for (name, spec, error) in cases {
+            let layout = build_layout(&dir, rootfs, name, &spec);
+            cove_in(mode, &root).arg("import").arg(&layout).args(["--tag", "bad:1"]).run().cove_error(error);
+            cove_in(mode, &root).args(["images", "-q"]).run().ok().stdout_is("");
+            cove_in(mode, &root).args(["images", "--format", "json"]).run().ok().stdout_is("[]\n");
+            cove_in(mode, &root).args(["run", "bad:1", "true"]).run().cove_error("image not found locally: bad:1");
+            // No rootfs that looks complete (temp dirs start with a dot and are removed).
+            let complete: Vec<_> = std::fs::read_dir(Path::new(&root).join("rootfs"))
+                .map(|d| d.flatten().map(|e| e.file_name()).collect())
+                .unwrap_or_default();
+            assert!(complete.is_empty(), "[{}] {name}: rootfs entries left: {complete:?}", mode.label());
+        }
+    }
+}
+
+#[test]
+fn unknown_image_is_a_cove_error() {
+    for mode in modes() {
+        let (_dir, root) = store(mode, "img-unknown");
+        let out = cove_in(mode, &root).args(["run", "nosuch:1", "true"]).run();
+        out.code(125).stderr_has(
+            "image not found locally: nosuch:1 (pulling from registries is not implemented yet; use cove import)",
+        );
+    }
+}

@@ -24,7 +24,7 @@ pub enum Status {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Reading, writing, locking or renaming failed.
-    #[error("{op} {path}: {source}")]
+    #[error("{op} {path}")]
     Io {
         /// What was being done.
         op: &'static str,
@@ -34,7 +34,7 @@ pub enum StoreError {
         source: io::Error,
     },
     /// A record did not parse.
-    #[error("corrupt record {path}: {source}")]
+    #[error("corrupt record {path}")]
     Corrupt {
         /// The file.
         path: PathBuf,

@@ -75,7 +75,7 @@ pub enum ReferenceError {
         tag: String,
     },
     /// The digest after `@` was malformed.
-    #[error("invalid digest in {reference:?}: {source}")]
+    #[error("invalid digest in {reference:?}")]
     BadDigest {
         /// The input as given.
         reference: String,

@@ -29,7 +29,7 @@ const TEMP_PREFIX: &str = ".tmp-";
 #[non_exhaustive]
 pub enum StoreError {
     /// Creating a store directory failed.
-    #[error("create store directory {path}: {source}")]
+    #[error("create store directory {path}")]
     CreateDir {
         /// The directory.
         path: PathBuf,
@@ -38,7 +38,7 @@ pub enum StoreError {
         source: io::Error,
     },
     /// Creating, writing or syncing a temp file failed, or the source stream failed.
-    #[error("write blob {digest} to {path}: {source}")]
+    #[error("write blob {digest} to {path}")]
     Write {
         /// The blob being written.
         digest: Digest,
@@ -67,7 +67,7 @@ pub enum StoreError {
         got: u64,
     },
     /// Publishing the verified temp under its final name failed.
-    #[error("publish blob {path}: {source}")]
+    #[error("publish blob {path}")]
     Publish {
         /// The final blob path.
         path: PathBuf,
@@ -76,7 +76,7 @@ pub enum StoreError {
         source: io::Error,
     },
     /// Opening or reading a stored blob failed (including "not found").
-    #[error("read blob {path}: {source}")]
+    #[error("read blob {path}")]
     Read {
         /// The blob path.
         path: PathBuf,
@@ -85,7 +85,7 @@ pub enum StoreError {
         source: io::Error,
     },
     /// Listing or removing temp files failed.
-    #[error("clean temp files in {path}: {source}")]
+    #[error("clean temp files in {path}")]
     CleanTemp {
         /// The directory or file.
         path: PathBuf,

@@ -53,7 +53,7 @@ pub use whiteout::{Whiteout, WhiteoutMode};
 #[non_exhaustive]
 pub enum UnpackError {
     /// The archive itself could not be read or decompressed.
-    #[error("read layer archive: {source}")]
+    #[error("read layer archive")]
     Archive {
         /// The cause.
         #[source]
@@ -104,7 +104,7 @@ pub enum UnpackError {
         entry: PathBuf,
     },
     /// A file-system operation on an entry failed.
-    #[error("{op} {path:?}: {source}")]
+    #[error("{op} {path:?}")]
     Io {
         /// What was being done (`create file`, `set mode`, …).
         op: &'static str,

@@ -18,10 +18,10 @@ mod mounts;
 mod security;
 
 /// Builds the spec for `cove run`.
-pub fn run_spec(mut args: RunArgs) -> anyhow::Result<RunSpec> {
+pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
-        Some(image::resolve(&args.args.remove(0))?)
+        Some(image::resolve(&args.args.remove(0), uid)?)
     } else {
         None
     };

@@ -2,9 +2,7 @@
 //! image's config turned into the run's root and defaults (Docker's rules).
 
 use crate::cli::RunArgs;
-use crate::platform;
 use anyhow::{Context, ensure};
-use cove_core::backend::Backend;
 use cove_core::spec::{RootSpec, RootWrites};
 use cove_image::ImageStore;
 use cove_image::oci::RunConfig;
@@ -28,11 +26,10 @@ fn store_root(uid: u32) -> anyhow::Result<PathBuf> {
     Ok(home.join(".local/share/cove"))
 }
 
-/// The caller's image store, created (mode 0700) when missing unless
-/// `create` is false (then `None`); and whether the caller is root (layers
-/// then keep their owners).
-pub fn open_store(create: bool) -> anyhow::Result<Option<(ImageStore, bool)>> {
-    let uid = platform::backend().host_identity().uid;
+/// The image store of the caller `uid`, created (mode 0700) when missing
+/// unless `create` is false (then `None`); and whether the caller is root
+/// (layers then keep their owners).
+pub fn open_store(uid: u32, create: bool) -> anyhow::Result<Option<(ImageStore, bool)>> {
     let root = store_root(uid)?;
     if !root.exists() {
         if !create {
@@ -56,8 +53,8 @@ pub struct ImageRun {
 }
 
 /// Looks `name` up in the local store (a reference or an id prefix).
-pub fn resolve(name: &str) -> anyhow::Result<ImageRun> {
-    let found = match open_store(false)? {
+pub fn resolve(name: &str, uid: u32) -> anyhow::Result<ImageRun> {
+    let found = match open_store(uid, false)? {
         Some((store, _)) => store.find(name).with_context(|| format!("look up image {name:?}"))?.map(|i| (store, i)),
         None => None,
     };

@@ -11,6 +11,7 @@ pub mod caps;
 pub mod cgroup;
 mod error;
 pub mod idmap;
+pub mod markers;
 pub mod probe;
 pub mod seccomp;
 #[cfg(target_os = "linux")]

@@ -82,6 +82,12 @@ pub struct ImageConfig {
     /// The runtime defaults.
     #[serde(default)]
     pub config: Option<RunConfig>,
+    /// `amd64`, `arm64`, …
+    #[serde(default)]
+    pub architecture: String,
+    /// `linux`, …
+    #[serde(default)]
+    pub os: String,
     /// The uncompressed layer digests.
     pub rootfs: RootFs,
 }
@@ -111,6 +117,12 @@ pub struct RunConfig {
     /// `WorkingDir`.
     #[serde(rename = "WorkingDir", default, skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
+    /// `ExposedPorts`: `"80/tcp": {}` entries.
+    #[serde(rename = "ExposedPorts", default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    /// `Labels`.
+    #[serde(rename = "Labels", default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// The chain id of a stack of layers (OCI image spec, "Layer ChainID"):

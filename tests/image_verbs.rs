@@ -44,14 +44,27 @@ fn base_layer(rootfs: &Path) -> Vec<u8> {
     tar_with(|b| {
         b.append_dir_all(".", rootfs).unwrap();
         add(b, "etc/gone", b"lower\n");
+        add(b, "data/old", b"old\n");
     })
 }
 
-/// A top layer adding `/NAME` and whiting out `/etc/gone`.
+/// A top layer adding `/NAME`, whiting out `/etc/gone`, making `/data`
+/// opaque (only `/data/NAME` is left) and adding a read-only directory.
 fn top_layer(name: &str) -> Vec<u8> {
     tar_with(|b| {
         add(b, name, format!("{name}\n").as_bytes());
         add(b, "etc/.wh.gone", b"");
+        add(b, "data/.wh..wh..opq", b"");
+        add(b, &format!("data/{name}"), b"");
+        let mut dir = tar::Header::new_gnu();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_mode(0o555);
+        dir.set_uid(0);
+        dir.set_gid(0);
+        dir.set_mtime(0);
+        dir.set_size(0);
+        b.append_data(&mut dir, "ro", &[][..]).unwrap();
+        add(b, "ro/file", b"");
     })
 }
 

@@ -37,6 +37,27 @@ pub(crate) fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
     (1..=diff_ids.len()).filter_map(|n| chain_id(&diff_ids[..n])).collect()
 }
 
+/// Removes a tree the caller owns, including directories unpacked
+/// read-only (a layer's `0555` directories): their mode is opened to the
+/// owner first. Symlinks are never followed.
+pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    if !meta.is_dir() {
+        return fs::remove_file(path);
+    }
+    if meta.permissions().mode() & 0o700 != 0o700 {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
+    }
+    for entry in fs::read_dir(path)? {
+        remove_tree(&entry?.path())?;
+    }
+    fs::remove_dir(path)
+}
+
 /// `<dir>/.tmp-<hex>-<pid>`.
 fn temp_path(dir: &Path, hex: &str) -> PathBuf {
     dir.join(format!("{TEMP_PREFIX}{hex}-{}", std::process::id()))
@@ -133,18 +154,18 @@ impl ImageStore {
             return Ok(());
         }
         let temp = temp_path(&parent, chain.hex());
-        let _ = fs::remove_dir_all(&temp);
+        let _ = remove_tree(&temp);
         fs::create_dir(&temp).map_err(io_err("create", &temp))?;
         let result = fill(&temp).and_then(|()| fs::rename(&temp, &done).map_err(io_err("rename", &done)));
         match result {
             Ok(()) => Ok(()),
             // Another writer of the same layers won the rename.
             Err(_) if done.is_dir() => {
-                let _ = fs::remove_dir_all(&temp);
+                let _ = remove_tree(&temp);
                 Ok(())
             }
             Err(e) => {
-                let _ = fs::remove_dir_all(&temp);
+                let _ = remove_tree(&temp);
                 Err(e)
             }
         }

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use super::layers::{FLAT, LAYERS, TEMP_PREFIX, chain_ids};
+use super::layers::{FLAT, LAYERS, TEMP_PREFIX, chain_ids, remove_tree};
 use super::record::{ImageRecord, Records, familiar_parts};
 use super::{ImageError, ImageStore, RECORDS, find_in};
 use crate::digest::Digest;
@@ -173,7 +173,7 @@ impl ImageStore {
                     continue;
                 }
                 freed += tree_size(&entry.path());
-                fs::remove_dir_all(entry.path()).map_err(super::error::io_err("remove", &entry.path()))?;
+                remove_tree(&entry.path()).map_err(super::error::io_err("remove", &entry.path()))?;
             }
         }
         let blob_err = |source| ImageError::BlobStore { op: "remove unused blobs", source };
@@ -201,7 +201,7 @@ impl ImageStore {
                 if name.starts_with(TEMP_PREFIX) && is_stale(&entry.path(), &name, age) {
                     freed += tree_size(&entry.path());
                     // Best effort: a leftover that cannot be removed must not block imports.
-                    let _ = fs::remove_dir_all(entry.path());
+                    let _ = remove_tree(&entry.path());
                 }
             }
         }

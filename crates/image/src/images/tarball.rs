@@ -35,7 +35,7 @@ struct TempDir(PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        let _ = super::layers::remove_tree(&self.0);
     }
 }
 

@@ -202,25 +202,57 @@ fn rmi_is_refused_while_cove_run_uses_the_image() {
     }
 }
 
+/// Waits (at most 15 s) for the one import temp dir of `pid` under `store/tmp`.
+fn import_temp(root: &str, pid: i32) -> PathBuf {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = std::fs::read_dir(Path::new(root).join("tmp"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(&format!("-{pid}")));
+        if let Some(p) = found {
+            return p;
+        }
+        assert!(std::time::Instant::now() < deadline, "no import temp dir of pid {pid} appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn prune_removes_a_killed_imports_temps_but_not_a_live_ones() {
     for mode in modes() {
         let (dir, root) = store(mode, "verbs-temps");
-        let old = SystemTime::now() - Duration::from_secs(3600);
-        let make = |rel: &str| {
-            let p = dir.mkdir(&format!("store/{rel}"));
-            dir.write(&format!("store/{rel}/file"), "partial");
-            std::fs::File::open(&p).unwrap().set_modified(old).unwrap();
+        // Imports from fifos block after making their temp dir, until a writer comes.
+        let fifo = |name: &str| {
+            let p = dir.join(name);
+            assert!(Command::new("mkfifo").arg(&p).status().unwrap().success(), "mkfifo");
+            dir.own(&p);
             p
         };
-        // A pid that cannot exist (above pid_max) and a live one (this test).
-        let dead_layer = make("layers/.tmp-0123-999999999");
-        let dead_import = make("tmp/.tmp-import0-999999999");
-        let live = make(&format!("layers/.tmp-4567-{}", std::process::id()));
-        let out = cove_in(mode, &root).args(["image", "prune", "-f"]).run();
-        out.ok().stdout_has("Total reclaimed space: 14B");
-        assert!(!dead_layer.exists() && !dead_import.exists(), "[{}] killed imports' temps left", mode.label());
-        assert!(live.exists(), "[{}] a live import's temp was removed", mode.label());
+        let (f1, f2) = (fifo("killed.tar"), fifo("live.tar"));
+        let killed = Background(Some(cove_in(mode, &root).arg("import").arg(&f1).spawn()));
+        let live = Background(Some(cove_in(mode, &root).arg("import").arg(&f2).spawn()));
+        let killed_temp = import_temp(&root, killed.0.as_ref().unwrap().pid());
+        let live_temp = import_temp(&root, live.0.as_ref().unwrap().pid());
+        drop(killed);
+        // Both look old; only the killed one's process is gone.
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        for p in [&killed_temp, &live_temp] {
+            std::fs::File::open(p).unwrap().set_modified(old).unwrap();
+        }
+        let dead_layer = dir.mkdir("store/layers/.tmp-0123-999999999");
+        dir.write("store/layers/.tmp-0123-999999999/file", "partial");
+        std::fs::File::open(&dead_layer).unwrap().set_modified(old).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while killed_temp.exists() && std::time::Instant::now() < deadline {
+            cove_in(mode, &root).args(["image", "prune", "-f"]).run().ok().stdout_has("Total reclaimed space:");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!killed_temp.exists() && !dead_layer.exists(), "[{}] a killed import's temps left", mode.label());
+        assert!(live_temp.exists(), "[{}] a live import's temp was removed", mode.label());
+        drop(live);
     }
 }
 

@@ -176,6 +176,25 @@ fn images_share_layers_and_rmi_keeps_what_others_use() {
 }
 
 #[test]
+fn flattened_fallback_runs_and_is_removed() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { continue };
+        let (dir, root) = store(mode, "verbs-flat");
+        let flat = |c: Cove| c.env("COVE_STORAGE", "flat");
+        let path = layout(&dir, "img", &[&base_layer(rootfs), &top_layer("f")]);
+        flat(cove_in(mode, &root)).arg("import").arg(&path).args(["--tag", "flat:1"]).run().ok();
+        flat(cove_in(mode, &root)).arg("info").run().ok().stdout_has("flattened copy per image");
+        assert_eq!((entries(&root, "rootfs").len(), entries(&root, "layers").len()), (1, 0), "[{}]", mode.label());
+        let check = "cat /f; test -e /etc/gone || echo hidden; ls /data";
+        cove_in(mode, &root).args(["run", "flat:1", check]).run().ok().stdout_is("f\nhidden\nf\n");
+        let out = cove_in(mode, &root).args(["image", "inspect", "flat:1"]).run();
+        out.ok().stdout_has("\"Name\": \"flattened copy\"");
+        cove_in(mode, &root).args(["rmi", "flat:1"]).run().ok().stdout_has("Deleted: sha256:");
+        assert!(entries(&root, "rootfs").is_empty(), "[{}] flattened tree left", mode.label());
+    }
+}
+
+#[test]
 fn rmi_is_refused_while_cove_run_uses_the_image() {
     for mode in modes() {
         let Some(rootfs) = busybox(mode) else { continue };

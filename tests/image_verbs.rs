@@ -29,14 +29,18 @@ fn tar_with(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
     b.into_inner().unwrap()
 }
 
-fn add(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
+fn header(size: u64, mode: u32) -> tar::Header {
     let mut h = tar::Header::new_gnu();
-    h.set_size(data.len() as u64);
-    h.set_mode(0o644);
+    h.set_size(size);
+    h.set_mode(mode);
     h.set_uid(0);
     h.set_gid(0);
     h.set_mtime(1_700_000_000);
-    b.append_data(&mut h, path, data).unwrap();
+    h
+}
+
+fn add(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
+    b.append_data(&mut header(data.len() as u64, 0o644), path, data).unwrap();
 }
 
 /// The busybox fixture as a layer, plus `/etc/gone`.
@@ -56,13 +60,8 @@ fn top_layer(name: &str) -> Vec<u8> {
         add(b, "etc/.wh.gone", b"");
         add(b, "data/.wh..wh..opq", b"");
         add(b, &format!("data/{name}"), b"");
-        let mut dir = tar::Header::new_gnu();
+        let mut dir = header(0, 0o555);
         dir.set_entry_type(tar::EntryType::Directory);
-        dir.set_mode(0o555);
-        dir.set_uid(0);
-        dir.set_gid(0);
-        dir.set_mtime(0);
-        dir.set_size(0);
         b.append_data(&mut dir, "ro", &[][..]).unwrap();
         add(b, "ro/file", b"");
     })
@@ -372,12 +371,7 @@ fn corrupt_or_hostile_tarballs_import_nothing() {
         let mut flipped = docker_save(&[&base, &top], "bad:1");
         let at = flipped.len() / 3;
         flipped[at] ^= 0x55;
-        let mut hostile = tar::Header::new_gnu();
-        hostile.set_size(2);
-        hostile.set_mode(0o644);
-        hostile.set_uid(0);
-        hostile.set_gid(0);
-        hostile.set_mtime(0);
+        let mut hostile = header(2, 0o644);
         hostile.as_gnu_mut().unwrap().name[..15].copy_from_slice(b"../../escape.tx");
         hostile.set_cksum();
         let escaping = tar_with(|b| b.append(&hostile, &b"x\n"[..]).unwrap());

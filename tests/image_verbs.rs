@@ -29,14 +29,18 @@ fn tar_with(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
     b.into_inner().unwrap()
 }
 
-fn add(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
+fn header(size: u64, mode: u32) -> tar::Header {
     let mut h = tar::Header::new_gnu();
-    h.set_size(data.len() as u64);
-    h.set_mode(0o644);
+    h.set_size(size);
+    h.set_mode(mode);
     h.set_uid(0);
     h.set_gid(0);
     h.set_mtime(1_700_000_000);
-    b.append_data(&mut h, path, data).unwrap();
+    h
+}
+
+fn add(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
+    b.append_data(&mut header(data.len() as u64, 0o644), path, data).unwrap();
 }
 
 /// The busybox fixture as a layer, plus `/etc/gone`.
@@ -56,13 +60,8 @@ fn top_layer(name: &str) -> Vec<u8> {
         add(b, "etc/.wh.gone", b"");
         add(b, "data/.wh..wh..opq", b"");
         add(b, &format!("data/{name}"), b"");
-        let mut dir = tar::Header::new_gnu();
+        let mut dir = header(0, 0o555);
         dir.set_entry_type(tar::EntryType::Directory);
-        dir.set_mode(0o555);
-        dir.set_uid(0);
-        dir.set_gid(0);
-        dir.set_mtime(0);
-        dir.set_size(0);
         b.append_data(&mut dir, "ro", &[][..]).unwrap();
         add(b, "ro/file", b"");
     })
@@ -176,6 +175,25 @@ fn images_share_layers_and_rmi_keeps_what_others_use() {
 }
 
 #[test]
+fn flattened_fallback_runs_and_is_removed() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { continue };
+        let (dir, root) = store(mode, "verbs-flat");
+        let flat = |c: Cove| c.env("COVE_STORAGE", "flat");
+        let path = layout(&dir, "img", &[&base_layer(rootfs), &top_layer("f")]);
+        flat(cove_in(mode, &root)).arg("import").arg(&path).args(["--tag", "flat:1"]).run().ok();
+        flat(cove_in(mode, &root)).arg("info").run().ok().stdout_has("flattened copy per image");
+        assert_eq!((entries(&root, "rootfs").len(), entries(&root, "layers").len()), (1, 0), "[{}]", mode.label());
+        let check = "cat /f; test -e /etc/gone || echo hidden; ls /data";
+        cove_in(mode, &root).args(["run", "flat:1", check]).run().ok().stdout_is("f\nhidden\nf\n");
+        let out = cove_in(mode, &root).args(["image", "inspect", "flat:1"]).run();
+        out.ok().stdout_has("\"Name\": \"flattened copy\"");
+        cove_in(mode, &root).args(["rmi", "flat:1"]).run().ok().stdout_has("Deleted: sha256:");
+        assert!(entries(&root, "rootfs").is_empty(), "[{}] flattened tree left", mode.label());
+    }
+}
+
+#[test]
 fn rmi_is_refused_while_cove_run_uses_the_image() {
     for mode in modes() {
         let Some(rootfs) = busybox(mode) else { continue };
@@ -202,25 +220,57 @@ fn rmi_is_refused_while_cove_run_uses_the_image() {
     }
 }
 
+/// Waits (at most 15 s) for the one import temp dir of `pid` under `store/tmp`.
+fn import_temp(root: &str, pid: i32) -> PathBuf {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = std::fs::read_dir(Path::new(root).join("tmp"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(&format!("-{pid}")));
+        if let Some(p) = found {
+            return p;
+        }
+        assert!(std::time::Instant::now() < deadline, "no import temp dir of pid {pid} appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn prune_removes_a_killed_imports_temps_but_not_a_live_ones() {
     for mode in modes() {
         let (dir, root) = store(mode, "verbs-temps");
-        let old = SystemTime::now() - Duration::from_secs(3600);
-        let make = |rel: &str| {
-            let p = dir.mkdir(&format!("store/{rel}"));
-            dir.write(&format!("store/{rel}/file"), "partial");
-            std::fs::File::open(&p).unwrap().set_modified(old).unwrap();
+        // Imports from fifos block after making their temp dir, until a writer comes.
+        let fifo = |name: &str| {
+            let p = dir.join(name);
+            assert!(Command::new("mkfifo").arg(&p).status().unwrap().success(), "mkfifo");
+            dir.own(&p);
             p
         };
-        // A pid that cannot exist (above pid_max) and a live one (this test).
-        let dead_layer = make("layers/.tmp-0123-999999999");
-        let dead_import = make("tmp/.tmp-import0-999999999");
-        let live = make(&format!("layers/.tmp-4567-{}", std::process::id()));
-        let out = cove_in(mode, &root).args(["image", "prune", "-f"]).run();
-        out.ok().stdout_has("Total reclaimed space: 14B");
-        assert!(!dead_layer.exists() && !dead_import.exists(), "[{}] killed imports' temps left", mode.label());
-        assert!(live.exists(), "[{}] a live import's temp was removed", mode.label());
+        let (f1, f2) = (fifo("killed.tar"), fifo("live.tar"));
+        let killed = Background(Some(cove_in(mode, &root).arg("import").arg(&f1).spawn()));
+        let live = Background(Some(cove_in(mode, &root).arg("import").arg(&f2).spawn()));
+        let killed_temp = import_temp(&root, killed.0.as_ref().unwrap().pid());
+        let live_temp = import_temp(&root, live.0.as_ref().unwrap().pid());
+        drop(killed);
+        // Both look old; only the killed one's process is gone.
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        for p in [&killed_temp, &live_temp] {
+            std::fs::File::open(p).unwrap().set_modified(old).unwrap();
+        }
+        let dead_layer = dir.mkdir("store/layers/.tmp-0123-999999999");
+        dir.write("store/layers/.tmp-0123-999999999/file", "partial");
+        std::fs::File::open(&dead_layer).unwrap().set_modified(old).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while killed_temp.exists() && std::time::Instant::now() < deadline {
+            cove_in(mode, &root).args(["image", "prune", "-f"]).run().ok().stdout_has("Total reclaimed space:");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(!killed_temp.exists() && !dead_layer.exists(), "[{}] a killed import's temps left", mode.label());
+        assert!(live_temp.exists(), "[{}] a live import's temp was removed", mode.label());
+        drop(live);
     }
 }
 
@@ -321,12 +371,7 @@ fn corrupt_or_hostile_tarballs_import_nothing() {
         let mut flipped = docker_save(&[&base, &top], "bad:1");
         let at = flipped.len() / 3;
         flipped[at] ^= 0x55;
-        let mut hostile = tar::Header::new_gnu();
-        hostile.set_size(2);
-        hostile.set_mode(0o644);
-        hostile.set_uid(0);
-        hostile.set_gid(0);
-        hostile.set_mtime(0);
+        let mut hostile = header(2, 0o644);
         hostile.as_gnu_mut().unwrap().name[..15].copy_from_slice(b"../../escape.tx");
         hostile.set_cksum();
         let escaping = tar_with(|b| b.append(&hostile, &b"x\n"[..]).unwrap());

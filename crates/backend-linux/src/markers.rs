@@ -26,3 +26,24 @@ impl OverlayMarkers for LinuxOverlayMarkers {
         std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_char_device() && m.rdev() == 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whiteouts_and_opaque_dirs_as_overlay_reads_them() {
+        let dir = std::env::temp_dir().join(format!("cove-markers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let m = LinuxOverlayMarkers;
+        let gone = dir.join("gone");
+        m.whiteout(&gone).unwrap();
+        assert!(m.is_whiteout(&gone));
+        std::fs::write(dir.join("file"), "x").unwrap();
+        assert!(!m.is_whiteout(&dir.join("file")) && !m.is_whiteout(&dir.join("missing")));
+        m.opaque(&dir).unwrap();
+        let value = rustix::fs::lgetxattr(&dir, "user.overlay.opaque", &mut [0u8; 8][..]).unwrap();
+        assert_eq!(value, 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -17,6 +17,9 @@ pub const INDEX_OCI: &str = "application/vnd.oci.image.index.v1+json";
 pub const INDEX_DOCKER: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// The annotation an OCI layout uses to name an image.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// The annotation containerd and Docker 25+ put the full image name in
+/// (their `REF_NAME` holds only the tag).
+pub const CONTAINERD_NAME: &str = "io.containerd.image.name";
 
 /// A content descriptor.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +43,12 @@ impl Descriptor {
     /// The parsed digest.
     pub fn digest(&self) -> Result<Digest, crate::DigestError> {
         self.digest.parse()
+    }
+
+    /// The image name its annotations give: containerd's full name, else
+    /// the OCI ref name.
+    pub fn image_name(&self) -> Option<String> {
+        self.annotations.get(CONTAINERD_NAME).or_else(|| self.annotations.get(REF_NAME)).cloned()
     }
 
     /// Whether this descriptor points at an index (a manifest list).

@@ -43,7 +43,12 @@ pub fn open_store(uid: u32, create: bool) -> anyhow::Result<Option<(ImageStore, 
             .with_context(|| format!("chmod image store {}", root.display()))?;
     }
     let store = ImageStore::open(&root).with_context(|| format!("open image store {}", root.display()))?;
-    Ok(Some((crate::platform::with_overlay_markers(store), uid == 0)))
+    // COVE_STORAGE=flat: store new images flattened even where per-layer
+    // dirs would work (as podman's vfs driver; for file systems where
+    // overlay misbehaves, and to test the fallback).
+    let flat = std::env::var("COVE_STORAGE").is_ok_and(|v| v == "flat");
+    let store = if flat { store } else { crate::platform::with_overlay_markers(store) };
+    Ok(Some((store, uid == 0)))
 }
 
 /// A resolved image: the root to run on and the defaults it carries.

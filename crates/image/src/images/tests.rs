@@ -245,3 +245,16 @@ fn hostile_or_broken_tarballs_import_nothing() {
     assert!(!tmp.path().join("escape").exists());
     assert_eq!(dirs(&store, "tmp"), 0);
 }
+
+#[test]
+fn containerd_name_annotation_wins_over_a_bare_tag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = layered(tmp.path());
+    let dir = tmp.path().join("l");
+    layout(&dir, "x\n", Some("1.0"));
+    let mut index: serde_json::Value = serde_json::from_slice(&fs::read(dir.join("index.json")).unwrap()).unwrap();
+    index["manifests"][0]["annotations"][crate::oci::CONTAINERD_NAME] = "docker.io/team/app:1.0".into();
+    fs::write(dir.join("index.json"), index.to_string()).unwrap();
+    let image = store.import_layout(&dir, None, &OPTS).unwrap();
+    assert_eq!(image.familiar_tags(), ["team/app:1.0"]);
+}

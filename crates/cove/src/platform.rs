@@ -8,3 +8,11 @@ pub use cove_backend_linux::LinuxBackend as HostBackend;
 pub fn backend() -> HostBackend {
     HostBackend::new()
 }
+
+/// Host processes the container store refers to (start times, signals).
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::process as host_process;
+
+/// The monitor's stdio plumbing (session, pipes, pumping).
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::monitor_io;

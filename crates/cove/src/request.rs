@@ -18,7 +18,14 @@ mod mounts;
 mod security;
 
 /// Builds the spec for `cove run`.
-pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
+pub fn run_spec(args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
+    let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
+    run_spec_for(args, uid, &id)
+}
+
+/// Builds the spec for container `id` (its default hostname is the id's
+/// short form).
+pub fn run_spec_for(mut args: RunArgs, uid: u32, id: &ContainerId) -> anyhow::Result<RunSpec> {
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
         Some(image::resolve(&args.args.remove(0), uid)?)
@@ -31,7 +38,6 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
         Some(i) => i.root,
         None => root_spec(&args)?,
     };
-    let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
     let hostname = match &args.hostname {
         Some(h) => checked_hostname(h)?,
         None => id.short().to_owned(),

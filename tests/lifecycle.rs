@@ -328,3 +328,70 @@ fn killed_cli_leaves_a_truthful_store() {
         assert!(left.iter().all(|n| n == ".lock" || n.to_string_lossy().starts_with(".tmp-")), "{left:?}");
     }
 }
+
+#[test]
+fn logs_attach_top_and_restart() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        s.cove(&["run", "-d", "--name", "counter", "--", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done"]).ok();
+        s.cove_with(&["wait", "counter"], Duration::from_secs(10)).ok().stdout_is("0\n");
+        s.cove(&["logs", "--tail", "2", "counter"]).ok().stdout_is("line4\nline5\n");
+        s.cove(&["logs", "-n", "0", "counter"]).ok().stdout_is("");
+        s.cove(&["logs", "--since", "1h", "counter"]).ok().stdout_has("line1\n");
+        s.cove(&["logs", "--since", "2099-01-01T00:00:00Z", "counter"]).ok().stdout_is("");
+        s.cove(&["logs", "--tail", "x", "counter"]).code(125).stderr_has("--tail");
+        // start -a shows only the new run's output
+        s.cove(&["start", "-a", "counter"]).ok().stdout_is("line1\nline2\nline3\nline4\nline5\n");
+        s.cove(&["attach", "counter"]).code(1).stderr_has("not running");
+        // attach follows a running container to its end and takes its code
+        let script = format!("sleep 1; echo late; exit 6; : {}", s.marker);
+        s.cove(&["run", "-d", "--name", "slow", "--", "sh", "-c", &script]).ok();
+        s.cove_with(&["attach", "slow"], Duration::from_secs(10)).code(6).stdout_is("late\n");
+        // top lists the container's processes
+        s.cove(&["run", "-d", "--name", "busy", "--", "sh", "-c", &s.sleeper()]).ok();
+        s.until("busy", Duration::from_secs(5), |v| v["State"]["Running"] == true);
+        s.cove(&["top", "busy"]).ok().stdout_has("PID").stdout_has("sleep 60");
+        // restart: a new init process, still running
+        let before = s.inspect("busy")["State"]["Pid"].clone();
+        s.cove(&["restart", "-t", "0", "busy"]).ok().stdout_is("busy\n");
+        let after = s.until("busy", Duration::from_secs(5), |v| v["State"]["Running"] == true);
+        assert_ne!(before, after["State"]["Pid"]);
+        // an id prefix shared by two containers is refused
+        let ids = s.ids();
+        let prefix = common_prefix(&ids);
+        if !prefix.is_empty() {
+            s.cove(&["inspect", &prefix]).code(1).stderr_has("multiple containers");
+        }
+        s.cove(&["rm", "-f", "busy"]).ok();
+        s.assert_no_processes();
+    }
+}
+
+/// The longest prefix two of `ids` share (empty when none do).
+fn common_prefix(ids: &[String]) -> String {
+    let mut best = String::new();
+    for (i, a) in ids.iter().enumerate() {
+        for b in &ids[i + 1..] {
+            let n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+            if n > best.len() {
+                best = a[..n].to_owned();
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn oom_kill_is_recorded() {
+    if !modes().contains(&Mode::Root) {
+        return;
+    }
+    let s = Store::new(Mode::Root);
+    // more than 8 MiB in one shell variable
+    let hog = "x=a; while :; do x=$x$x; done";
+    s.cove(&["run", "-d", "--name", "hog", "--memory", "8m", "--", "sh", "-c", hog]).ok();
+    let v = s.until("hog", Duration::from_secs(20), |v| v["State"]["Status"] == "exited");
+    assert_eq!(v["State"]["ExitCode"], 137, "{v:#}");
+    assert_eq!(v["State"]["OOMKilled"], true, "{v:#}");
+    assert_eq!(v["HostConfig"]["Memory"], 8 * 1024 * 1024);
+}

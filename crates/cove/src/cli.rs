@@ -50,6 +50,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Wait for containers to end and print their exit codes.
     Wait(ContainersArgs),
+    /// Follow a running container's output until it ends (input not yet).
+    Attach(AttachArgs),
     /// Rename a container.
     Rename(RenameArgs),
     /// Show a container's processes.

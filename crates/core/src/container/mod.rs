@@ -21,3 +21,6 @@ pub trait Liveness {
     /// `true` while `process` runs.
     fn alive(&self, process: &ProcessRef) -> bool;
 }
+
+#[cfg(test)]
+mod tests;

@@ -130,6 +130,13 @@ pub struct StartArgs {
     pub containers: Vec<String>,
 }
 
+/// `cove attach`.
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The container.
+    pub container: String,
+}
+
 /// `cove rename`.
 #[derive(Debug, Args)]
 pub struct RenameArgs {

@@ -4,8 +4,10 @@
 use crate::cli::LogsArgs;
 use crate::containers::{self, HostLiveness, not_running};
 use anyhow::{Context, bail};
+use cove_core::container::ContainerStore;
 use cove_core::container::log::LogEntry;
-use std::io::{BufRead, BufReader, Write};
+use cove_core::id::ContainerId;
+use std::io::{BufRead, BufReader, Seek, Write};
 use std::time::{Duration, SystemTime};
 
 /// Prints the log; with `-f` keeps printing until the container has ended.
@@ -19,12 +21,7 @@ pub fn run(args: LogsArgs) -> anyhow::Result<i32> {
     let c = containers::find(&store, &args.container)?;
     let path = store.log_path(&c.id);
     let mut printer = Printer { since, timestamps: args.timestamps };
-    let file = match std::fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e).with_context(|| format!("open log {}", path.display())),
-    };
-    let mut reader = BufReader::new(file);
+    let Some(mut reader) = open_log(&path, 0)? else { return Ok(0) };
     let mut lines: Vec<String> = Vec::new();
     let mut buf = String::new();
     while read_line(&mut reader, &mut buf)? {
@@ -32,23 +29,70 @@ pub fn run(args: LogsArgs) -> anyhow::Result<i32> {
     }
     let skip = tail.map_or(0, |n| lines.len().saturating_sub(n));
     lines[skip..].iter().try_for_each(|l| printer.print(l))?;
-    if !args.follow {
-        return Ok(0);
+    if args.follow {
+        follow(&store, &c.id, &mut reader, &mut printer)?;
     }
+    Ok(0)
+}
+
+/// The log's size now (where `attach` and `start -a` begin).
+pub fn log_end(store: &ContainerStore, id: &ContainerId) -> u64 {
+    std::fs::metadata(store.log_path(id)).map_or(0, |m| m.len())
+}
+
+/// Prints container `id`'s output from byte `offset` of its log until it
+/// has ended; returns its exit code (0 when unknown).
+pub fn follow_from(store: &ContainerStore, id: &ContainerId, offset: u64) -> anyhow::Result<i32> {
+    let mut printer = Printer { since: None, timestamps: false };
+    let path = store.log_path(id);
+    // The monitor creates the log before it answers; wait briefly otherwise.
+    let mut reader = None;
+    for _ in 0..100 {
+        reader = open_log(&path, offset)?;
+        if reader.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if let Some(mut reader) = reader {
+        follow(store, id, &mut reader, &mut printer)?;
+    }
+    Ok(store.get(id)?.and_then(|c| c.state.exit_code).unwrap_or(0))
+}
+
+fn open_log(path: &std::path::Path, offset: u64) -> anyhow::Result<Option<BufReader<std::fs::File>>> {
+    match std::fs::File::open(path) {
+        Ok(mut f) => {
+            f.seek(std::io::SeekFrom::Start(offset)).with_context(|| format!("seek log {}", path.display()))?;
+            Ok(Some(BufReader::new(f)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("open log {}", path.display())),
+    }
+}
+
+/// Prints new lines until the container is no longer running.
+fn follow(
+    store: &ContainerStore,
+    id: &ContainerId,
+    reader: &mut BufReader<std::fs::File>,
+    printer: &mut Printer,
+) -> anyhow::Result<()> {
     let live = HostLiveness::new();
+    let mut buf = String::new();
     loop {
-        let ended = containers::wait_until(&store, &c.id, Some(Duration::ZERO), not_running(&live))?;
-        while read_line(&mut reader, &mut buf)? {
+        let ended = containers::wait_until(store, id, Some(Duration::ZERO), not_running(&live))?;
+        while read_line(reader, &mut buf)? {
             printer.print(&std::mem::take(&mut buf))?;
         }
         if ended {
-            // The monitor flushes the last lines right after the exit is
+            // The monitor writes the last lines right after the exit is
             // recorded; one more short look catches them.
             std::thread::sleep(Duration::from_millis(100));
-            while read_line(&mut reader, &mut buf)? {
+            while read_line(reader, &mut buf)? {
                 printer.print(&std::mem::take(&mut buf))?;
             }
-            return Ok(0);
+            return Ok(());
         }
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -37,6 +37,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Rm(args) | Command::Container(ContainerCommand::Rm(args)) => rm::rm(args),
         Command::Inspect(args) | Command::Container(ContainerCommand::Inspect(args)) => inspect::run(args),
         Command::Wait(args) => wait::run(args),
+        Command::Attach(args) => start::attach(args),
         Command::Rename(args) => rename::run(args),
         Command::Top(args) => top::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),

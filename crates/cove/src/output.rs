@@ -7,6 +7,9 @@ use cove_core::exit::COVE_ERROR;
 use serde::Serialize;
 use std::io::Write;
 
+mod pull;
+pub use pull::*;
+
 /// Prints cove's own error (the whole cause chain on one line) and returns 125.
 pub fn error(err: &anyhow::Error) -> i32 {
     eprintln!("cove: {err:#}");

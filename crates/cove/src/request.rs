@@ -15,13 +15,15 @@ use std::path::{Path, PathBuf};
 pub mod image;
 mod limits;
 mod mounts;
+pub mod pull;
 mod security;
 
 /// Builds the spec for `cove run`.
 pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
-        Some(image::resolve(&args.args.remove(0), uid)?)
+        let name = args.args.remove(0);
+        Some(image::resolve(&name, uid, args.pull, args.platform.as_deref())?)
     } else {
         None
     };

@@ -28,7 +28,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::digest::{Digest, DigestError};
 use crate::layout::{Layout, LayoutError};
-use crate::oci::{ImageConfig, Manifest, RunConfig, chain_id};
+use crate::oci::{Manifest, RunConfig};
 use crate::reference::{Reference, ReferenceError};
 use crate::store::{BlobStore, StoreError};
 use crate::unpack::{UnpackError, UnpackOptions, WhiteoutMode, decompress, unpack_layer};
@@ -242,43 +242,11 @@ impl ImageStore {
         };
         let manifest_digest = digest("manifest", &manifest_desc.digest)?;
         let manifest: Manifest = parse("manifest", &manifest_digest, &self.copy(&layout, &manifest_desc, true)?)?;
-        let config_digest = digest("config", &manifest.config.digest)?;
-        let config: ImageConfig = parse("config", &config_digest, &self.copy(&layout, &manifest.config, true)?)?;
-        let mut layers = Vec::new();
+        self.copy(&layout, &manifest.config, false)?;
         for layer in &manifest.layers {
             self.copy(&layout, layer, false)?;
-            layers.push(digest("layer", &layer.digest)?);
         }
-        let diff_ids: Vec<Digest> =
-            config.rootfs.diff_ids.iter().map(|d| digest("diff id", d)).collect::<Result<_, _>>()?;
-        if diff_ids.len() != layers.len() {
-            return Err(ImageError::LayerCount { diff_ids: diff_ids.len(), layers: layers.len() });
-        }
-        let chain = chain_id(&diff_ids).ok_or(ImageError::NoLayers)?;
-        self.build_rootfs(&layers, &diff_ids, &chain, apply_ownership)?;
-        let tag_name = reference.tag().unwrap_or("<none>").to_owned();
-        let familiar = reference.familiar();
-        let repository = familiar.split(['@']).next().unwrap_or(&familiar);
-        let repository = repository.strip_suffix(&format!(":{tag_name}")).unwrap_or(repository).to_owned();
-        let record = ImageRecord {
-            reference: reference.to_string(),
-            repository,
-            tag: tag_name,
-            manifest: manifest_digest.to_string(),
-            config: config_digest.to_string(),
-            layers: layers.iter().map(Digest::to_string).collect(),
-            chain_id: chain.to_string(),
-            created: config.created,
-            size: manifest.layers.iter().map(|l| l.size).sum(),
-            run_config: config.config.unwrap_or_default(),
-        };
-        // ORDER: the record goes last, after every blob and the rootfs are
-        // complete, so a failed import never shows up as an image.
-        let mut records = self.records.read::<Records>(RECORDS)?.unwrap_or_default();
-        records.images.retain(|i| i.reference != record.reference);
-        records.images.push(record.clone());
-        self.records.write(&lock, RECORDS, &records)?;
-        Ok(record)
+        self.ingest_locked(&lock, &reference, &manifest_digest, apply_ownership)
     }
 
     /// Removes blob temps and `rootfs/.tmp-*` dirs; call with the lock held.
@@ -400,5 +368,6 @@ fn parse<T: serde::de::DeserializeOwned>(what: &'static str, digest: &Digest, by
     serde_json::from_slice(bytes).map_err(|source| ImageError::Json { what, digest: digest.clone(), source })
 }
 
+mod ingest;
 #[cfg(test)]
 mod tests;

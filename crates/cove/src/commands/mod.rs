@@ -3,6 +3,8 @@
 mod images;
 mod import;
 mod info;
+mod login;
+mod pull;
 mod run;
 mod shell;
 mod test;
@@ -17,6 +19,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Info(args) => info::run(args),
         Command::Import(args) => import::run(args),
         Command::Images(args) => images::run(args),
+        Command::Pull(args) => pull::run(args),
+        Command::Login(args) => login::login(args),
+        Command::Logout(args) => login::logout(args),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),
     }

@@ -1,7 +1,7 @@
 //! Images for `cove run` and the image verbs: where the store lives, and an
 //! image's config turned into the run's root and defaults (Docker's rules).
 
-use crate::cli::RunArgs;
+use crate::cli::{PullPolicy, RunArgs};
 use anyhow::{Context, ensure};
 use cove_core::spec::{RootSpec, RootWrites};
 use cove_image::ImageStore;
@@ -52,15 +52,20 @@ pub struct ImageRun {
     pub config: RunConfig,
 }
 
-/// Looks `name` up in the local store (a reference or an id prefix).
-pub fn resolve(name: &str, uid: u32) -> anyhow::Result<ImageRun> {
-    let found = match open_store(uid, false)? {
-        Some((store, _)) => store.find(name).with_context(|| format!("look up image {name:?}"))?.map(|i| (store, i)),
-        None => None,
+/// Looks `name` up in the local store (a reference or an id prefix),
+/// pulling it first as `policy` says (see `request/pull.rs`).
+pub fn resolve(name: &str, uid: u32, policy: PullPolicy, platform: Option<&str>) -> anyhow::Result<ImageRun> {
+    let local = match open_store(uid, false)? {
+        Some((store, _)) if policy != PullPolicy::Always => {
+            store.find(name).with_context(|| format!("look up image {name:?}"))?.map(|i| (store, i))
+        }
+        _ => None,
     };
-    let (store, image) = found.with_context(|| {
-        format!("image not found locally: {name} (pulling from registries is not implemented yet; use cove import)")
-    })?;
+    let (store, image) = match (local, policy) {
+        (Some(found), _) => found,
+        (None, PullPolicy::Never) => anyhow::bail!("image not found locally: {name} (and --pull never)"),
+        (None, _) => super::pull::for_run(name, uid, policy, platform)?,
+    };
     let path = store.rootfs(&image);
     ensure!(path.is_dir(), "image {name}: its root filesystem {} is missing (import it again)", path.display());
     Ok(ImageRun { root: RootSpec::Directory { path, writes: RootWrites::Throwaway }, config: image.run_config })

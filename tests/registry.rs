@@ -305,3 +305,41 @@ fn image_pushed_by_skopeo() {
         cove_in(mode, &dir).args(["run", &name]).run().ok().stdout_is("pushed by skopeo\n");
     }
 }
+
+#[test]
+fn https_registry_with_an_untrusted_certificate_is_refused() {
+    let Some(reg) = Registry::start_with(Auth::Anonymous, true) else { return };
+    let name = format!("{}/test/tls:1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-tls");
+        // Loopback may use plain HTTP, but a server that speaks TLS with a
+        // certificate that does not verify is never used.
+        cove_in(mode, &dir).args(["pull", &name]).run().cove_error("its TLS certificate is not trusted");
+        cove_in(mode, &dir).args(["images", "-q"]).run().ok().stdout_is("");
+    }
+}
+
+#[test]
+fn concurrent_pulls_of_one_image_both_succeed() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let image = build(rootfs, "pulled twice at once", host_arch(), 1 << 20);
+    Pusher::new(&reg.host, None).image("test/twice", "1", &image);
+    let proxy = Proxy::start(&reg.host);
+    let name = format!("{}/test/twice:1", proxy.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-twice");
+        let pulls: Vec<_> = (0..2).map(|_| cove_in(mode, &dir).args(["pull", "-q", &name]).spawn()).collect();
+        for running in pulls {
+            running.wait().ok().stdout_is(&format!("{name}\n"));
+        }
+        cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("pulled twice at once\n");
+        let leftovers: Vec<String> = std::fs::read_dir(dir.join("store/blobs/sha256"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "[{}] temp or partial files left: {leftovers:?}", mode.label());
+    }
+}

@@ -35,6 +35,23 @@ pub struct Registry {
     pub dir: TestDir,
     /// The token server, for token auth.
     pub token: Option<TokenServer>,
+    tls: bool,
+}
+
+/// A self-signed key and certificate for `cn` in `dir`.
+fn self_signed(dir: &TestDir, cn: &str) -> (PathBuf, PathBuf) {
+    let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    run_host(
+        Command::new("timeout")
+            .args(["30", "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"])
+            .arg("-subj")
+            .arg(format!("/CN={cn}"))
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
+    );
+    (key, cert)
 }
 
 /// A free port on 127.0.0.1 (bound once, then released).
@@ -58,6 +75,11 @@ pub fn have(tool: &str, package: &str) -> bool {
 impl Registry {
     /// Starts a registry with `auth`; `None` (after a SKIP) without the package.
     pub fn start(auth: Auth) -> Option<Registry> {
+        Registry::start_with(auth, false)
+    }
+
+    /// As [`Registry::start`]; with `tls`, over HTTPS with a self-signed certificate.
+    pub fn start_with(auth: Auth, tls: bool) -> Option<Registry> {
         if !have("docker-registry", "docker-registry") {
             return None;
         }
@@ -79,9 +101,18 @@ impl Registry {
                 t.cert.display()
             ),
         };
+        let tls_yaml = if tls {
+            if !have("openssl", "openssl") {
+                return None;
+            }
+            let (key, cert) = self_signed(&dir, "127.0.0.1");
+            format!(", tls: {{certificate: {}, key: {}}}", cert.display(), key.display())
+        } else {
+            String::new()
+        };
         let config = format!(
             "version: 0.1\nlog: {{level: error}}\nstorage:\n  filesystem: {{rootdirectory: {}}}\n  delete: {{enabled: true}}\n\
-             http: {{addr: 127.0.0.1:{port}}}\n{auth_yaml}",
+             http: {{addr: 127.0.0.1:{port}{tls_yaml}}}\n{auth_yaml}",
             dir.join("data").display()
         );
         let config_path = dir.write("config.yml", config);
@@ -99,7 +130,7 @@ impl Registry {
             Auth::Token(t) => Some(t),
             _ => None,
         };
-        let registry = Registry { child, host: format!("127.0.0.1:{port}"), dir, token };
+        let registry = Registry { child, host: format!("127.0.0.1:{port}"), dir, token, tls };
         registry.wait_ready();
         Some(registry)
     }
@@ -107,6 +138,10 @@ impl Registry {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
+            let tls_up = self.tls && TcpStream::connect(&self.host).is_ok();
+            if tls_up {
+                return;
+            }
             if let Ok(mut s) = TcpStream::connect(&self.host) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
                 let _ = write!(s, "GET /v2/ HTTP/1.0\r\nHost: {}\r\n\r\n", self.host);

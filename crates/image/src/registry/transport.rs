@@ -188,7 +188,7 @@ impl Session {
 
     /// The error for a failed request.
     fn failed(&self, url: &str, source: ureq::Error) -> RegistryError {
-        if let ureq::Error::Rustls(rustls::Error::InvalidCertificate(_)) = &source {
+        if let Some(rustls::Error::InvalidCertificate(_)) = tls_error(&source) {
             return RegistryError::UntrustedCertificate { registry: self.registry.clone(), source };
         }
         RegistryError::Unreachable { registry: self.registry.clone(), url: url.to_owned(), source }
@@ -253,9 +253,21 @@ pub(super) fn plain_http_allowed(registry: &str, insecure: &[String]) -> bool {
     loopback || insecure.iter().any(|i| i == registry || i == host)
 }
 
-/// Connection-level failures worth another try.
+/// Connection-level failures worth another try (not TLS failures: those
+/// repeat the same way).
 fn transient(e: &ureq::Error) -> bool {
-    matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_))
+    let connection = matches!(e, ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_));
+    connection && tls_error(e).is_none()
+}
+
+/// The rustls error inside `e` (ureq reports handshake failures as I/O
+/// errors wrapping it).
+fn tls_error(e: &ureq::Error) -> Option<&rustls::Error> {
+    match e {
+        ureq::Error::Rustls(inner) => Some(inner),
+        ureq::Error::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        _ => None,
+    }
 }
 
 fn backoff(attempt: &mut u32) {

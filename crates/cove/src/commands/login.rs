@@ -25,7 +25,7 @@ pub fn login(args: LoginArgs) -> anyhow::Result<i32> {
             std::io::stdin().read_to_string(&mut text).context("read the password from stdin")?;
             text.trim_end_matches(['\n', '\r']).to_owned()
         }
-        (None, false) => prompt("Password: ")?,
+        (None, false) => prompt_hidden("Password: ")?,
     };
     if username.is_empty() || password.is_empty() {
         bail!("login to {registry}: the user name and password must not be empty");
@@ -65,4 +65,27 @@ fn prompt(label: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("read from stdin")?;
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// [`prompt`] with the terminal's echo off while the line is typed.
+#[cfg(unix)]
+fn prompt_hidden(label: &str) -> anyhow::Result<String> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let stdin = std::io::stdin();
+    let Ok(saved) = tcgetattr(&stdin) else { return prompt(label) };
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    tcsetattr(&stdin, OptionalActions::Now, &quiet).context("turn off terminal echo")?;
+    let line = prompt(label);
+    // Restore echo whatever happened; a failure here is reported after the line.
+    let restored = tcsetattr(&stdin, OptionalActions::Now, &saved);
+    output::prompt("\n");
+    restored.context("restore terminal echo")?;
+    line
+}
+
+/// [`prompt`] (no terminal control on this platform).
+#[cfg(not(unix))]
+fn prompt_hidden(label: &str) -> anyhow::Result<String> {
+    prompt(label)
 }

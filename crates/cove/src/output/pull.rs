@@ -69,6 +69,15 @@ impl PullProgress {
     }
 }
 
+impl Drop for PullProgress {
+    fn drop(&mut self) {
+        // The bars stay on screen; what follows starts on its own line.
+        if self.bars.is_some() {
+            eprintln!();
+        }
+    }
+}
+
 fn short(digest: &Digest) -> String {
     digest.hex().chars().take(12).collect()
 }

@@ -21,6 +21,8 @@ impl ImageStore {
         apply_ownership: bool,
     ) -> Result<ImageRecord, ImageError> {
         let lock = self.records.lock()?;
+        // Every writer holds the lock, so any temp left now is from a killed one.
+        self.remove_stale_temps()?;
         self.ingest_locked(&lock, reference, manifest_digest, apply_ownership)
     }
 

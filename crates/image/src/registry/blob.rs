@@ -133,8 +133,10 @@ fn download(
                 continue;
             }
             404 => {
-                return Err(RegistryError::ManifestUnknown {
-                    reference: format!("{}/{}@{} (blob)", session.registry, job.repository, job.digest),
+                return Err(RegistryError::BlobUnknown {
+                    what: job.what,
+                    digest: job.digest.clone(),
+                    repository: format!("{}/{}", session.registry, job.repository),
                 });
             }
             _ => return Err(session.status_error(&url, response, &job.digest.to_string())),

@@ -47,6 +47,16 @@ pub enum RegistryError {
         /// The reference asked for.
         reference: String,
     },
+    /// The manifest names a blob the registry does not have.
+    #[error("blob unknown: {what} {digest} is not in {repository} (the image in the registry is incomplete)")]
+    BlobUnknown {
+        /// `layer` or `config`.
+        what: &'static str,
+        /// The blob.
+        digest: Digest,
+        /// The repository.
+        repository: String,
+    },
     /// The registry wants credentials that were missing or wrong.
     #[error("unauthorized: {registry} refused the credentials{detail} (log in with `cove login {registry}`)")]
     Unauthorized {

@@ -343,3 +343,24 @@ fn concurrent_pulls_of_one_image_both_succeed() {
         assert!(leftovers.is_empty(), "[{}] temp or partial files left: {leftovers:?}", mode.label());
     }
 }
+
+#[test]
+fn a_connection_cut_mid_layer_is_resumed_in_the_same_pull() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let image = build(rootfs, "survived a reset", host_arch(), 3 << 20);
+    Pusher::new(&reg.host, None).image("test/cut", "1", &image);
+    let proxy = Proxy::start(&reg.host);
+    proxy.slow.store(false, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("{}/test/cut:1", proxy.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-cut");
+        proxy.sent.lock().unwrap().clear();
+        proxy.cut_after.store(2 << 20, std::sync::atomic::Ordering::Relaxed);
+        cove_in(mode, &dir).args(["pull", &name]).run().ok().stdout_has("Status: Downloaded newer image");
+        assert_eq!(proxy.cut_after.load(std::sync::atomic::Ordering::Relaxed), 0, "the proxy never cut a connection");
+        let sent = String::from_utf8_lossy(&proxy.sent.lock().unwrap()).to_ascii_lowercase();
+        assert!(sent.contains("range: bytes="), "[{}] the cut download was not resumed with Range", mode.label());
+        cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("survived a reset\n");
+    }
+}

@@ -9,7 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -339,6 +339,9 @@ pub struct Proxy {
     pub slow: Arc<AtomicBool>,
     /// Everything clients sent, concatenated.
     pub sent: Arc<Mutex<Vec<u8>>>,
+    /// When nonzero: the next connection whose responses pass this many
+    /// bytes is cut there (once), as a connection reset mid-download.
+    pub cut_after: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
@@ -350,7 +353,9 @@ impl Proxy {
         let host = listener.local_addr().unwrap().to_string();
         let (slow, sent, stop) =
             (Arc::new(AtomicBool::new(true)), Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicBool::new(false)));
+        let cut_after = Arc::new(AtomicU64::new(0));
         let (slow2, sent2, stop2, up) = (slow.clone(), sent.clone(), stop.clone(), upstream.to_owned());
+        let cut2 = cut_after.clone();
         std::thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
                 let Ok((client, _)) = listener.accept() else {
@@ -362,11 +367,11 @@ impl Proxy {
                 let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
                 let sent = sent2.clone();
                 std::thread::spawn(move || pump(c2, s2, None, Some(sent)));
-                let slow = slow2.clone();
-                std::thread::spawn(move || pump(server, client, Some(slow), None));
+                let (slow, cut) = (slow2.clone(), cut2.clone());
+                std::thread::spawn(move || pump(server, client, Some((slow, cut)), None));
             }
         });
-        Proxy { host, slow, sent, stop }
+        Proxy { host, slow, sent, cut_after, stop }
     }
 }
 
@@ -376,14 +381,29 @@ impl Drop for Proxy {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, slow: Option<Arc<AtomicBool>>, record: Option<Arc<Mutex<Vec<u8>>>>) {
+/// Server → client: throttled while `slow` is set, cut once at `cut` bytes.
+type Shaping = (Arc<AtomicBool>, Arc<AtomicU64>);
+
+fn pump(mut from: TcpStream, mut to: TcpStream, shaping: Option<Shaping>, record: Option<Arc<Mutex<Vec<u8>>>>) {
     let _ = from.set_read_timeout(Some(Duration::from_secs(60)));
     let mut buf = [0u8; 16 * 1024];
+    let mut total = 0u64;
+    let slow = shaping.as_ref().map(|(s, _)| s.clone());
     loop {
-        let n = match from.read(&mut buf) {
+        let mut n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if let Some((_, cut)) = &shaping {
+            let limit = cut.load(Ordering::Relaxed);
+            if limit > 0 && total + n as u64 >= limit {
+                n = (limit - total) as usize;
+                cut.store(0, Ordering::Relaxed);
+                let _ = to.write_all(&buf[..n]);
+                break;
+            }
+            total += n as u64;
+        }
         if let Some(r) = &record {
             r.lock().unwrap().extend_from_slice(&buf[..n]);
         }

@@ -345,7 +345,7 @@ fn concurrent_pulls_of_one_image_both_succeed() {
 }
 
 #[test]
-fn a_connection_cut_mid_layer_is_resumed_in_the_same_pull() {
+fn unavailable_registry_and_a_cut_connection_are_retried_in_the_same_pull() {
     let Some(rootfs) = rootfs() else { return };
     let Some(reg) = Registry::start(Auth::Anonymous) else { return };
     let image = build(rootfs, "survived a reset", host_arch(), 3 << 20);
@@ -357,8 +357,11 @@ fn a_connection_cut_mid_layer_is_resumed_in_the_same_pull() {
         let dir = scratch(mode, "pull-cut");
         proxy.sent.lock().unwrap().clear();
         proxy.cut_after.store(2 << 20, std::sync::atomic::Ordering::Relaxed);
+        // The first two connections get 503 (retried with backoff).
+        proxy.fail_next.store(2, std::sync::atomic::Ordering::Relaxed);
         cove_in(mode, &dir).args(["pull", &name]).run().ok().stdout_has("Status: Downloaded newer image");
         assert_eq!(proxy.cut_after.load(std::sync::atomic::Ordering::Relaxed), 0, "the proxy never cut a connection");
+        assert_eq!(proxy.fail_next.load(std::sync::atomic::Ordering::Relaxed), 0, "no request met a 503");
         let sent = String::from_utf8_lossy(&proxy.sent.lock().unwrap()).to_ascii_lowercase();
         assert!(sent.contains("range: bytes="), "[{}] the cut download was not resumed with Range", mode.label());
         cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("survived a reset\n");

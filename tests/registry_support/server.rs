@@ -342,6 +342,8 @@ pub struct Proxy {
     /// When nonzero: the next connection whose responses pass this many
     /// bytes is cut there (once), as a connection reset mid-download.
     pub cut_after: Arc<AtomicU64>,
+    /// This many new connections are answered `503 Service Unavailable`.
+    pub fail_next: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
@@ -356,6 +358,8 @@ impl Proxy {
         let cut_after = Arc::new(AtomicU64::new(0));
         let (slow2, sent2, stop2, up) = (slow.clone(), sent.clone(), stop.clone(), upstream.to_owned());
         let cut2 = cut_after.clone();
+        let fail_next = Arc::new(AtomicU64::new(0));
+        let fail2 = fail_next.clone();
         std::thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
                 let Ok((client, _)) = listener.accept() else {
@@ -363,6 +367,16 @@ impl Proxy {
                     continue;
                 };
                 let _ = client.set_nonblocking(false);
+                if fail2.load(Ordering::Relaxed) > 0 {
+                    // A TLS handshake (cove tries HTTPS first) is just closed.
+                    let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut first = [0u8; 1];
+                    if client.peek(&mut first).is_ok() && first[0] != 0x16 {
+                        fail2.fetch_sub(1, Ordering::Relaxed);
+                        unavailable(client);
+                    }
+                    continue;
+                }
                 let Ok(server) = TcpStream::connect(&up) else { continue };
                 let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
                 let sent = sent2.clone();
@@ -371,7 +385,7 @@ impl Proxy {
                 std::thread::spawn(move || pump(server, client, Some((slow, cut)), None));
             }
         });
-        Proxy { host, slow, sent, cut_after, stop }
+        Proxy { host, slow, sent, cut_after, fail_next, stop }
     }
 }
 
@@ -379,6 +393,18 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
+}
+
+/// Reads a request head and answers 503.
+fn unavailable(client: TcpStream) {
+    let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+        line.clear();
+    }
+    let mut out = client;
+    let _ = out.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 }
 
 /// Server → client: throttled while `slow` is set, cut once at `cut` bytes.

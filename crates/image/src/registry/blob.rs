@@ -45,7 +45,7 @@ fn partial_path(blobs: &BlobStore, digest: &Digest) -> PathBuf {
 /// through the same partial file and lock as downloads.
 pub(super) fn store_bytes(blobs: &BlobStore, digest: &Digest, bytes: &[u8]) -> Result<(), RegistryError> {
     let path = partial_path(blobs, digest);
-    let (mut file, _) = open_locked(&path)?;
+    let mut file = open_locked(&path)?;
     let io_err = |source| RegistryError::Io { op: "write", path: path.clone(), source };
     file.set_len(0).map_err(io_err)?;
     file.write_all(bytes).map_err(io_err)?;
@@ -67,7 +67,7 @@ pub(super) fn fetch(
     let path = partial_path(blobs, &job.digest);
     // ORDER: lock before looking at the store again, so a concurrent pull
     // that published the blob meanwhile is seen and nothing is downloaded twice.
-    let (mut file, _) = open_locked(&path)?;
+    let mut file = open_locked(&path)?;
     if blobs.contains(&job.digest) {
         let _ = std::fs::remove_file(&path);
         progress.finish("Already exists");
@@ -82,7 +82,7 @@ pub(super) fn fetch(
     match publish(blobs, &path, &job.digest, Some(job.size), job.what) {
         Err(RegistryError::DigestMismatch { .. }) if leftover > 0 && leftover <= job.size => {
             // The leftover of an earlier pull may be what was wrong: once more from zero.
-            let (mut file, _) = open_locked(&path)?;
+            let mut file = open_locked(&path)?;
             file.set_len(0).map_err(io_err)?;
             download(session, job, &mut file, &path, progress, stop)?;
             publish(blobs, &path, &job.digest, Some(job.size), job.what)?;
@@ -94,12 +94,12 @@ pub(super) fn fetch(
 }
 
 /// Opens (creating) the partial file and waits for its lock.
-fn open_locked(path: &Path) -> Result<(File, PathBuf), RegistryError> {
+fn open_locked(path: &Path) -> Result<File, RegistryError> {
     let io_err = |op| move |source| RegistryError::Io { op, path: path.to_owned(), source };
     let file =
         OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io_err("open"))?;
     file.lock().map_err(io_err("lock"))?;
-    Ok((file, path.to_owned()))
+    Ok(file)
 }
 
 /// Fills `file` up to `job.size` bytes, continuing from its length.

@@ -58,7 +58,7 @@ pub enum RegistryError {
         repository: String,
     },
     /// The registry wants credentials that were missing or wrong.
-    #[error("unauthorized: {registry} refused the credentials{detail} (log in with `cove login {registry}`)")]
+    #[error("unauthorized: {registry} wants valid credentials{detail} (log in with `cove login {registry}`)")]
     Unauthorized {
         /// The registry domain.
         registry: String,

@@ -86,6 +86,7 @@ http: {addr: 127.0.0.1:$port}
 EOF2
 setsid timeout -s KILL 3600 docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
+disown "$registry_pid"
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
 ref=127.0.0.1:$port/bench/img:1
 timeout 600 skopeo copy -q --dest-tls-verify=false "oci:$layout:img" "docker://$ref"
@@ -95,7 +96,7 @@ cmds=(
     --command-name "cove pull" --command-name "skopeo copy + umoci unpack"
     --prepare "rm -rf $work/cove"
     "COVE_ROOT=$work/cove $COVE pull -q $ref"
-    --prepare "rm -rf $work/skopeo"
+    --prepare "rm -rf $work/skopeo && mkdir -p $work/skopeo"
     "skopeo copy -q --src-tls-verify=false docker://$ref oci:$work/skopeo/oci:img && umoci unpack --image $work/skopeo/oci:img $work/skopeo/bundle"
 )
 if command -v podman >/dev/null; then

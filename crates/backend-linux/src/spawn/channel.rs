@@ -18,6 +18,8 @@ pub enum Message {
     MapsWritten,
     /// Child → parent: the pseudo-terminal's master side (the fd rides along).
     PtyMaster,
+    /// Child → parent (OCI `create`): set up, waiting at the start gate.
+    Created,
     /// Child → parent: a setup step failed; the child exits 125.
     SetupFailed {
         /// The step.
@@ -37,10 +39,11 @@ pub enum Message {
 }
 
 impl Message {
-    fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         match self {
             Message::MapsWritten => "MapsWritten",
             Message::PtyMaster => "PtyMaster",
+            Message::Created => "Created",
             Message::SetupFailed { .. } => "SetupFailed",
             Message::ExecFailed { .. } => "ExecFailed",
         }

@@ -11,8 +11,10 @@
 
 mod channel;
 mod child;
+pub mod create;
 mod error;
 mod exec;
+mod gate;
 mod inroot;
 mod mounts;
 mod pid1;
@@ -85,7 +87,7 @@ pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
     let pid = match sys::clone::clone_process(clone_flags(plan)).map_err(SpawnError::parent("clone"))? {
         Forked::Child => {
             drop(ours);
-            child::main(plan, theirs, mask, filter.as_ref())
+            child::main(plan, theirs, mask, filter.as_ref(), None)
         }
         Forked::Parent(pid) => pid,
     };
@@ -164,7 +166,7 @@ fn finish_map_helper(helper: &str, pid: i32, child: std::process::Child) -> Resu
 }
 
 /// Kills and reaps the child if stage 1 fails after clone.
-struct KillOnDrop(i32);
+pub(super) struct KillOnDrop(pub(super) i32);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -3,6 +3,8 @@
 mod images;
 mod import;
 mod info;
+#[cfg(target_os = "linux")]
+mod oci;
 mod run;
 mod shell;
 mod test;
@@ -19,5 +21,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Images(args) => images::run(args),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),
+        #[cfg(target_os = "linux")]
+        Command::Oci(args) => Ok(oci::dispatch(args)),
+        #[cfg(not(target_os = "linux"))]
+        Command::Oci(_) => anyhow::bail!("cove oci: the OCI runtime runs on Linux only"),
     }
 }

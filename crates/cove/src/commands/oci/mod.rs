@@ -1,0 +1,33 @@
+//! `cove oci VERB` (or VERB under a runtime's name): the runtime-spec
+//! operations on bundles, for podman, containerd and friends. Thin: the
+//! config becomes a plan in `cove_core::oci`, the container is made by the
+//! backend (`cove_backend_linux::oci`), the state lives in `store`.
+//!
+//! Errors end in exit 1, as with runc, and also go to `--log`.
+
+mod create;
+mod lifecycle;
+mod store;
+
+use crate::cli::oci::{OciArgs, OciVerb};
+use crate::{output, platform};
+use cove_core::backend::Backend;
+
+/// Runs one verb; returns the exit code.
+pub fn dispatch(args: OciArgs) -> i32 {
+    let uid = platform::backend().host_identity().uid;
+    let root = store::root_dir(args.root.as_deref(), uid);
+    let result = match &args.verb {
+        OciVerb::Create(c) => create::create(&root, c, args.systemd_cgroup),
+        OciVerb::Start(a) => lifecycle::start(&root, &a.id),
+        OciVerb::State(a) => lifecycle::state(&root, &a.id),
+        OciVerb::Kill(k) => lifecycle::kill(&root, k),
+        OciVerb::Delete(d) => lifecycle::delete(&root, &d.id, d.force),
+        OciVerb::Ps(p) => lifecycle::ps(&root, &p.id, p.format),
+        OciVerb::Features => output::oci_json(&lifecycle::features()),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(err) => output::oci_error(&err, args.log.as_deref(), args.log_format),
+    }
+}

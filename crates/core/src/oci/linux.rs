@@ -54,8 +54,13 @@ pub(super) fn id_map(lin: &Linux, host: HostIdentity) -> Result<IdMap, OciError>
         let all = vec![IdRange { inside: 0, outside: 0, count: u32::MAX }];
         return Ok(IdMap { uids: all.clone(), gids: all, setgroups: true, helper: false });
     }
+    if uids.is_empty() && gids.is_empty() {
+        // As crun: a user namespace without mappings maps 0 to the caller.
+        let own = |id| vec![IdRange { inside: 0, outside: id, count: 1 }];
+        return Ok(IdMap { uids: own(host.uid), gids: own(host.gid), setgroups: host.uid == 0, helper: false });
+    }
     if uids.is_empty() || gids.is_empty() {
-        return Err(OciError::invalid("linux.uidMappings", "a user namespace needs uidMappings and gidMappings"));
+        return Err(OciError::invalid("linux.uidMappings", "uidMappings and gidMappings go together"));
     }
     if host.uid == 0 {
         return Ok(IdMap { uids, gids, setgroups: true, helper: false });

@@ -67,6 +67,12 @@ fn runc_rootless_config() {
     assert_eq!(field_of(plan_of(RUNC_ROOTLESS, USER).unwrap_err()), "linux.uidMappings");
     let sub = HostIdentity { subids: Some(SubIds { uid_start: 1, uid_count: 1, gid_start: 1, gid_count: 1 }), ..USER };
     assert!(plan_of(RUNC_ROOTLESS, sub).unwrap().plan.id_map.helper);
+    // a user namespace without mappings maps 0 to the caller (as crun)
+    let bare = with(RUNC_ROOTLESS, |v| {
+        v["linux"]["uidMappings"] = Value::Null;
+        v["linux"]["gidMappings"] = Value::Null;
+    });
+    assert_eq!(plan_of(&bare, USER).unwrap().plan.id_map.gids, vec![IdRange { inside: 0, outside: 1001, count: 1 }]);
     // no user namespace: only root may run it
     assert_eq!(field_of(plan_of(RUNC, USER).unwrap_err()), "linux.namespaces");
 }

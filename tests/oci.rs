@@ -1,0 +1,154 @@
+//! Issue 9: cove as an OCI runtime. Bundles are the busybox fixture plus a
+//! config.json from `runc spec` / `crun spec` (`--rootless` for the
+//! unprivileged mode), run unchanged or with the few edits a test names.
+//! Every cove call has a deadline; every created container is deleted with
+//! `--force` on drop and its own command ends within seconds anyway.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "oci/support.rs"]
+mod oci_support;
+use oci_support::*;
+
+#[test]
+fn lifecycle_created_running_stopped() {
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "life", &["sh", "-c", "echo ran > /ran; sleep 20"]) else { continue };
+        let pid_file = b.dir.join("pid");
+        b.create(&["--pid-file", pid_file.to_str().unwrap()]).ok();
+        let st = b.state();
+        assert_eq!(st["status"], "created", "[{}] {st}", mode.label());
+        assert_eq!(st["id"], b.id.as_str());
+        assert_eq!(st["ociVersion"], "1.0.2");
+        assert_eq!(st["bundle"], b.dir.path().to_str().unwrap());
+        let pid = st["pid"].as_i64().expect("pid");
+        assert!(pid > 0);
+        assert_eq!(std::fs::read_to_string(&pid_file).unwrap(), pid.to_string(), "pid file");
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!b.rootfs.join("ran").exists(), "[{}] the process ran before start", mode.label());
+        b.oci(&["start", &b.id]).ok();
+        assert!(wait_until(|| b.rootfs.join("ran").exists()), "[{}] start did not run the process", mode.label());
+        assert_eq!(b.state()["status"], "running");
+        b.oci(&["start", &b.id]).code(1).stderr_has("it is running");
+        b.oci(&["delete", &b.id]).code(1).stderr_has("is running");
+        b.oci(&["kill", &b.id, "9"]).ok();
+        assert!(wait_until(|| b.state()["status"] == "stopped"), "[{}] not stopped after kill 9", mode.label());
+        assert_eq!(b.state()["pid"], 0);
+        b.oci(&["kill", &b.id, "KILL"]).code(1).stderr_has("not running");
+        b.oci(&["delete", &b.id]).ok();
+        b.oci(&["state", &b.id]).code(1).stderr_has("does not exist");
+    }
+}
+
+#[test]
+fn delete_of_created_container_never_runs_it() {
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "del", &["sh", "-c", "echo ran > /ran"]) else { continue };
+        b.create(&[]).ok();
+        let pid = b.state()["pid"].as_i64().unwrap();
+        b.oci(&["delete", &b.id]).ok();
+        assert!(!Path::new(&format!("/proc/{pid}/cmdline")).exists() || zombie(pid), "pid {pid} still runs");
+        assert!(!b.rootfs.join("ran").exists(), "[{}] a deleted created container ran", mode.label());
+        assert!(!b.root.join(&b.id).exists(), "state directory left behind");
+    }
+}
+
+#[test]
+fn kill_by_name_number_and_all() {
+    let script = "trap 'echo usr1 >> /log' USR1; sleep 30 & sleep 30 & while :; do sleep 0.05; done";
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "kill", &["sh", "-c", script]) else { continue };
+        b.create(&[]).ok();
+        b.oci(&["start", &b.id]).ok();
+        let log = b.rootfs.join("log");
+        // One at a time: signals pending together would merge into one.
+        for (n, sig) in ["USR1", "SIGUSR1", "10"].iter().enumerate() {
+            b.oci(&["kill", &b.id, sig]).ok();
+            let seen = || std::fs::read_to_string(&log).is_ok_and(|t| t.lines().count() == n + 1);
+            assert!(wait_until(seen), "[{}] kill {sig}: {:?}", mode.label(), std::fs::read_to_string(&log));
+        }
+        b.oci(&["kill", &b.id, "NOPE"]).code(1).stderr_has("invalid signal");
+        let out = b.oci(&["ps", "--format", "json", &b.id]);
+        out.ok();
+        let pids: Vec<i64> = serde_json::from_slice(&out.stdout).expect("ps json");
+        assert!(pids.len() >= 3, "[{}] ps: {pids:?}", mode.label());
+        b.oci(&["kill", "--all", &b.id, "KILL"]).ok();
+        assert!(wait_until(|| b.state()["status"] == "stopped"));
+        let gone = |p: &i64| !Path::new(&format!("/proc/{p}")).exists() || zombie(*p);
+        assert!(wait_until(|| pids.iter().all(gone)), "[{}] kill --all left some of {pids:?}", mode.label());
+        b.oci(&["delete", &b.id]).ok();
+    }
+}
+
+/// `runc spec` / `crun spec` configs run unchanged: a terminal, so the
+/// master comes over --console-socket; the shell reads from it.
+#[test]
+fn generated_specs_run_unchanged_with_console_socket() {
+    for mode in modes() {
+        for tool in ["runc", "crun"] {
+            let Some(b) = Bundle::generated(mode, tool) else { continue };
+            let console = Console::listen(&b.dir.join("console.sock"));
+            b.create(&["--console-socket", console.path.to_str().unwrap()]).ok();
+            let master = console.receive();
+            assert_eq!(b.state()["status"], "created");
+            b.oci(&["start", &b.id]).ok();
+            write_all(&master, b"echo hi-$((6*7)) $(hostname); exit\n");
+            let out = read_until(&master, "hi-42", Duration::from_secs(10));
+            assert!(out.contains(&format!("hi-42 {tool}")), "[{}] {tool} spec: terminal gave {out:?}", mode.label());
+            assert!(wait_until(|| b.state()["status"] == "stopped"), "[{}] {tool}: shell did not exit", mode.label());
+            b.oci(&["delete", &b.id]).ok();
+        }
+    }
+}
+
+#[test]
+fn errors_name_the_problem() {
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "err", &["true"]) else { continue };
+        b.oci(&["state", "nosuch"]).code(1).stderr_has("container nosuch does not exist");
+        b.oci(&["start", "nosuch"]).code(1).stderr_has("does not exist");
+        b.oci(&["state", "../x"]).code(1).stderr_has("invalid container id");
+        b.create(&[]).ok();
+        b.create(&[]).code(1).stderr_has("already exists");
+        b.oci(&["delete", "-f", &b.id]).ok();
+        let empty = b.dir.mkdir("empty");
+        b.oci(&["create", "--bundle", empty.to_str().unwrap(), "x1"]).code(1).stderr_has("config.json");
+        assert!(!b.root.join("x1").exists());
+        b.edit(|c| c["linux"]["sysctl"] = json!({"kernel.domainname": "x"}));
+        b.create(&[]).code(1).stderr_has("linux.sysctl").stderr_has("not supported");
+        b.edit(|c| {
+            c["linux"]["sysctl"] = Value::Null;
+            c["process"]["terminal"] = json!(true);
+        });
+        b.create(&[]).code(1).stderr_has("--console-socket");
+        assert!(!b.root.join(&b.id).exists(), "a refused create left state behind");
+        let log = b.dir.join("log.json");
+        b.oci(&["--log", log.to_str().unwrap(), "--log-format", "json", "state", "nosuch"]).code(1);
+        let line: Value = serde_json::from_str(std::fs::read_to_string(&log).unwrap().trim()).expect("json log");
+        assert_eq!(line["level"], "error");
+        assert!(line["msg"].as_str().unwrap().contains("does not exist"), "{line}");
+    }
+}
+
+/// Engines call `RUNTIME [global flags] VERB`: under the name `cove-oci`
+/// (or `runc`, or `*runtime`) the verbs are top level.
+#[test]
+fn runtime_name_makes_verbs_top_level() {
+    let dir = TestDir::new(Mode::Root, "oci-name");
+    let link = dir.join("cove-oci");
+    std::os::unix::fs::symlink(BIN, &link).unwrap();
+    let out = deadline_output(Command::new(&link).args(["--root", dir.join("r").to_str().unwrap(), "state", "x"]));
+    assert_eq!(out.0, Some(1), "{out:?}");
+    assert!(out.2.contains("container x does not exist"), "{out:?}");
+    let version = deadline_output(Command::new(&link).arg("--version"));
+    assert_eq!(version.0, Some(0), "{version:?}");
+    let plain = deadline_output(Command::new(BIN).args(["state", "x"]));
+    assert_ne!(plain.0, Some(0), "plain cove must not take runtime verbs: {plain:?}");
+}

@@ -152,3 +152,35 @@ fn runtime_name_makes_verbs_top_level() {
     let plain = deadline_output(Command::new(BIN).args(["state", "x"]));
     assert_ne!(plain.0, Some(0), "plain cove must not take runtime verbs: {plain:?}");
 }
+
+/// `linux.resources` goes through cove's cgroup code: enforced as root
+/// (the limit file holds the value and the process is in the cgroup; delete
+/// removes it), refused with exit 1 where this caller cannot enforce it.
+#[test]
+fn resources_are_enforced_or_refused() {
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "res", &["sleep", "20"]) else { continue };
+        b.edit(|c| c["linux"]["resources"] = json!({"memory": {"limit": 33554432}, "pids": {"limit": 20}}));
+        let out = b.create(&[]);
+        if out.code != Some(0) {
+            assert_eq!(mode, Mode::Rootless, "{}", out.stderr());
+            out.code(1).stderr_has("cannot be enforced");
+            assert!(!b.root.join(&b.id).exists());
+            continue;
+        }
+        let record: Value =
+            serde_json::from_slice(&std::fs::read(b.root.join(&b.id).join("state.json")).unwrap()).unwrap();
+        let dirs: Vec<PathBuf> =
+            record["cgroups"].as_array().unwrap().iter().map(|d| d.as_str().unwrap().into()).collect();
+        let pid = b.state()["pid"].as_i64().unwrap().to_string();
+        let memory = dirs.iter().find(|d| d.join("memory.limit_in_bytes").exists() || d.join("memory.max").exists());
+        let memory = memory.expect("a memory cgroup");
+        let limit =
+            ["memory.limit_in_bytes", "memory.max"].iter().find_map(|f| std::fs::read_to_string(memory.join(f)).ok());
+        assert_eq!(limit.unwrap().trim(), "33554432");
+        let procs = std::fs::read_to_string(memory.join("cgroup.procs")).unwrap();
+        assert!(procs.lines().any(|l| l == pid), "pid {pid} not in {}", memory.display());
+        b.oci(&["delete", "--force", &b.id]).ok();
+        assert!(dirs.iter().all(|d| !d.exists()), "cgroups left after delete: {dirs:?}");
+    }
+}

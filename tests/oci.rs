@@ -8,10 +8,9 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 #[path = "oci/support.rs"]
 mod oci_support;
@@ -121,7 +120,7 @@ fn errors_name_the_problem() {
         let empty = b.dir.mkdir("empty");
         b.oci(&["create", "--bundle", empty.to_str().unwrap(), "x1"]).code(1).stderr_has("config.json");
         assert!(!b.root.join("x1").exists());
-        b.edit(|c| c["linux"]["sysctl"] = json!({"kernel.domainname": "x"}));
+        b.edit(|c| c["linux"]["sysctl"] = json!({"vm.overcommit_memory": "1"}));
         b.create(&[]).code(1).stderr_has("linux.sysctl").stderr_has("not supported");
         b.edit(|c| {
             c["linux"]["sysctl"] = Value::Null;

@@ -1,11 +1,16 @@
 //! Bundles, a console-socket listener and deadline-bound helpers for
 //! tests/oci.rs.
 
-use super::*;
+use crate::common::*;
+use serde_json::{Value, json};
 use std::io::{IoSliceMut, Read};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// How long any single wait in these tests may take.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -110,12 +115,17 @@ fn as_mode_user(mode: Mode, argv: &[&str]) -> Command {
 
 /// Runs `cmd` with stdout/stderr in files, killed after 20 s: (code, out, err).
 pub fn deadline_output(cmd: &mut Command) -> (Option<i32>, String, String) {
+    deadline_output_within(cmd, Duration::from_secs(20))
+}
+
+/// [`deadline_output`] with another limit.
+pub fn deadline_output_within(cmd: &mut Command, limit: Duration) -> (Option<i32>, String, String) {
     let base = std::env::temp_dir().join(unique("oci-out"));
     let (o, e) = (base.with_extension("out"), base.with_extension("err"));
     let file = |p: &Path| std::fs::File::create(p).unwrap();
     cmd.stdin(Stdio::null()).stdout(file(&o)).stderr(file(&e));
     let mut child = cmd.spawn().unwrap_or_else(|err| panic!("{cmd:?}: {err}"));
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + limit;
     let code = loop {
         if let Some(st) = child.try_wait().unwrap() {
             break st.code();
@@ -123,7 +133,7 @@ pub fn deadline_output(cmd: &mut Command) -> (Option<i32>, String, String) {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{cmd:?} did not finish within 20 s");
+            panic!("{cmd:?} did not finish within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(5));
     };

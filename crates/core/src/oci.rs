@@ -93,6 +93,7 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         return Err(OciError::invalid("hostname", "set without a uts namespace"));
     }
     let process = process::process(p, &id_map, lin)?;
+    let sysctls = linux::sysctls(lin, &namespaces)?;
     let plan = Plan {
         namespaces,
         root: crate::plan::RootStep::Bind { source },
@@ -105,6 +106,7 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         process,
         init: false,
         limits: linux::limits(lin)?,
+        sysctls,
         id_map,
     };
     let annotations = spec.annotations().clone().unwrap_or_default().into_iter().collect();

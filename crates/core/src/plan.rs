@@ -73,6 +73,10 @@ pub struct Plan {
     pub init: bool,
     /// Memory, CPU and task limits (empty: none asked for).
     pub limits: limits::ResourceLimits,
+    /// Namespaced sysctls (`net.ipv4.ping_group_range`, ...) written before
+    /// the root is built.
+    #[serde(default)]
+    pub sysctls: Vec<(String, String)>,
 }
 
 /// A namespace kind.
@@ -376,6 +380,7 @@ impl Plan {
             },
             init: spec.init,
             limits,
+            sysctls: Vec::new(),
         })
     }
 }

@@ -167,11 +167,43 @@ fn refuse_resources(r: &LinuxResources) -> Result<(), OciError> {
     Ok(())
 }
 
+/// `linux.sysctl`: only sysctls of a namespace the container owns (runc's
+/// rule); others would change the host and are refused.
+pub(super) fn sysctls(lin: &Linux, namespaces: &[Namespace]) -> Result<Vec<(String, String)>, OciError> {
+    let mut out: Vec<(String, String)> = lin.sysctl().clone().unwrap_or_default().into_iter().collect();
+    out.sort();
+    for (key, _) in &out {
+        let ipc = key.starts_with("kernel.msg")
+            || key.starts_with("kernel.shm")
+            || key == "kernel.sem"
+            || key.starts_with("fs.mqueue.");
+        let needs = if ipc {
+            Namespace::Ipc
+        } else if key.starts_with("net.") {
+            Namespace::Net
+        } else if key == "kernel.hostname" || key == "kernel.domainname" {
+            Namespace::Uts
+        } else {
+            return Err(OciError::unsupported("linux.sysctl", format!("{key} is not namespaced")));
+        };
+        let clean = key.split('.').all(|p| !p.is_empty() && p != ".." && !p.contains('/'));
+        if !clean {
+            return Err(OciError::invalid("linux.sysctl", format!("{key:?} is not a sysctl name")));
+        }
+        if !namespaces.contains(&needs) {
+            return Err(OciError::invalid(
+                "linux.sysctl",
+                format!("{key} needs the container's own {needs:?} namespace"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// Linux fields cove refuses when they are set.
 fn refuse(lin: &Linux) -> Result<(), OciError> {
     let some_str = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
     for (field, set) in [
-        ("linux.sysctl", lin.sysctl().as_ref().is_some_and(|m| !m.is_empty())),
         ("linux.mountLabel", some_str(lin.mount_label())),
         ("linux.intelRdt", lin.intel_rdt().is_some()),
         ("linux.memoryPolicy", lin.memory_policy().is_some()),

@@ -81,7 +81,7 @@ fn runc_rootless_config() {
 fn unsupported_fields_are_named() {
     type Edit = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(&str, Edit)> = vec![
-        ("linux.sysctl", Box::new(|v| v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"}))),
+        ("linux.sysctl", Box::new(|v| v["linux"]["sysctl"] = json!({"vm.overcommit_memory": "1"}))),
         ("hooks.prestart", Box::new(|v| v["hooks"] = json!({"prestart": [{"path": "/bin/true"}]}))),
         ("linux.namespaces[].path", Box::new(|v| v["linux"]["namespaces"][0]["path"] = json!("/proc/1/ns/pid"))),
         ("process.apparmorProfile", Box::new(|v| v["process"]["apparmorProfile"] = json!("x"))),
@@ -118,6 +118,7 @@ fn resources_become_limits() {
         v["linux"]["resources"]["pids"] = json!({"limit": 32});
         v["process"]["oomScoreAdj"] = json!(100);
         v["annotations"] = json!({"a": "b"});
+        v["linux"]["sysctl"] = json!({"net.ipv4.ping_group_range": "0 0"});
     });
     let p = plan_of(&text, ROOT).unwrap();
     assert_eq!(p.plan.limits.memory, Some(64 << 20));
@@ -125,6 +126,7 @@ fn resources_become_limits() {
     assert_eq!(p.plan.limits.pids, Some(32));
     assert_eq!(p.oom_score_adj, Some(100));
     assert_eq!(p.annotations.get("a").map(String::as_str), Some("b"));
+    assert_eq!(p.plan.sysctls, vec![("net.ipv4.ping_group_range".to_owned(), "0 0".to_owned())]);
     let low = with(RUNC, |v| v["linux"]["resources"]["memory"] = json!({"limit": 4096}));
     assert_eq!(field_of(plan_of(&low, ROOT).unwrap_err()), "linux.resources.memory.limit");
 }

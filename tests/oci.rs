@@ -183,3 +183,42 @@ fn resources_are_enforced_or_refused() {
         assert!(dirs.iter().all(|d| !d.exists()), "cgroups left after delete: {dirs:?}");
     }
 }
+
+/// createRuntime and prestart run at create, poststart after start,
+/// poststop at delete, each with the state (status at that point) on
+/// stdin; a failing prestart fails create and leaves nothing behind.
+#[test]
+fn hooks_run_at_their_points_with_the_state() {
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "hooks", &["sleep", "20"]) else { continue };
+        let log = b.dir.join("hooks.log");
+        let hook = |name: &str| {
+            let script = format!("read -r s; echo {name} \"$s\" >> '{}'", log.display());
+            json!({"path": "/bin/sh", "args": ["sh", "-c", script], "timeout": 10})
+        };
+        b.edit(|c| {
+            c["hooks"] = json!({"createRuntime": [hook("createRuntime")], "prestart": [hook("prestart")],
+                "poststart": [hook("poststart")], "poststop": [hook("poststop")]})
+        });
+        let lines = || std::fs::read_to_string(&log).unwrap_or_default().lines().map(str::to_owned).collect::<Vec<_>>();
+        let state_of = |line: &str| -> Value { serde_json::from_str(line.split_once(' ').unwrap().1).unwrap() };
+        b.create(&[]).ok();
+        let l = lines();
+        assert_eq!(l.len(), 2, "[{}] after create: {l:?}", mode.label());
+        assert!(l[0].starts_with("createRuntime ") && l[1].starts_with("prestart "), "{l:?}");
+        let s = state_of(&l[0]);
+        assert_eq!((s["status"].as_str(), s["id"].as_str()), (Some("created"), Some(b.id.as_str())));
+        assert_eq!(s["pid"], b.state()["pid"]);
+        b.oci(&["start", &b.id]).ok();
+        let l = lines();
+        assert!(l.len() == 3 && l[2].starts_with("poststart "), "[{}] after start: {l:?}", mode.label());
+        assert_eq!(state_of(&l[2])["status"], "running");
+        b.oci(&["delete", "--force", &b.id]).ok();
+        let l = lines();
+        assert!(l.len() == 4 && l[3].starts_with("poststop "), "[{}] after delete: {l:?}", mode.label());
+        assert_eq!(state_of(&l[3])["status"], "stopped");
+        b.edit(|c| c["hooks"] = json!({"prestart": [{"path": "/bin/false"}]}));
+        b.create(&[]).code(1).stderr_has("prestart hook 0 (/bin/false)");
+        assert!(!b.root.join(&b.id).exists(), "a failed prestart left state behind");
+    }
+}

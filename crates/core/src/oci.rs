@@ -11,6 +11,9 @@ use oci_spec::runtime::Spec;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub use hooks::{Hook, Hooks};
+
+mod hooks;
 mod linux;
 mod mounts;
 mod process;
@@ -26,6 +29,8 @@ pub struct OciPlan {
     pub oom_score_adj: Option<i32>,
     /// `annotations`, reported by `state`.
     pub annotations: BTreeMap<String, String>,
+    /// The hooks the runtime runs.
+    pub hooks: Hooks,
 }
 
 /// A config that cove will not run.
@@ -110,26 +115,14 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         id_map,
     };
     let annotations = spec.annotations().clone().unwrap_or_default().into_iter().collect();
-    Ok(OciPlan { plan, oom_score_adj: p.oom_score_adj(), annotations })
+    let hooks = hooks::hooks(spec.hooks().as_ref())?;
+    Ok(OciPlan { plan, oom_score_adj: p.oom_score_adj(), annotations, hooks })
 }
 
 /// Top-level fields cove refuses when they are set.
 fn refuse_unsupported(spec: &Spec) -> Result<(), OciError> {
     if spec.domainname().as_deref().is_some_and(|d| !d.is_empty()) {
         return Err(OciError::unsupported("domainname", "setting the NIS domain name"));
-    }
-    if let Some(h) = spec.hooks() {
-        let named = [
-            ("hooks.prestart", h.prestart()),
-            ("hooks.createRuntime", h.create_runtime()),
-            ("hooks.createContainer", h.create_container()),
-            ("hooks.startContainer", h.start_container()),
-            ("hooks.poststart", h.poststart()),
-            ("hooks.poststop", h.poststop()),
-        ];
-        if let Some((field, _)) = named.iter().find(|(_, v)| v.as_ref().is_some_and(|v| !v.is_empty())) {
-            return Err(OciError::unsupported(*field, "hooks are not run yet"));
-        }
     }
     for (field, set) in [
         ("solaris", spec.solaris().is_some()),

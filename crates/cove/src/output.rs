@@ -256,6 +256,11 @@ pub fn oci_error(err: &anyhow::Error, log: Option<&std::path::Path>, format: cra
     1
 }
 
+/// A failed poststart/poststop hook: the spec says warn and go on.
+pub fn oci_warning(err: &anyhow::Error) {
+    eprintln!("cove: warning: {err:#}");
+}
+
 /// Prints plain lines (`cove oci ps` as a table).
 pub fn oci_text(text: &str) {
     println!("{text}");

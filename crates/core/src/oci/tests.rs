@@ -82,7 +82,8 @@ fn unsupported_fields_are_named() {
     type Edit = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(&str, Edit)> = vec![
         ("linux.sysctl", Box::new(|v| v["linux"]["sysctl"] = json!({"vm.overcommit_memory": "1"}))),
-        ("hooks.prestart", Box::new(|v| v["hooks"] = json!({"prestart": [{"path": "/bin/true"}]}))),
+        ("hooks.startContainer", Box::new(|v| v["hooks"] = json!({"startContainer": [{"path": "/bin/true"}]}))),
+        ("hooks.prestart[].path", Box::new(|v| v["hooks"] = json!({"prestart": [{"path": "true"}]}))),
         ("linux.namespaces[].path", Box::new(|v| v["linux"]["namespaces"][0]["path"] = json!("/proc/1/ns/pid"))),
         ("process.apparmorProfile", Box::new(|v| v["process"]["apparmorProfile"] = json!("x"))),
         ("mounts[0].options", Box::new(|v| v["mounts"][0]["options"] = json!(["shared"]))),
@@ -149,4 +150,22 @@ fn process_and_seccomp() {
     let bad = with(RUNC, |v| v["process"]["env"] = json!(["NOEQUALS"]));
     assert_eq!(field_of(plan_of(&bad, ROOT).unwrap_err()), "process.env");
     assert!(matches!(parse("{not json"), Err(OciError::Json(_))));
+}
+
+#[test]
+fn runtime_hooks_are_kept() {
+    let text = with(RUNC, |v| {
+        v["hooks"] = json!({
+            "createRuntime": [{"path": "/bin/a", "args": ["a", "1"], "env": ["X=1"], "timeout": 5}],
+            "prestart": [{"path": "/bin/b"}],
+            "poststart": [{"path": "/bin/c"}],
+            "poststop": [{"path": "/bin/d"}, {"path": "/bin/e"}],
+        })
+    });
+    let h = plan_of(&text, ROOT).unwrap().hooks;
+    assert_eq!(
+        h.create_runtime[0],
+        Hook { path: "/bin/a".into(), args: vec!["a".into(), "1".into()], env: vec!["X=1".into()], timeout: Some(5) }
+    );
+    assert_eq!((h.prestart.len(), h.poststart.len(), h.poststop.len()), (1, 1, 2));
 }

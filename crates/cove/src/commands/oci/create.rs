@@ -77,8 +77,14 @@ fn record(
             rootfs: rootfs.to_owned(),
             annotations: oci.annotations.clone(),
             cgroups: created.cgroups.clone(),
+            hooks: oci.hooks.clone(),
         };
         store::save(dir, &record)?;
+        // Both at the same point: the container is set up and waits at its
+        // gate (cove runs them after pivot_root, not before).
+        let state = record.state_json("created");
+        super::hooks::run_all("createRuntime", &oci.hooks.create_runtime, &state)?;
+        super::hooks::run_all("prestart", &oci.hooks.prestart, &state)?;
         if let Some(pid_file) = &args.pid_file {
             write_pid_file(pid_file, created.pid)?;
         }

@@ -52,23 +52,15 @@ pub fn start(root: &Path, id: &str) -> anyhow::Result<()> {
     cove_backend_linux::oci::start(&store::gate(&dir), &|| {
         let _ = std::fs::remove_file(store::gate(&dir));
     })
-    .with_context(|| format!("start container {id}"))
+    .with_context(|| format!("start container {id}"))?;
+    super::hooks::run_all_warn("poststart", &r.hooks.poststart, &r.state_json("running"));
+    Ok(())
 }
 
 /// `state`: runtime-spec state JSON.
 pub fn state(root: &Path, id: &str) -> anyhow::Result<()> {
     let (dir, r) = store::load(root, id)?;
-    let st = status(&dir, &r);
-    let pid = if st == Status::Stopped { 0 } else { r.pid };
-    output::oci_json(&serde_json::json!({
-        "ociVersion": "1.0.2",
-        "id": r.id,
-        "status": st.name(),
-        "pid": pid,
-        "bundle": r.bundle,
-        "rootfs": r.rootfs,
-        "annotations": r.annotations,
-    }))
+    output::oci_json(&r.state_json(status(&dir, &r).name()))
 }
 
 /// `kill [--all] ID [SIGNAL]`.
@@ -112,6 +104,7 @@ pub fn delete(root: &Path, id: &str, force: bool) -> anyhow::Result<()> {
             }
         }
     }
+    super::hooks::run_all_warn("poststop", &r.hooks.poststop, &r.state_json("stopped"));
     cove_backend_linux::cgroup::create::Cgroups::remove(r.cgroups);
     std::fs::remove_dir_all(&dir).with_context(|| format!("remove state directory {}", dir.display()))
 }

@@ -23,6 +23,25 @@ pub struct Record {
     pub annotations: BTreeMap<String, String>,
     /// cgroup directories to remove at `delete`.
     pub cgroups: Vec<PathBuf>,
+    /// The config's hooks (poststart and poststop run later).
+    #[serde(default)]
+    pub hooks: cove_core::oci::Hooks,
+}
+
+impl Record {
+    /// The runtime-spec state with `status`.
+    pub fn state_json(&self, status: &str) -> serde_json::Value {
+        let pid = if status == "stopped" { 0 } else { self.pid };
+        serde_json::json!({
+            "ociVersion": "1.0.2",
+            "id": self.id,
+            "status": status,
+            "pid": pid,
+            "bundle": self.bundle,
+            "rootfs": self.rootfs,
+            "annotations": self.annotations,
+        })
+    }
 }
 
 /// `--root`, or the default for the caller `uid`.

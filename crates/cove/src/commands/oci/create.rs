@@ -67,29 +67,27 @@ fn record(
     oci: &cove_core::oci::OciPlan,
     created: &cove_backend_linux::oci::Created,
 ) -> anyhow::Result<()> {
-    {
-        let start_time = cove_backend_linux::process::stat(created.pid).map(|s| s.start_time).unwrap_or(0);
-        let record = Record {
-            id: args.id.clone(),
-            pid: created.pid,
-            start_time,
-            bundle: bundle.to_owned(),
-            rootfs: rootfs.to_owned(),
-            annotations: oci.annotations.clone(),
-            cgroups: created.cgroups.clone(),
-            hooks: oci.hooks.clone(),
-        };
-        store::save(dir, &record)?;
-        // Both at the same point: the container is set up and waits at its
-        // gate (cove runs them after pivot_root, not before).
-        let state = record.state_json("created");
-        super::hooks::run_all("createRuntime", &oci.hooks.create_runtime, &state)?;
-        super::hooks::run_all("prestart", &oci.hooks.prestart, &state)?;
-        if let Some(pid_file) = &args.pid_file {
-            write_pid_file(pid_file, created.pid)?;
-        }
-        Ok(())
+    let start_time = cove_backend_linux::process::stat(created.pid).map(|s| s.start_time).unwrap_or(0);
+    let record = Record {
+        id: args.id.clone(),
+        pid: created.pid,
+        start_time,
+        bundle: bundle.to_owned(),
+        rootfs: rootfs.to_owned(),
+        annotations: oci.annotations.clone(),
+        cgroups: created.cgroups.clone(),
+        hooks: oci.hooks.clone(),
+    };
+    store::save(dir, &record)?;
+    // Both at the same point: the container is set up and waits at its
+    // gate (cove runs them after pivot_root, not before).
+    let state = record.state_json("created");
+    super::hooks::run_all("createRuntime", &oci.hooks.create_runtime, &state)?;
+    super::hooks::run_all("prestart", &oci.hooks.prestart, &state)?;
+    if let Some(pid_file) = &args.pid_file {
+        write_pid_file(pid_file, created.pid)?;
     }
+    Ok(())
 }
 
 /// The pid as decimal text without a newline (as runc), temp file then rename.

@@ -125,6 +125,9 @@ fn podman_runs_containers_through_cove() {
     assert_eq!(out.trim(), "hello-42 pm1");
     let (code, _, err) = p.run(&run_args(&["--rm"], &["sh", "-c", "exit 7"]));
     assert_eq!(code, Some(7), "exit code through podman: {err}");
+    // -t: the terminal comes through conmon's console socket
+    let tty = p.ok(&run_args(&["--rm", "-t"], &["sh", "-c", "tty; echo tty-$((6*7))"]));
+    assert!(tty.contains("/dev/pts/") && tty.contains("tty-42"), "podman run -t: {tty:?}");
     // detached: logs, stop (SIGTERM to a trapping shell), rm
     let script = "echo up; trap 'exit 0' TERM; while :; do sleep 0.1; done";
     p.ok(&run_args(&["-d", "--name", "d1"], &["sh", "-c", script]));

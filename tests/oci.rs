@@ -222,3 +222,37 @@ fn hooks_run_at_their_points_with_the_state() {
         assert!(!b.root.join(&b.id).exists(), "a failed prestart left state behind");
     }
 }
+
+/// `exec` joins a running container: its files, hostname and pid
+/// namespace; the exit code comes back; `--process` JSON as engines send
+/// it; `--detach` with a pid file; refused before `start`.
+#[test]
+fn exec_runs_in_the_container() {
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "exec", &["sh", "-c", "echo main > /tmp/m; sleep 20"]) else { continue };
+        b.create(&[]).ok();
+        b.oci(&["exec", &b.id, "true"]).code(1).stderr_has("not running");
+        b.oci(&["start", &b.id]).ok();
+        assert!(wait_until(|| b.rootfs.join("tmp/m").exists()));
+        let out =
+            b.oci(&["exec", &b.id, "sh", "-c", "echo $(cat /tmp/m) $(hostname) $(ls /proc | grep -c '^1$'); exit 3"]);
+        out.code(3);
+        assert_eq!(out.stdout().trim(), "main runc 1", "[{}] exec sees the container", mode.label());
+        let process = json!({"args": ["sh", "-c", "echo $FOO $(pwd)"], "env": ["FOO=bar"], "cwd": "/tmp",
+            "user": {"uid": 0, "gid": 0}});
+        let file = b.dir.write("process.json", process.to_string());
+        b.oci(&["exec", "--process", file.to_str().unwrap(), &b.id]).ok().stdout_is("bar /tmp\n");
+        let pid_file = b.dir.join("exec.pid");
+        b.oci(&["exec", "--detach", "--pid-file", pid_file.to_str().unwrap(), &b.id, "sleep", "1"]).ok();
+        let pid: i64 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+        let ns = |p: i64| std::fs::read_link(format!("/proc/{p}/ns/pid")).ok();
+        let first = b.state()["pid"].as_i64().unwrap();
+        assert!(
+            ns(pid).is_none() || ns(pid) == ns(first),
+            "[{}] detached exec outside the pid namespace",
+            mode.label()
+        );
+        b.oci(&["exec", &b.id, "nosuchcmd"]).code(1).stderr_has("nosuchcmd");
+        b.oci(&["delete", "--force", &b.id]).ok();
+    }
+}

@@ -134,6 +134,9 @@ fn podman_runs_containers_through_cove() {
     let ps = p.ok(&["ps", "--format", "{{.Names}} {{.Status}}"]);
     assert!(ps.contains("d1 Up"), "podman ps: {ps:?}");
     assert_eq!(p.ok(&["logs", "d1"]).trim(), "up");
+    // exec: through the runtime's exec (--process, --detach from conmon)
+    let (code, out, err) = p.run(&["exec", "d1", "sh", "-c", "echo exec-$((6*7)); exit 4"]);
+    assert_eq!((code, out.trim()), (Some(4), "exec-42"), "podman exec: {err}");
     p.ok(&["stop", "--time", "10", "d1"]);
     let state = p.ok(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "d1"]);
     assert_eq!(state.trim(), "exited 0");

@@ -119,6 +119,27 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
     Ok(OciPlan { plan, oom_score_adj: p.oom_score_adj(), annotations, hooks })
 }
 
+/// The process for `exec` in a container made from `spec`: `process` (an
+/// engine's process.json) or else the config's own, planned against the
+/// same id map and seccomp rules; also whether `setgroups` is allowed.
+pub fn exec_process(
+    spec: &Spec,
+    bundle: &Path,
+    host: HostIdentity,
+    process: Option<&oci_spec::runtime::Process>,
+) -> Result<(crate::plan::ProcessPlan, bool), OciError> {
+    let full = plan(spec, bundle, host)?;
+    let setgroups = full.plan.id_map.setgroups;
+    let Some(p) = process else { return Ok((full.plan.process, setgroups)) };
+    let lin = spec.linux().as_ref().ok_or_else(|| OciError::invalid("linux", "missing"))?;
+    Ok((process::process(p, &full.plan.id_map, lin)?, setgroups))
+}
+
+/// Parses an engine's process.json (`exec --process`).
+pub fn parse_process(text: &str) -> Result<oci_spec::runtime::Process, OciError> {
+    serde_json::from_str(text).map_err(|e| OciError::Json(e.to_string()))
+}
+
 /// Top-level fields cove refuses when they are set.
 fn refuse_unsupported(spec: &Spec) -> Result<(), OciError> {
     if spec.domainname().as_deref().is_some_and(|d| !d.is_empty()) {

@@ -20,6 +20,11 @@ pub enum Message {
     PtyMaster,
     /// Child → parent (OCI `create`): set up, waiting at the start gate.
     Created,
+    /// Intermediate child → parent (OCI `exec`): the new process's host pid.
+    ExecPid {
+        /// The pid.
+        pid: i32,
+    },
     /// Child → parent: a setup step failed; the child exits 125.
     SetupFailed {
         /// The step.
@@ -44,6 +49,7 @@ impl Message {
             Message::MapsWritten => "MapsWritten",
             Message::PtyMaster => "PtyMaster",
             Message::Created => "Created",
+            Message::ExecPid { .. } => "ExecPid",
             Message::SetupFailed { .. } => "SetupFailed",
             Message::ExecFailed { .. } => "ExecFailed",
         }

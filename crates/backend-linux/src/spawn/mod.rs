@@ -16,6 +16,7 @@ mod error;
 mod exec;
 mod gate;
 mod inroot;
+mod join;
 mod mounts;
 mod pid1;
 mod pty;

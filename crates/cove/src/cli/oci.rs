@@ -51,6 +51,8 @@ pub enum OciVerb {
     State(IdArgs),
     /// Send a signal to the container's process (default SIGTERM).
     Kill(KillArgs),
+    /// Run another process in a running container.
+    Exec(ExecArgs),
     /// Remove a stopped container (or, with --force, any).
     Delete(DeleteArgs),
     /// List the container's processes.
@@ -82,6 +84,31 @@ pub struct CreateArgs {
     pub preserve_fds: u32,
     /// The container id.
     pub id: String,
+}
+
+/// `exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The process as runtime-spec JSON (args, env, cwd, user, ...).
+    #[arg(long, short = 'p', value_name = "FILE")]
+    pub process: Option<PathBuf>,
+    /// Unix socket that receives the terminal's master.
+    #[arg(long = "console-socket", value_name = "SOCKET")]
+    pub console_socket: Option<PathBuf>,
+    /// Write the new process's pid here.
+    #[arg(long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// Return once the process runs instead of waiting for it.
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+    /// Give the process a terminal (without --process).
+    #[arg(long, short = 't')]
+    pub tty: bool,
+    /// The container id.
+    pub id: String,
+    /// The command (without --process): the config's process with these args.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
 }
 
 /// A verb that takes only the id.

@@ -137,11 +137,13 @@ fn podman_runs_containers_through_cove() {
     // exec: through the runtime's exec (--process, --detach from conmon)
     let (code, out, err) = p.run(&["exec", "d1", "sh", "-c", "echo exec-$((6*7)); exit 4"]);
     assert_eq!((code, out.trim()), (Some(4), "exec-42"), "podman exec: {err}");
+    let id = p.ok(&["inspect", "--format", "{{.Id}}", "d1"]).trim().to_owned();
+    assert!(Path::new("/run/cove-oci").join(&id).exists(), "cove's state for {id} (podman gives no --root)");
     p.ok(&["stop", "--time", "10", "d1"]);
     let state = p.ok(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", "d1"]);
     assert_eq!(state.trim(), "exited 0");
     p.ok(&["rm", "d1"]);
-    assert!(!Path::new("/run/cove-oci").join("d1").exists());
+    assert!(!Path::new("/run/cove-oci").join(&id).exists(), "podman rm left cove's state for {id}");
 }
 
 /// `--memory 64m` reaches cove's cgroup code: a process that buffers 90 MiB

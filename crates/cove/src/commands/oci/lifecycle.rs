@@ -87,6 +87,11 @@ pub fn kill(root: &Path, args: &KillArgs) -> anyhow::Result<()> {
 /// `delete [--force] ID`: a created container is killed first (it never
 /// runs its process); a running one only with --force.
 pub fn delete(root: &Path, id: &str, force: bool) -> anyhow::Result<()> {
+    let dir = store::dir(root, id)?;
+    if dir.is_dir() && !dir.join("state.json").exists() {
+        // A create that died before recording anything: nothing runs.
+        return std::fs::remove_dir_all(&dir).with_context(|| format!("remove state directory {}", dir.display()));
+    }
     let (dir, r) = store::load(root, id)?;
     match status(&dir, &r) {
         Status::Running if !force => {

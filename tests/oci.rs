@@ -148,6 +148,10 @@ fn runtime_name_makes_verbs_top_level() {
     assert!(out.2.contains("container x does not exist"), "{out:?}");
     let version = deadline_output(Command::new(&link).arg("--version"));
     assert_eq!(version.0, Some(0), "{version:?}");
+    let features = deadline_output(Command::new(&link).arg("features"));
+    let v: Value = serde_json::from_str(&features.1).unwrap_or_else(|e| panic!("features JSON: {e}: {features:?}"));
+    assert!(v["linux"]["namespaces"].as_array().unwrap().contains(&json!("user")), "{v}");
+    assert_eq!(v["hooks"], json!(["createRuntime", "prestart", "poststart", "poststop"]));
     let plain = deadline_output(Command::new(BIN).args(["state", "x"]));
     assert_ne!(plain.0, Some(0), "plain cove must not take runtime verbs: {plain:?}");
 }

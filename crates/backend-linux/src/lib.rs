@@ -17,9 +17,14 @@ pub mod monitor_io;
 pub mod probe;
 #[cfg(target_os = "linux")]
 pub mod process;
+#[cfg(target_os = "linux")]
+pub mod rlimit;
 pub mod seccomp;
 #[cfg(target_os = "linux")]
 mod spawn;
+/// OCI runtime mode: create up to the start gate, then start.
+#[cfg(target_os = "linux")]
+pub use spawn::create as oci;
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod sys;

@@ -17,6 +17,7 @@ pub mod container;
 pub mod env;
 pub mod exit;
 pub mod id;
+pub mod oci;
 pub mod overlay;
 pub mod plan;
 pub mod rootpath;

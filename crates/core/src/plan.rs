@@ -73,6 +73,10 @@ pub struct Plan {
     pub init: bool,
     /// Memory, CPU and task limits (empty: none asked for).
     pub limits: limits::ResourceLimits,
+    /// Namespaced sysctls (`net.ipv4.ping_group_range`, ...) written before
+    /// the root is built.
+    #[serde(default)]
+    pub sysctls: Vec<(String, String)>,
 }
 
 /// A namespace kind.
@@ -209,6 +213,13 @@ pub enum MountStep {
         /// Flags.
         flags: MountFlags,
     },
+    /// A new cgroup2 instance (the container's cgroup namespace as its root).
+    Cgroup {
+        /// Container path.
+        dest: String,
+        /// Flags.
+        flags: MountFlags,
+    },
     /// Bind the host's `/dev/NAME` onto `/dev/NAME`.
     Device {
         /// Device name under `/dev`.
@@ -270,6 +281,9 @@ pub struct ProcessPlan {
     pub seccomp: Option<crate::seccomp::Profile>,
     /// File mode creation mask of the command (Docker: 0022).
     pub umask: u32,
+    /// Resource limits (`setrlimit`) set before `execve` (OCI `process.rlimits`).
+    #[serde(default)]
+    pub rlimits: Vec<limits::Rlimit>,
 }
 
 /// A spec that cannot be planned.
@@ -368,9 +382,11 @@ impl Plan {
                 no_new_privileges: sec.no_new_privileges,
                 seccomp,
                 umask: 0o022,
+                rlimits: Vec::new(),
             },
             init: spec.init,
             limits,
+            sysctls: Vec::new(),
         })
     }
 }

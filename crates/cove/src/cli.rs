@@ -8,6 +8,7 @@ mod image_args;
 pub use image_args::*;
 mod containers;
 pub use containers::*;
+pub mod oci;
 
 /// Docker-style containers with no virtualization, no daemon and no root.
 #[derive(Debug, Parser)]
@@ -82,6 +83,9 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Try to break out of real containers: cove's adversarial self-check.
     Test(TestArgs),
+    /// Be an OCI runtime (create, start, state, kill, delete on a bundle), as
+    /// podman and containerd call runc. See docs/oci.md.
+    Oci(oci::OciArgs),
     /// Internal: one attempt inside a `cove test` container.
     #[command(name = "__probe", hide = true)]
     Probe(ProbeArgs),
@@ -385,6 +389,10 @@ pub struct RunArgs {
 /// after `--` (no image) or not (the first word names an image).
 pub fn parse() -> Result<Cli, clap::Error> {
     let raw: Vec<String> = std::env::args().collect();
+    if raw.first().is_some_and(|a| oci::runtime_name(a)) {
+        let runtime = oci::RuntimeCli::try_parse_from(&raw)?;
+        return Ok(Cli { command: Command::Oci(runtime.args) });
+    }
     let mut cli = Cli::try_parse_from(&raw)?;
     if let Command::Run(run) | Command::Create(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the

@@ -18,6 +18,13 @@ pub enum Message {
     MapsWritten,
     /// Child → parent: the pseudo-terminal's master side (the fd rides along).
     PtyMaster,
+    /// Child → parent (OCI `create`): set up, waiting at the start gate.
+    Created,
+    /// Intermediate child → parent (OCI `exec`): the new process's host pid.
+    ExecPid {
+        /// The pid.
+        pid: i32,
+    },
     /// Child → parent: a setup step failed; the child exits 125.
     SetupFailed {
         /// The step.
@@ -37,10 +44,12 @@ pub enum Message {
 }
 
 impl Message {
-    fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         match self {
             Message::MapsWritten => "MapsWritten",
             Message::PtyMaster => "PtyMaster",
+            Message::Created => "Created",
+            Message::ExecPid { .. } => "ExecPid",
             Message::SetupFailed { .. } => "SetupFailed",
             Message::ExecFailed { .. } => "ExecFailed",
         }

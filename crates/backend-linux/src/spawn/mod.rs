@@ -11,9 +11,12 @@
 
 mod channel;
 mod child;
+pub mod create;
 mod error;
 mod exec;
+mod gate;
 mod inroot;
+mod join;
 mod mounts;
 mod pid1;
 mod pty;
@@ -86,7 +89,7 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     let pid = match sys::clone::clone_process(clone_flags(plan)).map_err(SpawnError::parent("clone"))? {
         Forked::Child => {
             drop(ours);
-            child::main(plan, theirs, mask, filter.as_ref())
+            child::main(plan, theirs, mask, filter.as_ref(), None)
         }
         Forked::Parent(pid) => pid,
     };
@@ -170,7 +173,7 @@ fn finish_map_helper(helper: &str, pid: i32, child: std::process::Child) -> Resu
 }
 
 /// Kills and reaps the child if stage 1 fails after clone.
-struct KillOnDrop(i32);
+pub(super) struct KillOnDrop(pub(super) i32);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

@@ -7,7 +7,7 @@ use super::mounts::{attach, attach_at, bind, fresh};
 use super::sources::{self, Sources};
 use super::steps;
 use crate::sys;
-use cove_core::plan::{MountFlags, Plan, RootStep};
+use cove_core::plan::{MountFlags, Namespace, Plan, RootStep};
 use rustix::fs::{FileType, Mode, OFlags, fstat, mkdirat};
 use rustix::mount::{MountPropagationFlags, UnmountFlags, mount_change, unmount};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -20,7 +20,11 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
     // Setup creates files with the plan's exact modes; stage 3 sets the
     // command's own umask.
     rustix::process::umask(Mode::empty());
-    rustix::system::sethostname(plan.hostname.as_bytes()).map_err(|e| at("sethostname", &plan.hostname)(e.into()))?;
+    // Only in the container's own UTS namespace (an OCI config may have none).
+    if !plan.hostname.is_empty() && plan.namespaces.contains(&Namespace::Uts) {
+        rustix::system::sethostname(plan.hostname.as_bytes())
+            .map_err(|e| at("sethostname", &plan.hostname)(e.into()))?;
+    }
     // ORDER: every later mount must stay in this namespace; make the copied
     // tree a propagation slave first (mount_namespaces(7)).
     mount_change("/", MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC)

@@ -8,6 +8,8 @@ mod info;
 mod inspect;
 mod login;
 mod logs;
+#[cfg(target_os = "linux")]
+mod oci;
 mod ps;
 mod pull;
 mod rename;
@@ -57,5 +59,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Logout(args) => login::logout(args),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),
+        #[cfg(target_os = "linux")]
+        Command::Oci(args) => Ok(oci::dispatch(args)),
+        #[cfg(not(target_os = "linux"))]
+        Command::Oci(_) => anyhow::bail!("cove oci: the OCI runtime runs on Linux only"),
     }
 }

@@ -10,7 +10,7 @@ use super::manifest::{self, PlatformSpec};
 use super::transport::{ClientOptions, Session};
 use super::{NoProgress, Progress, RegistryError};
 use crate::digest::Digest;
-use crate::images::{ImageRecord, ImageStore};
+use crate::images::{ImageRecord, ImageStore, IngestOptions};
 use crate::oci::Manifest;
 use crate::reference::Reference;
 
@@ -69,13 +69,14 @@ pub fn pull(
     }
     if let Some(existing) = store.find(&reference.to_string())?
         && existing.manifest == resolved.digest.to_string()
-        && store.rootfs(&existing).is_dir()
+        && store.image_root(&existing).is_ok()
     {
         return Ok(Pulled { record: existing, digest: resolved.top, status: PullStatus::UpToDate });
     }
     blob::store_bytes(blobs, &resolved.digest, &resolved.bytes)?;
     download_all(&session, store, &layers, progress)?;
-    let record = store.ingest(reference, &resolved.digest, options.apply_ownership)?;
+    let opts = IngestOptions { apply_ownership: options.apply_ownership };
+    let record = store.ingest(&resolved.digest, Some(reference), &opts)?;
     Ok(Pulled { record, digest: resolved.top, status: PullStatus::Downloaded })
 }
 

@@ -21,8 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a command in a new container.
     Run(Box<RunArgs>),
-    /// An interactive shell in a new, throwaway container (the zero-setup
-    /// sandbox unless --rootfs is given): `cove run -it` with your shell.
+    /// An interactive shell in a new, throwaway container: the zero-setup
+    /// sandbox, --rootfs DIR, or a local IMAGE (`cove run -it` with a shell).
     Shell(Box<RunArgs>),
     /// Show what this host can enforce, feature by feature.
     Info(InfoArgs),
@@ -291,7 +291,7 @@ pub struct RunArgs {
 pub fn parse() -> Result<Cli, clap::Error> {
     let raw: Vec<String> = std::env::args().collect();
     let mut cli = Cli::try_parse_from(&raw)?;
-    if let Command::Run(run) | Command::Create(run) = &mut cli.command {
+    if let Command::Run(run) | Command::Create(run) | Command::Shell(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the
         // one before them is `--` exactly when the command followed it
         // (clap's own positions count `-it` as two).

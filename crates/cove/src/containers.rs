@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// The caller's container store (`ROOT/containers`, see docs/architecture.md).
 pub fn open() -> anyhow::Result<(ContainerStore, PathBuf)> {
-    let uid = rustix_uid();
+    let uid = caller_uid();
     let root = store_root(uid)?;
     if !root.exists() {
         std::fs::create_dir_all(&root).with_context(|| format!("create store {}", root.display()))?;
@@ -27,7 +27,8 @@ pub fn open() -> anyhow::Result<(ContainerStore, PathBuf)> {
     Ok((store, root))
 }
 
-fn rustix_uid() -> u32 {
+/// The calling user's uid (it decides where the store is).
+pub fn caller_uid() -> u32 {
     use cove_core::backend::Backend;
     crate::platform::backend().host_identity().uid
 }

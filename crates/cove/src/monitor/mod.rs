@@ -113,10 +113,14 @@ impl Monitor {
             let result = backend.run_observed(&plan, &mut watch);
             let oom = watch.oom;
             let (code, error) = match result {
-                Ok(RunOutcome::Exited(status)) => (status.code(), None),
-                Ok(outcome @ RunOutcome::ExecFailed { .. }) => {
-                    let RunOutcome::ExecFailed { program, reason } = &outcome else { unreachable!() };
-                    (outcome.exit_code(), Some(crate::output::exec_failure(program, reason)))
+                Ok(outcome) => {
+                    let why = match &outcome {
+                        RunOutcome::ExecFailed { program, reason } => {
+                            Some(crate::output::exec_failure(program, reason))
+                        }
+                        RunOutcome::Exited(_) => None,
+                    };
+                    (outcome.exit_code(), why)
                 }
                 Err(e) => (COVE_ERROR, Some(format!("{:#}", anyhow::Error::new(e)))),
             };

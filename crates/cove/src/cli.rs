@@ -21,8 +21,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a command in a new container.
     Run(Box<RunArgs>),
-    /// An interactive shell in a new, throwaway container: the zero-setup
-    /// sandbox, --rootfs DIR, or a local IMAGE (`cove run -it` with a shell).
+    /// An interactive shell in a throwaway container (sandbox, --rootfs or IMAGE).
+    ///
+    /// `cove run -it` with a shell: your $SHELL in the zero-setup sandbox,
+    /// /bin/sh on --rootfs DIR or on a local IMAGE (instead of its Entrypoint).
     Shell(Box<RunArgs>),
     /// Show what this host can enforce, feature by feature.
     Info(InfoArgs),

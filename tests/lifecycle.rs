@@ -72,6 +72,7 @@ fn errors_match_docker() {
         s.cove(&["run", "-d", "--", "no-such-command"]).code(127).stderr_has("executable file not found");
         s.cove(&["run", "-d", "--restart", "sometimes", "--", "true"]).code(125).stderr_has("--restart");
         s.cove(&["ps", "--filter", "colour=red"]).code(125);
+        s.cove(&["run", "--restart", "always", "--", "true"]).code(125).stderr_has("needs -d");
         // a stopped container cannot be killed
         s.cove(&["create", "--name", "idle", "--", "true"]).ok();
         s.cove(&["ps", "-a", "--filter", "status=created", "--format", "{{.Names}}"]).ok().stdout_is("idle\n");

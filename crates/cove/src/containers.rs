@@ -121,6 +121,8 @@ pub fn wait_until(
     done: impl Fn(&Container) -> bool,
 ) -> anyhow::Result<bool> {
     let start = Instant::now();
+    // Short first: most containers a verb waits for end within milliseconds.
+    let mut pause = Duration::from_millis(2);
     loop {
         match store.get(id)? {
             None => return Ok(true),
@@ -130,7 +132,8 @@ pub fn wait_until(
         if limit.is_some_and(|l| start.elapsed() >= l) {
             return Ok(false);
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

@@ -77,6 +77,22 @@ fn errors_match_docker() {
         s.cove(&["create", "--name", "idle", "--", "true"]).ok();
         s.cove(&["ps", "-a", "--filter", "status=created", "--format", "{{.Names}}"]).ok().stdout_is("idle\n");
         s.cove(&["kill", "idle"]).code(1).stderr_has("not running");
+        // two concurrent starts run it once
+        let once = format!("sleep 60; : once-{}", s.marker);
+        s.cove(&["create", "--name", "once", "--", "sh", "-c", &once]).ok();
+        let starts: Vec<_> = (0..2)
+            .map(|_| {
+                let c = cove(mode).env("COVE_ROOT", s.root.to_str().unwrap()).args(["start", "once"]);
+                std::thread::spawn(move || c.run())
+            })
+            .collect();
+        for st in starts {
+            st.join().unwrap().ok();
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let shells = processes_with(&format!("once-{}", s.marker));
+        assert_eq!(shells.len(), 1, "{shells:?}");
+        s.cove(&["rm", "-f", "once"]).ok();
         s.cove(&["rm", "-f", "dup", "idle"]).ok().stdout_is("dup\nidle\n");
         s.assert_no_processes();
     }

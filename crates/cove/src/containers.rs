@@ -70,6 +70,8 @@ pub fn find(store: &ContainerStore, query: &str) -> anyhow::Result<Container> {
 pub enum Ready {
     /// The command runs.
     Started,
+    /// Another monitor is already starting or running it.
+    AlreadyRunning,
     /// The container could not be started.
     Failed {
         /// The exit code the CLI ends with (125, 126, 127).

@@ -36,7 +36,8 @@ pub fn run_detached(args: RunArgs) -> anyhow::Result<i32> {
 /// Starts the monitor of a stored container; errors carry the exit code.
 pub fn start(store: &ContainerStore, root: &std::path::Path, c: &Container) -> anyhow::Result<()> {
     match containers::start_monitor(root, &c.id, START_LIMIT)? {
-        Ready::Started => Ok(()),
+        // Docker's start of a running container succeeds too.
+        Ready::Started | Ready::AlreadyRunning => Ok(()),
         Ready::Failed { code, message } => {
             if c.auto_remove {
                 let _ = store.lock(&c.id).and_then(|l| store.remove(l, &c.id));

@@ -31,7 +31,11 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<i32> {
     let io = monitor_io::capture().context("set up the container's stdio")?;
     let mut m = Monitor { store, id, live: HostLiveness::new(), ready: Some(io.ready), started: false };
     let container = match m.claim() {
-        Ok(c) => c,
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            m.report(Ready::AlreadyRunning);
+            return Ok(0);
+        }
         Err(e) => {
             m.report(Ready::Failed { code: COVE_ERROR, message: format!("{e:#}") });
             return Ok(COVE_ERROR);
@@ -73,23 +77,23 @@ struct Monitor {
 }
 
 impl Monitor {
-    /// Records this process as the container's monitor, unless another
-    /// live one already is.
-    fn claim(&mut self) -> anyhow::Result<Container> {
+    /// Records this process as the container's monitor; `None` when
+    /// another live one already is.
+    fn claim(&mut self) -> anyhow::Result<Option<Container>> {
         let me = self.live.reference(std::process::id() as i32).context("read own start time")?;
         let live = &self.live;
         let claimed = self.store.update(&self.id, |c| {
-            if c.state.monitor.as_ref().is_some_and(|m| live.alive(m))
-                && matches!(c.observed(live), Status::Running | Status::Restarting)
-            {
-                return Err(anyhow::anyhow!("container {} is already running", c.name));
+            // A live monitor that has not recorded an end is starting or
+            // running it (two concurrent `start`s: the second one yields).
+            if c.state.monitor.as_ref().is_some_and(|m| live.alive(m)) && c.observed(live) != Status::Exited {
+                return None;
             }
             c.state.monitor = Some(me);
             c.state.stopped_by_user = false;
             c.state.restart_count = 0;
-            Ok(c.clone())
+            Some(c.clone())
         });
-        claimed?
+        Ok(claimed?)
     }
 
     fn report(&mut self, answer: Ready) {

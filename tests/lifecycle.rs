@@ -136,6 +136,27 @@ fn exit_codes_restart_policies_and_auto_remove() {
         std::thread::sleep(Duration::from_millis(300));
         s.cove(&["kill", "-s", "TERM", "trap"]).ok().stdout_is("trap\n");
         s.cove_with(&["wait", "trap"], Duration::from_secs(10)).ok().stdout_is("7\n");
+        // --stop-signal and --stop-timeout are what stop uses
+        let usr1 = format!("trap 'exit 9' USR1; while :; do sleep 0.1; done; : {}", s.marker);
+        s.cove(&[
+            "run",
+            "-d",
+            "--name",
+            "usr1",
+            "--stop-signal",
+            "USR1",
+            "--stop-timeout",
+            "5",
+            "--",
+            "sh",
+            "-c",
+            &usr1,
+        ])
+        .ok();
+        s.cove(&["inspect", "-f", "{{.Config.StopSignal}} {{.Config.StopTimeout}}", "usr1"]).ok().stdout_is("10 5\n");
+        std::thread::sleep(Duration::from_millis(300));
+        s.cove(&["stop", "usr1"]).ok();
+        s.cove(&["wait", "usr1"]).ok().stdout_is("9\n");
         // rename
         s.cove(&["rename", "trap", "caught"]).ok();
         s.cove(&["rename", "caught", "three"]).code(1).stderr_has("already in use");

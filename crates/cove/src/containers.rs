@@ -23,6 +23,8 @@ pub fn open() -> anyhow::Result<(ContainerStore, PathBuf)> {
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
             .with_context(|| format!("chmod store {}", root.display()))?;
     }
+    // Absolute: the monitor runs in `/` and is handed this path.
+    let root = std::fs::canonicalize(&root).with_context(|| format!("resolve store {}", root.display()))?;
     let store = ContainerStore::open(&root).with_context(|| format!("open container store {}", root.display()))?;
     Ok((store, root))
 }

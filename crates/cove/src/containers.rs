@@ -111,7 +111,8 @@ pub fn start_monitor(root: &std::path::Path, id: &ContainerId, limit: Duration) 
     // The monitor lives on (it detached); reap it only if it already ended.
     let _ = child.try_wait();
     if line.trim().is_empty() {
-        anyhow::bail!("the monitor of {id} ended without starting it (after {:?})", start.elapsed());
+        let message = format!("the monitor of {id} ended without starting it (after {:?})", start.elapsed());
+        return Ok(Ready::Failed { code: cove_core::exit::COVE_ERROR, message });
     }
     serde_json::from_str(line.trim()).with_context(|| format!("monitor answer {line:?}"))
 }

@@ -14,7 +14,7 @@ use crate::containers::{HostLiveness, Ready};
 use crate::platform::{self, host_process, monitor_io};
 use anyhow::Context;
 use cove_core::backend::{Backend, RunObserver, RunOutcome};
-use cove_core::container::{Container, ContainerStore, Liveness, Status, time};
+use cove_core::container::{Container, ContainerStore, Liveness, Lookup, Status, time};
 use cove_core::exit::COVE_ERROR;
 use cove_core::id::ContainerId;
 use cove_core::plan::Plan;
@@ -209,7 +209,7 @@ impl RunObserver for Watch<'_> {
     fn started(&mut self, pid: i32, cgroups: &[PathBuf]) {
         let m = &mut *self.monitor;
         let init = m.live.reference(pid);
-        let _ = m.store.update(&m.id, |c| {
+        let recorded = m.store.update(&m.id, |c| {
             c.state.status = Some(Status::Running);
             c.state.init = init;
             c.state.cgroups = cgroups.to_vec();
@@ -218,6 +218,12 @@ impl RunObserver for Watch<'_> {
             c.state.error = None;
             c.state.oom_killed = false;
         });
+        if let Err(Lookup::NotFound(_)) = recorded {
+            // `rm -f` won a race with the start: nothing may run without a record.
+            let _ = host_process::signal(pid, 9);
+            let message = format!("No such container: {} (removed while it was starting)", m.id);
+            return m.report(Ready::Failed { code: 1, message });
+        }
         m.started = true;
         m.report(Ready::Started);
     }

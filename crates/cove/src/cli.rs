@@ -83,6 +83,24 @@ pub enum ContainerCommand {
     Rm(RmArgs),
     /// Show containers as JSON.
     Inspect(InspectArgs),
+    /// Start stopped or created containers.
+    Start(StartArgs),
+    /// Stop containers.
+    Stop(StopArgs),
+    /// Stop and start containers again.
+    Restart(StopArgs),
+    /// Send a signal to containers.
+    Kill(KillArgs),
+    /// Print a container's output.
+    Logs(LogsArgs),
+    /// Wait for containers to end and print their exit codes.
+    Wait(ContainersArgs),
+    /// Show a container's processes.
+    Top(ContainersArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Follow a running container's output until it ends.
+    Attach(AttachArgs),
 }
 
 /// Output format of table-printing verbs.

@@ -24,8 +24,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a command in a new container.
     Run(Box<RunArgs>),
-    /// An interactive shell in a new, throwaway container (the zero-setup
-    /// sandbox unless --rootfs is given): `cove run -it` with your shell.
+    /// An interactive shell in a throwaway container (sandbox, --rootfs or IMAGE).
+    ///
+    /// `cove run -it` with a shell: your $SHELL in the zero-setup sandbox,
+    /// /bin/sh on --rootfs DIR or on a local IMAGE (instead of its Entrypoint).
     Shell(Box<RunArgs>),
     /// Show what this host can enforce, feature by feature.
     Info(InfoArgs),
@@ -103,6 +105,24 @@ pub enum ContainerCommand {
     Rm(RmArgs),
     /// Show containers as JSON.
     Inspect(InspectArgs),
+    /// Start stopped or created containers.
+    Start(StartArgs),
+    /// Stop containers.
+    Stop(StopArgs),
+    /// Stop and start containers again.
+    Restart(StopArgs),
+    /// Send a signal to containers.
+    Kill(KillArgs),
+    /// Print a container's output.
+    Logs(LogsArgs),
+    /// Wait for containers to end and print their exit codes.
+    Wait(ContainersArgs),
+    /// Show a container's processes.
+    Top(ContainersArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Follow a running container's output until it ends.
+    Attach(AttachArgs),
 }
 
 /// Output format of table-printing verbs.
@@ -394,7 +414,7 @@ pub fn parse() -> Result<Cli, clap::Error> {
         return Ok(Cli { command: Command::Oci(runtime.args) });
     }
     let mut cli = Cli::try_parse_from(&raw)?;
-    if let Command::Run(run) | Command::Create(run) = &mut cli.command {
+    if let Command::Run(run) | Command::Create(run) | Command::Shell(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the
         // one before them is `--` exactly when the command followed it
         // (clap's own positions count `-it` as two).

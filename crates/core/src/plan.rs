@@ -65,6 +65,13 @@ pub struct Plan {
     pub read_only_root: bool,
     /// UTS hostname.
     pub hostname: String,
+    /// UTS (NIS) domain name, when set.
+    #[serde(default)]
+    pub domainname: Option<String>,
+    /// `/proc/sys` values written (dotted keys) after the mount steps,
+    /// before `/proc/sys` is made read-only.
+    #[serde(default)]
+    pub sysctls: Vec<(String, String)>,
     /// Whether to bring `lo` up in a new network namespace.
     pub loopback_up: bool,
     /// The process to execute.
@@ -300,6 +307,12 @@ pub enum PlanError {
     /// A mount onto `/` itself.
     #[error("invalid mount destination {0:?}: cannot mount over /")]
     MountOverRoot(String),
+    /// `--group-add` for a caller whose id map denies `setgroups`.
+    #[error(
+        "--group-add cannot be applied: this caller has no subordinate id ranges, so the container cannot set \
+         supplementary groups\nhint: add ranges (usermod --add-subuids/--add-subgids; see `cove info`) or run as root"
+    )]
+    GroupsDenied,
     /// A resource limit out of range.
     #[error(transparent)]
     Limits(#[from] limits::LimitError),
@@ -335,6 +348,9 @@ impl Plan {
             RootSpec::Layers { lowers } => (RootStep::Layers { lowers: lowers.clone() }, Vec::new()),
         };
         mounts.extend(defaults::kernel_filesystems(own_net, idmap::tty_gid(&id_map)));
+        if let Some(bytes) = spec.extra.shm_size {
+            defaults::set_shm_size(&mut mounts, bytes);
+        }
         mounts.extend(spec.mounts.iter().map(user_mount));
         let user = &spec.process.user;
         if spec.process.cwd != "/" {
@@ -343,6 +359,9 @@ impl Plan {
                 mode: 0o755,
                 owner: Some((user.uid, user.gid)),
             });
+        }
+        if !id_map.setgroups && !spec.extra.group_add.is_empty() {
+            return Err(PlanError::GroupsDenied);
         }
         let groups = if id_map.setgroups { user.groups.clone() } else { Vec::new() };
         Ok(Plan {
@@ -354,6 +373,8 @@ impl Plan {
             readonly_paths: READONLY_PATHS.iter().map(|s| s.to_string()).collect(),
             read_only_root: spec.read_only,
             hostname: spec.hostname.clone(),
+            domainname: spec.extra.domainname.clone(),
+            sysctls: spec.extra.sysctls.clone(),
             loopback_up: own_net,
             process: ProcessPlan {
                 args: spec.process.args.clone(),

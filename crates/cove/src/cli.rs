@@ -4,7 +4,10 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod compat_args;
+mod docker_argv;
 mod image_args;
+pub use compat_args::CompatArgs;
 pub use image_args::*;
 
 /// Docker-style containers with no virtualization, no daemon and no root.
@@ -190,7 +193,7 @@ pub struct RunArgs {
     #[arg(short = 'u', long = "user", value_name = "NAME|UID[:GROUP|GID]")]
     pub user: Option<String>,
     /// Container hostname.
-    #[arg(long)]
+    #[arg(short = 'h', long)]
     pub hostname: Option<String>,
     /// Bind mount a host path.
     #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:ro|rw]")]
@@ -246,6 +249,9 @@ pub struct RunArgs {
     /// and its arguments; with --rootfs, or after `--`, the command itself.
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub args: Vec<String>,
+    /// Docker's other flags (see `cli/compat_args.rs`).
+    #[command(flatten)]
+    pub compat: CompatArgs,
     /// Set by [`parse`]: the command followed `--`.
     #[arg(skip)]
     pub after_dashdash: bool,
@@ -255,6 +261,8 @@ pub struct RunArgs {
 /// after `--` (no image) or not (the first word names an image).
 pub fn parse() -> Result<Cli, clap::Error> {
     let raw: Vec<String> = std::env::args().collect();
+    // Docker's `--flag=true|false` on boolean flags.
+    let raw = docker_argv::normalize(&<Cli as clap::CommandFactory>::command(), raw);
     let mut cli = Cli::try_parse_from(&raw)?;
     if let Command::Run(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the

@@ -12,6 +12,7 @@ use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RootWrites,
 use cove_core::user;
 use std::path::{Path, PathBuf};
 
+mod compat;
 pub mod image;
 mod limits;
 mod mounts;
@@ -20,6 +21,8 @@ mod security;
 /// Builds the spec for `cove run`, with the hold on its image (if any),
 /// which the caller keeps until the container has exited.
 pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
+    compat::refusals(&args.compat)?;
+    compat::check_accepted(&args.compat)?;
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
         Some(image::resolve(&args.args.remove(0), uid)?)
@@ -37,13 +40,20 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<
         Some(h) => checked_hostname(h)?,
         None => id.short().to_owned(),
     };
-    let user = resolve_user(&root, args.user.as_deref().or(defaults.user.as_deref().filter(|u| !u.is_empty())))?;
+    let (mut user, group_db) =
+        resolve_user(&root, args.user.as_deref().or(defaults.user.as_deref().filter(|u| !u.is_empty())))?;
+    let extra = compat::extra(&args, args.network == Network::None, &group_db)?;
+    for g in &extra.group_add {
+        if !user.groups.contains(g) {
+            user.groups.push(*g);
+        }
+    }
     let workdir = args.workdir.as_ref().or(defaults.working_dir.as_ref().filter(|w| !w.is_empty()));
     let cwd = match workdir {
         Some(w) => normalize(w).with_context(|| format!("invalid --workdir {w:?}: it must be an absolute path"))?,
         None => "/".to_owned(),
     };
-    let mut mounts: Vec<MountSpec> = args.volume.iter().map(|v| mounts::volume(v)).collect::<Result<_, _>>()?;
+    let mut mounts: Vec<MountSpec> = compat::user_mounts(&args, &root)?;
     for t in &args.tmpfs {
         mounts.push(mounts::tmpfs(t)?);
     }
@@ -62,6 +72,7 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<
             Network::Host => NetworkMode::Host,
         },
         init: args.init,
+        extra,
         security,
         limits,
     };
@@ -89,8 +100,9 @@ fn checked_hostname(h: &str) -> anyhow::Result<String> {
     Ok(h.to_owned())
 }
 
-/// Looks the user up in the container's own user database.
-fn resolve_user(root: &RootSpec, spec: Option<&str>) -> anyhow::Result<UserIds> {
+/// Looks the user up in the container's own user database; also returns
+/// that database's `/etc/group` text.
+fn resolve_user(root: &RootSpec, spec: Option<&str>) -> anyhow::Result<(UserIds, String)> {
     let (passwd, group) = match root {
         RootSpec::HostSystem => {
             let numeric = |s: Option<&str>| s.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
@@ -110,7 +122,7 @@ fn resolve_user(root: &RootSpec, spec: Option<&str>) -> anyhow::Result<UserIds> 
     if matches!(root, RootSpec::HostSystem) && ids.uid != 0 && ids.home == "/" {
         ids.home = "/home/user".to_owned();
     }
-    Ok(ids)
+    Ok((ids, group))
 }
 
 fn read_db(root: &Path, file: &str) -> anyhow::Result<String> {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 /// Docker-compatible extras of `cove run` (see the module docs).
 #[derive(Debug, Default, Args)]
-#[command(disable_help_flag = true)]
+#[command(disable_help_flag = true, args_override_self = true)]
 pub struct CompatArgs {
     /// Print help (-h is --hostname, as with Docker).
     #[arg(long, action = ArgAction::Help)]

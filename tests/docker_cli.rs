@@ -201,6 +201,11 @@ const CASES: &[Case] = &[
 const REFUSED: &[(&[&str], &str)] = &[
     (&["--device", "/dev/kvm"], "--device /dev/kvm is not supported"),
     (&["--gpus", "all"], "--gpus"),
+    (&["--volumes-from", "db"], "--volumes-from db"),
+    (&["--runtime=nvidia"], "--runtime nvidia"),
+    (&["--device-cgroup-rule", "c 1:3 mr"], "--device-cgroup-rule"),
+    (&["--storage-opt", "size=10G"], "--storage-opt"),
+    (&["--annotation", "=x"], "--annotation"),
     (&["--mac-address", "02:42:ac:11:00:02"], "--mac-address"),
     (&["--pid=host"], "--pid host"),
     (&["--ipc", "host"], "--ipc host"),

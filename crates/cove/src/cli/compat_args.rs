@@ -98,4 +98,19 @@ pub struct CompatArgs {
     /// Not supported: the container has no network interface of its own.
     #[arg(long = "mac-address", value_name = "MAC")]
     pub mac_address: Option<String>,
+    /// Set an annotation (KEY=VALUE); kept for Docker compatibility.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub annotation: Vec<String>,
+    /// Not supported: there are no other containers to take volumes from.
+    #[arg(long = "volumes-from", value_name = "CONTAINER")]
+    pub volumes_from: Vec<String>,
+    /// Not supported: cove is the runtime.
+    #[arg(long, value_name = "RUNTIME")]
+    pub runtime: Option<String>,
+    /// Not supported: device access rules (no host devices are passed in).
+    #[arg(long = "device-cgroup-rule", value_name = "RULE")]
+    pub device_cgroup_rule: Vec<String>,
+    /// Not supported: storage driver options.
+    #[arg(long = "storage-opt", value_name = "OPT")]
+    pub storage_opt: Vec<String>,
 }

@@ -18,6 +18,20 @@ pub fn refusals(c: &CompatArgs) -> anyhow::Result<()> {
              hint: run the program on the host, or bind a file with -v when it is not a device"
         );
     }
+    if let Some(from) = c.volumes_from.first() {
+        bail!(
+            "--volumes-from {from} is not supported: cove keeps no other containers to share volumes with\nhint: mount the same host directory with -v in both"
+        );
+    }
+    if let Some(r) = &c.runtime {
+        bail!("--runtime {r} is not supported: cove runs containers itself");
+    }
+    if !c.device_cgroup_rule.is_empty() {
+        bail!("--device-cgroup-rule is not supported: no host devices are passed into containers");
+    }
+    if !c.storage_opt.is_empty() {
+        bail!("--storage-opt is not supported: the container's writable layer is a tmpfs with no driver options");
+    }
     if c.gpus.is_some() {
         bail!("--gpus is not supported: cove does not pass GPUs into containers");
     }
@@ -60,6 +74,12 @@ pub fn check_accepted(c: &CompatArgs) -> anyhow::Result<()> {
     }
     for f in &c.label_file {
         std::fs::read_to_string(f).with_context(|| format!("--label-file {}", f.display()))?;
+    }
+    for a in &c.annotation {
+        ensure!(
+            a.split_once('=').is_some_and(|(k, _)| !k.is_empty()),
+            "invalid --annotation {a:?}: expected KEY=VALUE"
+        );
     }
     for o in &c.log_opt {
         ensure!(o.split_once('=').is_some_and(|(k, _)| !k.is_empty()), "invalid --log-opt {o:?}: expected KEY=VALUE");

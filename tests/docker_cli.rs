@@ -183,6 +183,8 @@ const CASES: &[Case] = &[
             "--cgroupns=private",
             "--isolation=default",
             "--privileged=false",
+            "--annotation",
+            "org.example.note=1",
             "echo",
             "ok",
         ],

@@ -42,7 +42,7 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<
     };
     let (mut user, group_db) =
         resolve_user(&root, args.user.as_deref().or(defaults.user.as_deref().filter(|u| !u.is_empty())))?;
-    let extra = compat::extra(&args, args.network == Network::None, &group_db)?;
+    let extra = compat::extra(&args, args.network != Network::Host, &group_db)?;
     for g in &extra.group_add {
         if !user.groups.contains(g) {
             user.groups.push(*g);

@@ -30,17 +30,21 @@ pub fn volume(arg: &str) -> anyhow::Result<MountSpec> {
             other => bail!("invalid volume {arg:?}: unknown option {other:?}"),
         }
     }
-    let source = host_source(&named_or_relative(source, arg)?)?;
-    let destination =
-        normalize(dest).with_context(|| format!("invalid volume {arg:?}: container path must be absolute"))?;
+    bind(source, dest, read_only, &format!("invalid volume {arg:?}"))
+}
+
+/// A bind of a host path (`what` names the flag and value in errors).
+fn bind(source: &str, dest: &str, read_only: bool, what: &str) -> anyhow::Result<MountSpec> {
+    let source = host_source(&named_or_relative(source, what)?)?;
+    let destination = normalize(dest).with_context(|| format!("{what}: container path must be absolute"))?;
     if destination == "/" {
-        bail!("invalid volume {arg:?}: cannot mount over /");
+        bail!("{what}: cannot mount over /");
     }
     Ok(MountSpec::Bind { source, destination, read_only })
 }
 
 /// A host path as given, `./x` and `../x` made absolute; a name is refused.
-fn named_or_relative(source: &str, arg: &str) -> anyhow::Result<String> {
+fn named_or_relative(source: &str, what: &str) -> anyhow::Result<String> {
     if source == "." || source == ".." || source.starts_with("./") || source.starts_with("../") {
         let path = std::env::current_dir().context("current directory")?.join(source);
         let abs = std::fs::canonicalize(&path).with_context(|| format!("volume source {}", path.display()))?;
@@ -48,7 +52,7 @@ fn named_or_relative(source: &str, arg: &str) -> anyhow::Result<String> {
     }
     if !source.starts_with('/') {
         bail!(
-            "invalid volume {arg:?}: named volumes are not supported yet\n\
+            "{what}: named volumes are not supported yet\n\
              hint: use an absolute host path (-v /abs/path:/dest, or ./dir:/dest) or --tmpfs /dest"
         );
     }
@@ -73,8 +77,8 @@ pub fn mount(arg: &str) -> anyhow::Result<MountSpec> {
     let bad = || format!("invalid --mount {arg:?}");
     let (mut kind, mut source, mut target, mut read_only) = ("volume".to_owned(), None, None, false);
     let mut tmpfs_opts = Vec::new();
-    for field in arg.split(',').map(|f| f.trim().trim_matches('"')).filter(|f| !f.is_empty()) {
-        let (key, value) = field.split_once('=').map_or((field, None), |(k, v)| (k, Some(v.trim_matches('"'))));
+    for field in csv_fields(arg).iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
+        let (key, value) = field.split_once('=').map_or((field, None), |(k, v)| (k, Some(v)));
         match (key, value) {
             ("type", Some(v)) => kind = v.to_owned(),
             ("source" | "src", Some(v)) => source = Some(v.to_owned()),
@@ -90,10 +94,7 @@ pub fn mount(arg: &str) -> anyhow::Result<MountSpec> {
     }
     let target = target.with_context(|| format!("{}: target is required", bad()))?;
     let spec = match (kind.as_str(), source) {
-        ("bind", Some(src)) => {
-            let flag = if read_only { ":ro" } else { "" };
-            volume(&format!("{src}:{target}{flag}")).with_context(bad)?
-        }
+        ("bind", Some(src)) => bind(&src, &target, read_only, &bad())?,
         ("bind", None) => bail!("{}: a bind mount needs source=HOST_PATH", bad()),
         ("tmpfs", None) => {
             let ro = if read_only { ",ro" } else { "" };
@@ -109,6 +110,26 @@ pub fn mount(arg: &str) -> anyhow::Result<MountSpec> {
         (other, _) => bail!("{}: type {other:?} is not supported (bind, tmpfs, volume)", bad()),
     };
     Ok(spec)
+}
+
+/// Docker reads `--mount` as one CSV record: a field in double quotes may
+/// hold commas (`"source=/a,b"`), and `""` inside quotes is a quote.
+fn csv_fields(arg: &str) -> Vec<String> {
+    let (mut fields, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = arg.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    fields.push(cur);
+    fields
 }
 
 /// `PATH[:size=N,mode=OCTAL,ro,exec,suid,dev,...]`; Docker's defaults are
@@ -187,6 +208,8 @@ mod tests {
         let m = mount("type=tmpfs,destination=/cache,tmpfs-size=64m,tmpfs-mode=1770").unwrap();
         assert!(matches!(m, MountSpec::Tmpfs { size: Some(s), mode: 0o1770, .. } if s == 64 << 20), "{m:?}");
         assert!(matches!(mount("target=/data").unwrap(), MountSpec::Tmpfs { .. }));
+        assert_eq!(csv_fields(r#"type=bind,"source=/a,b",target=/x"#), ["type=bind", "source=/a,b", "target=/x"]);
+        assert_eq!(csv_fields(r#""target=/say ""hi""""#), [r#"target=/say "hi""#]);
         for bad in [
             "type=volume,source=named,target=/d",
             "type=bind,target=/d",

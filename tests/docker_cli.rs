@@ -303,3 +303,21 @@ fn limit_spellings() {
     let flags = ["--cpus=.5", "-m", "256m", "--memory=1g", "--pids-limit=100", "echo", "ok"];
     cove(Mode::Root).args(["run", "--rootfs"]).arg(root).args(flags).run().ok().stdout_is("ok\n");
 }
+
+/// `-a` shows only the streams it names, as with Docker.
+#[test]
+fn attach_shows_only_the_named_streams() {
+    for mode in modes() {
+        let Some(root) = busybox(mode) else { continue };
+        let script = "echo out; echo err >&2";
+        let run = |flags: &[&str]| {
+            cove(mode).args(["run", "--rootfs"]).arg(root).args(flags).args(["sh", "-c", script]).run()
+        };
+        run(&["-a", "stdout"]).ok().stdout_is("out\n").stderr_is("");
+        run(&["-a", "STDERR"]).ok().stdout_is("").stderr_is("err\n");
+        run(&["-a", "stdout", "-a", "stderr"]).ok().stdout_is("out\n").stderr_is("err\n");
+        // -i without -a stdin: stdin is not connected.
+        let out = cove(mode).args(["run", "--rootfs"]).arg(root).args(["-i", "-a", "stdout", "cat"]).stdin("typed\n");
+        out.run().ok().stdout_is("");
+    }
+}

@@ -269,6 +269,9 @@ pub struct ProcessPlan {
     pub terminal: bool,
     /// Connect the caller's stdin (otherwise `/dev/null`).
     pub stdin: bool,
+    /// Without a terminal: stdout and stderr to `/dev/null` (`-a` without them).
+    #[serde(default)]
+    pub discard_output: (bool, bool),
     /// Capability names (`CAP_*`) kept in every set.
     pub capabilities: Vec<String>,
     /// Set `no_new_privs`.
@@ -385,6 +388,7 @@ impl Plan {
                 groups,
                 terminal: spec.process.terminal,
                 stdin: spec.process.stdin,
+                discard_output: (spec.extra.discard_stdout, spec.extra.discard_stderr),
                 capabilities,
                 no_new_privileges: sec.no_new_privileges,
                 seccomp,

@@ -54,6 +54,11 @@ pub struct ExtraSpec {
     /// `--group-add`: extra supplementary gids (also in `process.user.groups`);
     /// refused when the caller's id map cannot set groups.
     pub group_add: Vec<u32>,
+    /// `-a/--attach` without `stdout`: the command's stdout is `/dev/null`
+    /// (Docker shows only attached streams).
+    pub discard_stdout: bool,
+    /// `-a/--attach` without `stderr`: the command's stderr is `/dev/null`.
+    pub discard_stderr: bool,
 }
 
 /// `--cap-add`, `--cap-drop` and `--security-opt`.

@@ -63,7 +63,14 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<
     let command = image::command(&args, is_image.then_some(&defaults))?;
     let spec = RunSpec {
         root,
-        process: ProcessSpec { args: command, env, cwd, user, terminal: args.tty, stdin: args.interactive },
+        process: ProcessSpec {
+            args: command,
+            env,
+            cwd,
+            user,
+            terminal: args.tty,
+            stdin: compat::stdin_attached(&args),
+        },
         hostname,
         mounts,
         read_only: args.read_only,

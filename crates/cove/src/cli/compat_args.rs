@@ -79,7 +79,7 @@ pub struct CompatArgs {
     /// Disable the image's health check.
     #[arg(long = "no-healthcheck")]
     pub no_healthcheck: bool,
-    /// Attach to STDIN, STDOUT or STDERR (a foreground run attaches all of them).
+    /// Attach to STDIN, STDOUT or STDERR (default: all); streams not named go to /dev/null.
     #[arg(short = 'a', long, value_name = "STREAM")]
     pub attach: Vec<String>,
     /// Proxy received signals to the process (--sig-proxy=false is accepted; cove always forwards).

@@ -1,8 +1,8 @@
 //! Docker's other `cove run` flags (`cli/compat_args.rs`): honoured
 //! (`--mount`, `--shm-size`, `--sysctl`, `--domainname`, `--group-add`),
 //! checked and accepted where they change nothing about a foreground run
-//! (labels, logging, `--expose`, health checks, `-a`, `--sig-proxy`,
-//! `--detach-keys`), or refused with a reason and a hint.
+//! (labels, logging, `--expose`, health checks, `--sig-proxy`,
+//! `--detach-keys`; `-a` is honoured), or refused with a reason and a hint.
 
 use super::mounts;
 use crate::cli::{CompatArgs, RunArgs};
@@ -144,7 +144,21 @@ pub fn extra(args: &RunArgs, own_net: bool, group_db: &str) -> anyhow::Result<Ex
         ensure!(ok, "invalid --domainname {d:?}: use letters, digits, '-', '_' and '.', at most 64 characters");
     }
     let group_add = c.group_add.iter().map(|g| group(g, group_db)).collect::<anyhow::Result<_>>()?;
-    Ok(ExtraSpec { shm_size, sysctls, domainname: c.domainname.clone(), group_add })
+    let detached = |s: &str| !c.attach.is_empty() && !c.attach.iter().any(|a| a.eq_ignore_ascii_case(s));
+    Ok(ExtraSpec {
+        shm_size,
+        sysctls,
+        domainname: c.domainname.clone(),
+        group_add,
+        discard_stdout: detached("stdout"),
+        discard_stderr: detached("stderr"),
+    })
+}
+
+/// `-i` connects stdin unless `-a` lists streams without `stdin` (Docker).
+pub fn stdin_attached(args: &RunArgs) -> bool {
+    let a = &args.compat.attach;
+    args.interactive && (a.is_empty() || a.iter().any(|s| s.eq_ignore_ascii_case("stdin")))
 }
 
 /// One `--sysctl KEY=VALUE`, allowed only for namespaces the container owns

@@ -211,7 +211,8 @@ const REFUSED: &[(&[&str], &str)] = &[
     (&["--mac-address", "02:42:ac:11:00:02"], "--mac-address"),
     (&["--pid=host"], "--pid host"),
     (&["--ipc", "host"], "--ipc host"),
-    (&["--uts=host"], "--uts host"),
+    (&["--uts=host", "-h", "web01"], "conflicting options"),
+    (&["--uts", "container:db"], "--uts container:db"),
     (&["--cgroupns", "host"], "--cgroupns host"),
     (&["--isolation", "hyperv"], "--isolation"),
     (&["--log-driver", "syslog"], "--log-driver syslog"),
@@ -320,4 +321,18 @@ fn attach_shows_only_the_named_streams() {
         let out = cove(mode).args(["run", "--rootfs"]).arg(root).args(["-i", "-a", "stdout", "cat"]).stdin("typed\n");
         out.run().ok().stdout_is("");
     }
+}
+
+/// `--uts host`: the host's hostname, visible but not changeable.
+#[test]
+fn uts_host_shares_the_hostname_read_only() {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("read host hostname");
+    for mode in modes() {
+        let Some(root) = busybox(mode) else { continue };
+        let script = "hostname; echo $HOSTNAME; hostname changed 2>/dev/null || echo refused";
+        let out = cove(mode).args(["run", "--rootfs"]).arg(root).args(["--uts=host", "sh", "-c", script]).run();
+        out.ok().stdout_is(&format!("{0}{0}refused\n", host));
+    }
+    let now = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("read host hostname");
+    assert_eq!(now, host, "a container changed the host's hostname");
 }

@@ -63,7 +63,7 @@ pub struct Plan {
     pub readonly_paths: Vec<String>,
     /// Remount `/` read-only as the last mount step.
     pub read_only_root: bool,
-    /// UTS hostname.
+    /// UTS hostname (set only with an own UTS namespace).
     pub hostname: String,
     /// UTS (NIS) domain name, when set.
     #[serde(default)]
@@ -336,6 +336,9 @@ impl Plan {
         };
         let mut namespaces =
             vec![Namespace::User, Namespace::Mount, Namespace::Pid, Namespace::Uts, Namespace::Ipc, Namespace::Cgroup];
+        if spec.extra.host_uts {
+            namespaces.retain(|ns| *ns != Namespace::Uts);
+        }
         let own_net = spec.network == NetworkMode::None;
         if own_net {
             namespaces.push(Namespace::Net);

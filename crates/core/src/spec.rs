@@ -54,6 +54,9 @@ pub struct ExtraSpec {
     /// `--group-add`: extra supplementary gids (also in `process.user.groups`);
     /// refused when the caller's id map cannot set groups.
     pub group_add: Vec<u32>,
+    /// `--uts host`: no UTS namespace of its own; the hostname is the host's
+    /// (read, never set).
+    pub host_uts: bool,
     /// `-a/--attach` without `stdout`: the command's stdout is `/dev/null`
     /// (Docker shows only attached streams).
     pub discard_stdout: bool,

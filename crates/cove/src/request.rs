@@ -38,6 +38,7 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<
     let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
     let hostname = match &args.hostname {
         Some(h) => checked_hostname(h)?,
+        None if args.compat.uts.as_deref() == Some("host") => compat::host_name()?,
         None => id.short().to_owned(),
     };
     let (mut user, group_db) =

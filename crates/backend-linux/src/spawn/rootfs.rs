@@ -7,7 +7,7 @@ use super::mounts::{attach, attach_at, bind, fresh};
 use super::sources::{self, Sources};
 use super::steps;
 use crate::sys;
-use cove_core::plan::{MountFlags, Plan, RootStep};
+use cove_core::plan::{MountFlags, Namespace, Plan, RootStep};
 use rustix::fs::{FileType, Mode, OFlags, fstat, mkdirat};
 use rustix::mount::{MountPropagationFlags, UnmountFlags, mount_change, unmount};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -20,9 +20,12 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
     // Setup creates files with the plan's exact modes; stage 3 sets the
     // command's own umask.
     rustix::process::umask(Mode::empty());
-    rustix::system::sethostname(plan.hostname.as_bytes()).map_err(|e| at("sethostname", &plan.hostname)(e.into()))?;
-    if let Some(domain) = &plan.domainname {
-        rustix::system::setdomainname(domain.as_bytes()).map_err(|e| at("setdomainname", domain)(e.into()))?;
+    if plan.namespaces.contains(&Namespace::Uts) {
+        rustix::system::sethostname(plan.hostname.as_bytes())
+            .map_err(|e| at("sethostname", &plan.hostname)(e.into()))?;
+        if let Some(domain) = &plan.domainname {
+            rustix::system::setdomainname(domain.as_bytes()).map_err(|e| at("setdomainname", domain)(e.into()))?;
+        }
     }
     // ORDER: every later mount must stay in this namespace; make the copied
     // tree a propagation slave first (mount_namespaces(7)).

@@ -37,7 +37,7 @@ pub struct CompatArgs {
     /// PID namespace: private (host is refused).
     #[arg(long, value_name = "MODE")]
     pub pid: Option<String>,
-    /// UTS namespace: private (host is refused).
+    /// UTS namespace: private, or host (the host's hostname, read-only).
     #[arg(long, value_name = "MODE")]
     pub uts: Option<String>,
     /// Cgroup namespace: private (host is refused).

@@ -58,6 +58,7 @@ fn namespace_mode(flag: &str, mode: Option<&str>) -> anyhow::Result<()> {
     match mode {
         None | Some("" | "private") => Ok(()),
         Some("shareable") if flag == "--ipc" => Ok(()),
+        Some("host") if flag == "--uts" => Ok(()),
         Some("host") => bail!(
             "{flag} host is not supported: cove always gives the container its own namespace (sharing the \
              host's would let it see and affect the host's programs)\nhint: leave {flag} out (private)"
@@ -145,7 +146,13 @@ pub fn extra(args: &RunArgs, own_net: bool, group_db: &str) -> anyhow::Result<Ex
     }
     let group_add = c.group_add.iter().map(|g| group(g, group_db)).collect::<anyhow::Result<_>>()?;
     let detached = |s: &str| !c.attach.is_empty() && !c.attach.iter().any(|a| a.eq_ignore_ascii_case(s));
+    let host_uts = c.uts.as_deref() == Some("host");
+    ensure!(
+        !host_uts || (args.hostname.is_none() && c.domainname.is_none()),
+        "conflicting options: --hostname/--domainname and --uts host (the host's names cannot be changed)"
+    );
     Ok(ExtraSpec {
+        host_uts,
         shm_size,
         sysctls,
         domainname: c.domainname.clone(),
@@ -153,6 +160,13 @@ pub fn extra(args: &RunArgs, own_net: bool, group_db: &str) -> anyhow::Result<Ex
         discard_stdout: detached("stdout"),
         discard_stderr: detached("stderr"),
     })
+}
+
+/// `--uts host`: the host's own hostname (what the container will see).
+pub fn host_name() -> anyhow::Result<String> {
+    let path = "/proc/sys/kernel/hostname";
+    let name = std::fs::read_to_string(path).with_context(|| format!("--uts host: read {path}"))?;
+    Ok(name.trim_end().to_owned())
 }
 
 /// `-i` connects stdin unless `-a` lists streams without `stdin` (Docker).
@@ -269,5 +283,6 @@ mod tests {
         assert!(namespace_mode("--pid", Some("private")).is_ok());
         assert!(namespace_mode("--pid", Some("host")).unwrap_err().to_string().contains("--pid host"));
         assert!(namespace_mode("--uts", Some("container:x")).is_err());
+        assert!(namespace_mode("--uts", Some("host")).is_ok());
     }
 }

@@ -123,6 +123,11 @@ const CASES: &[Case] = &[
         ],
         want: "x\ny\n",
     },
+    // An anonymous volume stays writable on a read-only root.
+    Case {
+        argv: &["--rootfs", "{ROOT}", "--read-only", "-v", "/data", "sh", "-c", "echo x > /data/f && cat /data/f"],
+        want: "x\n",
+    },
     Case { argv: &["--rootfs", "{ROOT}", "-u", "1000", "id", "-u"], want: "1000\n" },
     Case { argv: &["--rootfs", "{ROOT}", "-u", "1000:1000", "sh", "-c", "id -u; id -g"], want: "1000\n1000\n" },
     Case { argv: &["--rootfs", "{ROOT}", "-u", "nobody", "id", "-un"], want: "nobody\n" },

@@ -21,8 +21,7 @@ mod security;
 /// Builds the spec for `cove run`, with the hold on its image (if any),
 /// which the caller keeps until the container has exited.
 pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
-    compat::refusals(&args.compat)?;
-    compat::check_accepted(&args.compat)?;
+    compat::check(&args.compat)?;
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
         Some(image::resolve(&args.args.remove(0), uid)?)
@@ -43,12 +42,7 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<
     };
     let (mut user, group_db) =
         resolve_user(&root, args.user.as_deref().or(defaults.user.as_deref().filter(|u| !u.is_empty())))?;
-    let extra = compat::extra(&args, args.network != Network::Host, &group_db)?;
-    for g in &extra.group_add {
-        if !user.groups.contains(g) {
-            user.groups.push(*g);
-        }
-    }
+    let extra = compat::extra(&args, args.network != Network::Host, &group_db, &mut user)?;
     let workdir = args.workdir.as_ref().or(defaults.working_dir.as_ref().filter(|w| !w.is_empty()));
     let cwd = match workdir {
         Some(w) => normalize(w).with_context(|| format!("invalid --workdir {w:?}: it must be an absolute path"))?,

@@ -7,11 +7,17 @@
 use super::mounts;
 use crate::cli::{CompatArgs, RunArgs};
 use anyhow::{Context, bail, ensure};
-use cove_core::spec::{ExtraSpec, MountSpec, RootSpec};
+use cove_core::spec::{ExtraSpec, MountSpec, RootSpec, UserIds};
 use std::path::PathBuf;
 
+/// Refusals first, then the syntax of the accepted metadata flags.
+pub fn check(c: &CompatArgs) -> anyhow::Result<()> {
+    refusals(c)?;
+    check_accepted(c)
+}
+
 /// Flags cove cannot honour: refused before anything else is looked at.
-pub fn refusals(c: &CompatArgs) -> anyhow::Result<()> {
+fn refusals(c: &CompatArgs) -> anyhow::Result<()> {
     if let Some(d) = c.device.first() {
         bail!(
             "--device {d} is not supported: a host device would give the container direct access to hardware\n\
@@ -69,7 +75,7 @@ fn namespace_mode(flag: &str, mode: Option<&str>) -> anyhow::Result<()> {
 
 /// Checks the accepted metadata flags (labels, logging, ports, health
 /// checks, streams) so that typos fail as they do with Docker.
-pub fn check_accepted(c: &CompatArgs) -> anyhow::Result<()> {
+fn check_accepted(c: &CompatArgs) -> anyhow::Result<()> {
     for l in &c.label {
         ensure!(!l.is_empty() && !l.starts_with('='), "invalid --label {l:?}: expected KEY=VALUE");
     }
@@ -134,8 +140,9 @@ fn is_duration(v: &str) -> bool {
 }
 
 /// `--shm-size`, `--sysctl`, `--domainname` and `--group-add` (names
-/// looked up in the container's own `/etc/group` text).
-pub fn extra(args: &RunArgs, own_net: bool, group_db: &str) -> anyhow::Result<ExtraSpec> {
+/// looked up in the container's own `/etc/group` text and added to `user`'s
+/// groups), `--uts host` and `-a`.
+pub fn extra(args: &RunArgs, own_net: bool, group_db: &str, user: &mut UserIds) -> anyhow::Result<ExtraSpec> {
     let c = &args.compat;
     let shm_size = c.shm_size.as_deref().map(|s| mounts::parse_size(s).context("invalid --shm-size")).transpose()?;
     ensure!(shm_size != Some(0), "invalid --shm-size 0: must be more than 0");
@@ -144,7 +151,12 @@ pub fn extra(args: &RunArgs, own_net: bool, group_db: &str) -> anyhow::Result<Ex
         let ok = !d.is_empty() && d.len() <= 64 && d.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
         ensure!(ok, "invalid --domainname {d:?}: use letters, digits, '-', '_' and '.', at most 64 characters");
     }
-    let group_add = c.group_add.iter().map(|g| group(g, group_db)).collect::<anyhow::Result<_>>()?;
+    let group_add: Vec<u32> = c.group_add.iter().map(|g| group(g, group_db)).collect::<anyhow::Result<_>>()?;
+    for g in &group_add {
+        if !user.groups.contains(g) {
+            user.groups.push(*g);
+        }
+    }
     let detached = |s: &str| !c.attach.is_empty() && !c.attach.iter().any(|a| a.eq_ignore_ascii_case(s));
     let host_uts = c.uts.as_deref() == Some("host");
     ensure!(

@@ -123,6 +123,10 @@ const CASES: &[Case] = &[
         ],
         want: "x\ny\n",
     },
+    Case {
+        argv: &["--rootfs", "{ROOT}", "--ipc=none", "sh", "-c", "ls /dev/shm 2>/dev/null || echo no-shm"],
+        want: "no-shm\n",
+    },
     // An anonymous volume stays writable on a read-only root.
     Case {
         argv: &["--rootfs", "{ROOT}", "--read-only", "-v", "/data", "sh", "-c", "echo x > /data/f && cat /data/f"],

@@ -357,6 +357,9 @@ impl Plan {
         if let Some(bytes) = spec.extra.shm_size {
             defaults::set_shm_size(&mut mounts, bytes);
         }
+        if spec.extra.no_shm {
+            mounts.retain(|m| !matches!(m, MountStep::Tmpfs { dest, .. } if dest == "/dev/shm"));
+        }
         mounts.extend(spec.mounts.iter().map(user_mount));
         let user = &spec.process.user;
         if spec.process.cwd != "/" {

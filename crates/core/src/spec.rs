@@ -54,6 +54,8 @@ pub struct ExtraSpec {
     /// `--group-add`: extra supplementary gids (also in `process.user.groups`);
     /// refused when the caller's id map cannot set groups.
     pub group_add: Vec<u32>,
+    /// `--ipc none`: no `/dev/shm` (the IPC namespace stays private).
+    pub no_shm: bool,
     /// `--uts host`: no UTS namespace of its own; the hostname is the host's
     /// (read, never set).
     pub host_uts: bool,

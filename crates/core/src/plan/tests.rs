@@ -211,6 +211,14 @@ fn shm_size_sysctls_domainname_and_group_add() {
     assert_eq!(shm, Some(Some(1 << 30)));
     assert_eq!(plan.sysctls, s.extra.sysctls);
     assert_eq!(plan.domainname.as_deref(), Some("example.org"));
+    s.extra.no_shm = true;
+    assert!(
+        !Plan::build(&s, ROOT)
+            .unwrap()
+            .mounts
+            .iter()
+            .any(|m| matches!(m, MountStep::Tmpfs { dest, .. } if dest == "/dev/shm"))
+    );
     s.extra.host_uts = true;
     assert!(!Plan::build(&s, ROOT).unwrap().namespaces.contains(&Namespace::Uts));
     s.extra.group_add = vec![10];

@@ -31,7 +31,7 @@ pub struct CompatArgs {
     /// Additional groups for the process (names from the container's /etc/group, or numbers).
     #[arg(long = "group-add", value_name = "GROUP")]
     pub group_add: Vec<String>,
-    /// IPC namespace: private or shareable (host is refused).
+    /// IPC namespace: private, shareable, or none (private without /dev/shm); host is refused.
     #[arg(long, value_name = "MODE")]
     pub ipc: Option<String>,
     /// PID namespace: private (host is refused).

@@ -63,7 +63,7 @@ fn refusals(c: &CompatArgs) -> anyhow::Result<()> {
 fn namespace_mode(flag: &str, mode: Option<&str>) -> anyhow::Result<()> {
     match mode {
         None | Some("" | "private") => Ok(()),
-        Some("shareable") if flag == "--ipc" => Ok(()),
+        Some("shareable" | "none") if flag == "--ipc" => Ok(()),
         Some("host") if flag == "--uts" => Ok(()),
         Some("host") => bail!(
             "{flag} host is not supported: cove always gives the container its own namespace (sharing the \
@@ -163,7 +163,10 @@ pub fn extra(args: &RunArgs, own_net: bool, group_db: &str, user: &mut UserIds) 
         !host_uts || (args.hostname.is_none() && c.domainname.is_none()),
         "conflicting options: --hostname/--domainname and --uts host (the host's names cannot be changed)"
     );
+    let no_shm = c.ipc.as_deref() == Some("none");
+    ensure!(!(no_shm && c.shm_size.is_some()), "conflicting options: --shm-size and --ipc none (no /dev/shm)");
     Ok(ExtraSpec {
+        no_shm,
         host_uts,
         shm_size,
         sysctls,

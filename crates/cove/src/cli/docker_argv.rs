@@ -123,6 +123,13 @@ mod tests {
         normalize(&crate::cli::Cli::command(), raw)[1..].to_vec()
     }
 
+    /// Duplicate flag names (easy to get when flag groups are merged) and
+    /// other definition errors fail here rather than at a user's first run.
+    #[test]
+    fn clap_definitions_are_consistent() {
+        crate::cli::Cli::command().debug_assert();
+    }
+
     #[test]
     fn boolean_values_become_plain_flags() {
         assert_eq!(

@@ -97,6 +97,10 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
     if !hostname.is_empty() && !namespaces.contains(&Namespace::Uts) {
         return Err(OciError::invalid("hostname", "set without a uts namespace"));
     }
+    let domainname = spec.domainname().clone().filter(|d| !d.is_empty());
+    if domainname.is_some() && !namespaces.contains(&Namespace::Uts) {
+        return Err(OciError::invalid("domainname", "set without a uts namespace"));
+    }
     let process = process::process(p, &id_map, lin)?;
     let sysctls = linux::sysctls(lin, &namespaces)?;
     let plan = Plan {
@@ -107,6 +111,7 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         readonly_paths: lin.readonly_paths().clone().unwrap_or_default(),
         read_only_root: root.readonly().unwrap_or(false),
         hostname,
+        domainname,
         loopback_up: own_net,
         process,
         init: false,
@@ -142,9 +147,6 @@ pub fn parse_process(text: &str) -> Result<oci_spec::runtime::Process, OciError>
 
 /// Top-level fields cove refuses when they are set.
 fn refuse_unsupported(spec: &Spec) -> Result<(), OciError> {
-    if spec.domainname().as_deref().is_some_and(|d| !d.is_empty()) {
-        return Err(OciError::unsupported("domainname", "setting the NIS domain name"));
-    }
     for (field, set) in [
         ("solaris", spec.solaris().is_some()),
         ("windows", spec.windows().is_some()),

@@ -4,7 +4,10 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod compat_args;
+mod docker_argv;
 mod image_args;
+pub use compat_args::CompatArgs;
 pub use image_args::*;
 mod containers;
 pub use containers::*;
@@ -335,7 +338,7 @@ pub struct RunArgs {
     #[arg(short = 'u', long = "user", value_name = "NAME|UID[:GROUP|GID]")]
     pub user: Option<String>,
     /// Container hostname.
-    #[arg(long)]
+    #[arg(short = 'h', long)]
     pub hostname: Option<String>,
     /// Bind mount a host path.
     #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:ro|rw]")]
@@ -400,6 +403,9 @@ pub struct RunArgs {
     /// and its arguments; with --rootfs, or after `--`, the command itself.
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub args: Vec<String>,
+    /// Docker's other flags (see `cli/compat_args.rs`).
+    #[command(flatten)]
+    pub compat: CompatArgs,
     /// Set by [`parse`]: the command followed `--`.
     #[arg(skip)]
     pub after_dashdash: bool,
@@ -413,6 +419,8 @@ pub fn parse() -> Result<Cli, clap::Error> {
         let runtime = oci::RuntimeCli::try_parse_from(&raw)?;
         return Ok(Cli { command: Command::Oci(runtime.args) });
     }
+    // Docker's `--flag=true|false` on boolean flags.
+    let raw = docker_argv::normalize(&<Cli as clap::CommandFactory>::command(), raw);
     let mut cli = Cli::try_parse_from(&raw)?;
     if let Command::Run(run) | Command::Create(run) | Command::Shell(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the

@@ -38,16 +38,11 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter
         Ok(l) => l,
         Err(e) => fail(&chan, &e),
     };
-    // 5. namespaced sysctls (OCI), through the /proc still mounted here:
-    //    its sys/net and ipc files show this process's own namespaces
-    if let Err(e) = write_sysctls(&plan.sysctls) {
-        fail(&chan, &e);
-    }
-    // 6. build the root and pivot into it, as root of the namespace
+    // 5. build the root (namespaced sysctls are written through its /proc) and pivot into it, as root of the namespace
     if let Err(e) = become_namespace_root(&plan.id_map).and_then(|()| rootfs::prepare(plan)) {
         fail(&chan, &e);
     }
-    // 7. become the command, or its init
+    // 6. become the command, or its init
     if plan.init {
         pid1::run(plan, chan, mask, seccomp)
     }
@@ -71,14 +66,6 @@ fn become_namespace_root(map: &IdMap) -> Result<(), ChildError> {
     rustix::thread::set_thread_res_gid(root_gid, root_gid, root_gid).map_err(|e| at("setgid", "0")(e.into()))?;
     let root_uid = Uid::from_raw(0);
     rustix::thread::set_thread_res_uid(root_uid, root_uid, root_uid).map_err(|e| at("setuid", "0")(e.into()))
-}
-
-fn write_sysctls(sysctls: &[(String, String)]) -> Result<(), ChildError> {
-    for (key, value) in sysctls {
-        let path = format!("/proc/sys/{}", key.replace('.', "/"));
-        std::fs::write(&path, value).map_err(at("write sysctl", &path))?;
-    }
-    Ok(())
 }
 
 /// Reports `err` to the parent and exits with its code.

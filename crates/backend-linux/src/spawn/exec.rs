@@ -46,6 +46,22 @@ fn load(filter: Option<&Filter>) -> Result<(), ChildError> {
     filter.map_or(Ok(()), |f| seccomp::load(f).map_err(at("load seccomp filter", "")))
 }
 
+/// `-a` without stdout or stderr: that stream goes to `/dev/null`.
+fn discard_output((stdout, stderr): (bool, bool)) -> Result<(), ChildError> {
+    if !stdout && !stderr {
+        return Ok(());
+    }
+    let null = open("/dev/null", OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| at("open", "/dev/null")(e.into()))?;
+    if stdout {
+        rustix::stdio::dup2_stdout(&null).map_err(|e| at("redirect stdout", "/dev/null")(e.into()))?;
+    }
+    if stderr {
+        rustix::stdio::dup2_stderr(&null).map_err(|e| at("redirect stderr", "/dev/null")(e.into()))?;
+    }
+    Ok(())
+}
+
 fn prepare(
     p: &ProcessPlan,
     chan: &Channel,
@@ -66,6 +82,7 @@ fn prepare(
                 .map_err(|e| at("open", "/dev/null")(e.into()))?;
             rustix::stdio::dup2_stdin(&null).map_err(|e| at("redirect stdin", "/dev/null")(e.into()))?;
         }
+        discard_output(p.discard_output)?;
     }
     // 2. OCI create: report, then wait for `start` (the terminal master has
     //    been sent by now, as the console socket needs it at create)

@@ -55,6 +55,7 @@ pub(super) fn process(p: &Process, map: &IdMap, lin: &Linux) -> Result<ProcessPl
         terminal: p.terminal().unwrap_or(false),
         // The container's stdio is the runtime caller's (or the pty).
         stdin: true,
+        discard_output: (false, false),
         capabilities: capabilities(p, user.uid())?,
         no_new_privileges: p.no_new_privileges().unwrap_or(false),
         seccomp,

@@ -14,6 +14,7 @@
 pub mod backend;
 pub mod capability;
 pub mod env;
+pub mod exec;
 pub mod exit;
 pub mod id;
 pub mod plan;

@@ -11,6 +11,8 @@ pub mod caps;
 pub mod cgroup;
 mod error;
 pub mod idmap;
+#[cfg(target_os = "linux")]
+pub mod join;
 pub mod probe;
 pub mod seccomp;
 #[cfg(target_os = "linux")]

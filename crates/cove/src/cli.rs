@@ -29,6 +29,13 @@ pub enum Command {
     Images(ImagesArgs),
     /// Try to break out of real containers: cove's adversarial self-check.
     Test(TestArgs),
+    /// Internal (tests): print the plan `cove run` would carry out, as JSON.
+    #[command(name = "__plan", hide = true)]
+    Plan(Box<RunArgs>),
+    /// Internal (tests, until the container store exists): join the
+    /// container whose first process is --pid, started with the plan in --plan.
+    #[command(name = "__join", hide = true)]
+    Join(JoinArgs),
     /// Internal: one attempt inside a `cove test` container.
     #[command(name = "__probe", hide = true)]
     Probe(ProbeArgs),
@@ -116,6 +123,49 @@ pub struct ProbeArgs {
     pub name: String,
     /// Its arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+/// The flags of `cove exec` (Docker's).
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Keep stdin open.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Start the command and return at once.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Set environment variables (KEY=VALUE, or KEY to copy the caller's value).
+    #[arg(short = 'e', long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// User inside the container (default: the container's).
+    #[arg(short = 'u', long = "user", value_name = "NAME|UID[:GROUP|GID]")]
+    pub user: Option<String>,
+    /// Working directory inside the container (default: the container's).
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<String>,
+}
+
+/// `cove __join --pid PID --plan FILE [EXEC FLAGS] COMMAND...` (hidden).
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// Host pid of the container's first process.
+    #[arg(long)]
+    pub pid: i32,
+    /// Its start time (`/proc/PID/stat` field 22), to detect a reused pid.
+    #[arg(long)]
+    pub start_time: Option<u64>,
+    /// The container's plan (`cove __plan` output for the same run flags).
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// The exec flags.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    /// The command and its arguments.
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, required = true)]
     pub args: Vec<String>,
 }
 
@@ -239,7 +289,7 @@ pub struct RunArgs {
 pub fn parse() -> Result<Cli, clap::Error> {
     let raw: Vec<String> = std::env::args().collect();
     let mut cli = Cli::try_parse_from(&raw)?;
-    if let Command::Run(run) = &mut cli.command {
+    if let Command::Run(run) | Command::Plan(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the
         // one before them is `--` exactly when the command followed it
         // (clap's own positions count `-it` as two).

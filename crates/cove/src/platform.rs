@@ -8,3 +8,8 @@ pub use cove_backend_linux::LinuxBackend as HostBackend;
 pub fn backend() -> HostBackend {
     HostBackend::new()
 }
+
+/// Joining a running container (`cove exec`); a free module until the other
+/// backends have it and it moves onto the `Backend` trait.
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::join;

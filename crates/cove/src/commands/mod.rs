@@ -1,5 +1,6 @@
 //! One file per verb: parse → request → library call → `output`.
 
+mod exec;
 mod images;
 mod import;
 mod info;
@@ -19,5 +20,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Images(args) => images::run(args),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),
+        Command::Plan(args) => exec::plan(*args),
+        Command::Join(args) => exec::join(args),
     }
 }

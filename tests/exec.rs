@@ -205,9 +205,9 @@ fn detached_exec_returns_at_once_and_keeps_running() {
     for mode in modes() {
         let c = Container::start(mode, &[]);
         let started = Instant::now();
-        c.sh(&["-d"], "sleep 0.5; echo done > /tmp/detached").ok().stdout_is("");
+        c.sh(&["-d"], "sleep 2; echo done > /tmp/detached").ok().stdout_is("");
         assert!(
-            started.elapsed() < Duration::from_millis(450),
+            started.elapsed() < Duration::from_millis(1900),
             "[{}] -d returned before the command ended",
             mode.label()
         );
@@ -242,5 +242,27 @@ fn a_stopped_or_reused_pid_is_refused() {
         with_start(started + 1).cove_error("now belongs to another process");
         c.stop();
         cove(mode).args(["__join", "--pid", &pid, "--plan", &plan, "--", "true"]).run().cove_error("is not running");
+    }
+}
+
+#[test]
+fn signals_reach_the_exec_process() {
+    for mode in modes() {
+        let c = Container::start(mode, &[]);
+        let running = c.exec(&[], &["sleep", "31"]).spawn();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let ppid_of = |pid: i32| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            stat.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().nth(1)?.parse::<i32>().ok())
+        };
+        while !processes_with("sleep")
+            .iter()
+            .any(|(p, cmd)| cmd.starts_with("sleep 31") && ppid_of(*p) == Some(running.pid()))
+        {
+            assert!(Instant::now() < deadline, "{}: the exec process never started", running.describe());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        running.signal(rustix::process::Signal::TERM);
+        running.wait().code(143);
     }
 }

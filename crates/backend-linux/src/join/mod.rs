@@ -26,7 +26,6 @@ use crate::sys::clone::Forked;
 use cove_core::backend::{ExecFailure, RunOutcome};
 use cove_core::exec::ExecPlan;
 use cove_core::exit::ExitStatus;
-use rustix::process::{Pid, WaitOptions, waitpid};
 
 /// Runs `plan` inside the pinned container; returns how the process ended
 /// (or, detached, that it started).
@@ -62,13 +61,14 @@ pub fn exec(container: &Pinned, plan: &ExecPlan) -> Result<RunOutcome, SpawnErro
         ours.send(&Message::Proceed, None).map_err(SpawnError::parent(format!("signal process {pid}")))?;
         // 5. relay until it ends, or only until it has started (-d)
         let outcome = if plan.detach {
-            started(pid, &ours)
+            started(&ours)
         } else {
             let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;
             supervise::supervise(pid, &ours, &sigfd, p.stdin)
         };
+        // Reaped by the relay (foreground), or started and on its own (-d);
+        // otherwise the guard kills and reaps it.
         if outcome.as_ref().is_ok_and(|o| !plan.detach || matches!(o, RunOutcome::Exited(_))) {
-            // Reaped (foreground), or running on its own (detached).
             std::mem::forget(guard);
         }
         outcome
@@ -100,18 +100,14 @@ fn expect_forked(chan: &Channel) -> Result<i32, SpawnError> {
 }
 
 /// `-d`: the channel closes when `execve` succeeded; a failure arrives as a
-/// message first (and the process is reaped).
-fn started(pid: i32, chan: &Channel) -> Result<RunOutcome, SpawnError> {
-    let failure = chan.recv()?;
-    let reap = || waitpid(Pid::from_raw(pid), WaitOptions::empty());
-    match failure {
+/// message first (the caller's guard then reaps the process).
+fn started(chan: &Channel) -> Result<RunOutcome, SpawnError> {
+    match chan.recv()? {
         None => Ok(RunOutcome::Exited(ExitStatus::Exited(0))),
         Some((Message::SetupFailed { step, path, errno }, _)) => {
-            let _ = reap();
             Err(SpawnError::Setup { step, path, source: std::io::Error::from_raw_os_error(errno) })
         }
         Some((Message::ExecFailed { program, errno }, _)) => {
-            let _ = reap();
             let reason = match crate::spawn::error::exec_code(Some(errno)) {
                 cove_core::exit::NOT_FOUND => ExecFailure::NotFound,
                 _ => ExecFailure::NotExecutable(std::io::Error::from_raw_os_error(errno).to_string()),

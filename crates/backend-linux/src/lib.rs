@@ -13,6 +13,7 @@ mod error;
 pub mod idmap;
 #[cfg(target_os = "linux")]
 pub mod join;
+pub mod markers;
 pub mod probe;
 pub mod seccomp;
 #[cfg(target_os = "linux")]

@@ -17,6 +17,7 @@ pub mod env;
 pub mod exec;
 pub mod exit;
 pub mod id;
+pub mod overlay;
 pub mod plan;
 pub mod rootpath;
 pub mod seccomp;

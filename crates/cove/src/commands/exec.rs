@@ -18,7 +18,7 @@ use platform::join;
 /// `cove __plan RUN-FLAGS`: the plan as JSON on stdout.
 pub fn plan(args: RunArgs) -> anyhow::Result<i32> {
     let host = platform::backend().host_identity();
-    let spec = request::run_spec(args, host.uid)?;
+    let (spec, _hold) = request::run_spec(args, host.uid)?;
     let plan = Plan::build(&spec, host).context("invalid run request")?;
     println!("{}", serde_json::to_string(&plan)?);
     Ok(0)

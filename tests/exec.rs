@@ -106,23 +106,29 @@ fn wait_for_init(running: &Running) -> i32 {
 fn joins_the_containers_namespaces_root_and_privileges() {
     for mode in modes() {
         let c = Container::start(mode, &[]);
-        let script = "cat /tmp/marker; hostname; for n in user mnt pid uts ipc net cgroup; do readlink /proc/self/ns/$n; done; \
-                      grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status";
-        let out = c.sh(&[], script);
-        out.ok();
-        let lines = out.lines();
-        let desc = format!("[{}] exec", mode.label());
-        assert_eq!(lines[0], "inside", "{desc}: sees the container's /tmp, not the host's: {lines:?}");
-        assert_eq!(lines[1], "box", "{desc}: the container's hostname");
-        for (i, kind) in ["user", "mnt", "pid", "uts", "ipc", "net", "cgroup"].iter().enumerate() {
-            assert_eq!(lines[2 + i], c.ns(kind), "{desc}: {kind} namespace is the container's");
+        for method in [&[][..], &["--ns-fds"][..]] {
+            joined(&c, mode, method);
         }
-        let field =
-            |name: &str| lines.iter().find_map(|l| l.strip_prefix(&format!("{name}:"))).unwrap().trim().to_owned();
-        assert_eq!(field("CapEff"), c.status_field("CapEff"), "{desc}: effective capabilities");
-        assert_eq!(field("CapBnd"), c.status_field("CapBnd"), "{desc}: bounding set");
-        assert_eq!((field("NoNewPrivs").as_str(), field("Seccomp").as_str()), ("1", "2"), "{desc}: {lines:?}");
     }
+}
+
+/// The checks of the test above, with the namespaces entered by `method`.
+fn joined(c: &Container, mode: Mode, method: &[&str]) {
+    let script = "cat /tmp/marker; hostname; for n in user mnt pid uts ipc net cgroup; do readlink /proc/self/ns/$n; done; \
+                  grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status";
+    let out = c.sh(method, script);
+    out.ok();
+    let lines = out.lines();
+    let desc = format!("[{}] exec {method:?}", mode.label());
+    assert_eq!(lines[0], "inside", "{desc}: sees the container's /tmp, not the host's: {lines:?}");
+    assert_eq!(lines[1], "box", "{desc}: the container's hostname");
+    for (i, kind) in ["user", "mnt", "pid", "uts", "ipc", "net", "cgroup"].iter().enumerate() {
+        assert_eq!(lines[2 + i], c.ns(kind), "{desc}: {kind} namespace is the container's");
+    }
+    let field = |name: &str| lines.iter().find_map(|l| l.strip_prefix(&format!("{name}:"))).unwrap().trim().to_owned();
+    assert_eq!(field("CapEff"), c.status_field("CapEff"), "{desc}: effective capabilities");
+    assert_eq!(field("CapBnd"), c.status_field("CapBnd"), "{desc}: bounding set");
+    assert_eq!((field("NoNewPrivs").as_str(), field("Seccomp").as_str()), ("1", "2"), "{desc}: {lines:?}");
 }
 
 #[test]

@@ -178,6 +178,10 @@ pub struct JoinArgs {
     /// The container's plan (`cove __plan` output for the same run flags).
     #[arg(long, value_name = "FILE")]
     pub plan: PathBuf,
+    /// Enter the namespaces one `/proc/PID/ns` descriptor at a time (the
+    /// fallback for kernels without `setns` on a pidfd).
+    #[arg(long)]
+    pub ns_fds: bool,
     /// The exec flags.
     #[command(flatten)]
     pub exec: ExecArgs,

@@ -2,6 +2,7 @@
 //! namespaces and root, takes its rlimits, and forks the exec process into
 //! its pid namespace as cove's child. It exits as soon as it has forked.
 
+use super::namespaces::{self, Method};
 use super::rlimits::{self, Limit};
 use super::target::Pinned;
 use crate::seccomp::Filter;
@@ -13,20 +14,19 @@ use crate::sys::clone::Forked;
 use crate::sys::signal::SavedMask;
 use cove_core::exec::ExecPlan;
 use cove_core::exit::COVE_ERROR;
-use cove_core::plan::Namespace;
 use rustix::fs::{Mode, OFlags, open};
 use rustix::process::Signal;
-use rustix::thread::ThreadNameSpaceType;
+
+/// What the joining process copies and how it enters.
+pub struct How<'a> {
+    /// The container's rlimits.
+    pub limits: &'a [Limit],
+    /// How the namespaces are entered.
+    pub method: Method,
+}
 
 /// Runs in the process cove forked; never returns.
-pub fn main(
-    c: &Pinned,
-    plan: &ExecPlan,
-    chan: Channel,
-    mask: SavedMask,
-    filter: Option<&Filter>,
-    limits: &[Limit],
-) -> ! {
+pub fn main(c: &Pinned, plan: &ExecPlan, chan: Channel, mask: SavedMask, filter: Option<&Filter>, how: How<'_>) -> ! {
     // 1. die with cove
     if rustix::process::set_parent_process_death_signal(Some(Signal::KILL)).is_err() {
         sys::clone::exit_now(COVE_ERROR);
@@ -36,7 +36,7 @@ pub fn main(
     if chan.expect_proceed().is_err() {
         sys::clone::exit_now(COVE_ERROR);
     }
-    let pid = match enter(c, plan, limits) {
+    let pid = match enter(c, plan, how.limits, how.method) {
         Ok(()) => fork(plan, &chan, mask, filter),
         Err(e) => fail(&chan, &e),
     };
@@ -46,18 +46,15 @@ pub fn main(
 }
 
 /// Steps 3 to 6: stdio, namespaces, root, rlimits.
-fn enter(c: &Pinned, plan: &ExecPlan, limits: &[Limit]) -> Result<(), ChildError> {
+fn enter(c: &Pinned, plan: &ExecPlan, limits: &[Limit], method: Method) -> Result<(), ChildError> {
     // 3. a detached exec writes to the host's /dev/null, not to cove's stdio
     if plan.detach {
         detached_stdio()?;
     }
-    // 4. ORDER: all namespaces in one setns(2) on the pidfd: the kernel
-    //    enters the user namespace first, so the capabilities it grants
-    //    there are what entering the others is checked against, and the
-    //    switch is atomic (setns(2), "pidfd", Linux 5.8).
-    let flags = namespace_flags(&plan.join);
-    rustix::thread::move_into_thread_name_spaces(rustix::fd::AsFd::as_fd(&c.pidfd), flags)
-        .map_err(|e| at("setns", format!("{:?} of process {}", plan.join, c.pid))(e.into()))?;
+    // 4. ORDER: the namespaces, the user namespace first: one setns(2) on
+    //    the pidfd makes the kernel enter it first and switch atomically
+    //    (Linux 5.8); older kernels get one setns per descriptor, in order
+    namespaces::enter(&plan.join, &c.pidfd, &c.ns, method)?;
     // 5. ORDER: after the mount namespace: entering it moved our root and
     //    cwd to that namespace's root, which need not be the container's;
     //    the container's root comes from the fd opened before the join.
@@ -88,19 +85,4 @@ fn detached_stdio() -> Result<(), ChildError> {
         .map_err(|e| at("open", "/dev/null")(e.into()))?;
     rustix::stdio::dup2_stdout(&null).map_err(|e| at("redirect stdout", "/dev/null")(e.into()))?;
     rustix::stdio::dup2_stderr(&null).map_err(|e| at("redirect stderr", "/dev/null")(e.into()))
-}
-
-/// setns(2) flags for the namespaces to join.
-fn namespace_flags(join: &[Namespace]) -> ThreadNameSpaceType {
-    join.iter().fold(ThreadNameSpaceType::empty(), |f, ns| {
-        f | match ns {
-            Namespace::User => ThreadNameSpaceType::USER,
-            Namespace::Mount => ThreadNameSpaceType::MOUNT,
-            Namespace::Pid => ThreadNameSpaceType::PROCESS_ID,
-            Namespace::Uts => ThreadNameSpaceType::HOST_NAME_AND_NIS_DOMAIN_NAME,
-            Namespace::Ipc => ThreadNameSpaceType::INTER_PROCESS_COMMUNICATION,
-            Namespace::Net => ThreadNameSpaceType::NETWORK,
-            Namespace::Cgroup => ThreadNameSpaceType::CONTROL_GROUP,
-        }
-    })
 }

@@ -6,15 +6,17 @@
 //! |---|---|---|
 //! | 0 | `target.rs`, `cgroups.rs`, `rlimits.rs` | cove: pin the container's first process (pidfd), read its cgroups, rlimits, root |
 //! | 1 | `mod.rs` | cove: fork, cgroups, then the relay (`spawn/supervise.rs`) |
-//! | 2 | `enter.rs` | the joining process: setns, root, rlimits, fork |
+//! | 2 | `enter.rs`, `namespaces.rs` | the joining process: setns, root, rlimits, fork |
 //! | 3 | `process.rs` (then `spawn/exec.rs`) | the exec process: pty, identity, caps, no_new_privs, seccomp, `execve` |
 
 mod cgroups;
 mod enter;
+mod namespaces;
 mod process;
 pub mod rlimits;
 mod target;
 
+pub use namespaces::Method;
 pub use target::{Pinned, Target, pin, start_time};
 
 use crate::SpawnError;
@@ -30,6 +32,11 @@ use cove_core::exit::ExitStatus;
 /// Runs `plan` inside the pinned container; returns how the process ended
 /// (or, detached, that it started).
 pub fn exec(container: &Pinned, plan: &ExecPlan) -> Result<RunOutcome, SpawnError> {
+    exec_with(container, plan, Method::Pidfd)
+}
+
+/// [`exec`], entering the namespaces by `method` (the tests try both).
+pub fn exec_with(container: &Pinned, plan: &ExecPlan, method: Method) -> Result<RunOutcome, SpawnError> {
     // 0. what the join copies, read and compiled before anything starts
     let p = &plan.process;
     let filter = p.seccomp.as_ref().map(|s| seccomp::compile_for_host(s, &p.capabilities)).transpose()?;
@@ -45,7 +52,7 @@ pub fn exec(container: &Pinned, plan: &ExecPlan) -> Result<RunOutcome, SpawnErro
         let joiner = match sys::clone::clone_process(0).map_err(SpawnError::parent("fork"))? {
             Forked::Child => {
                 drop(ours);
-                enter::main(container, plan, theirs, mask, filter.as_ref(), &limits)
+                enter::main(container, plan, theirs, mask, filter.as_ref(), enter::How { limits: &limits, method })
             }
             Forked::Parent(pid) => pid,
         };

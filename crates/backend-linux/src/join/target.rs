@@ -37,6 +37,8 @@ pub struct Pinned {
     pub(super) cgroup: String,
     /// `/proc/PID/limits`.
     pub(super) limits: String,
+    /// `/proc/PID/ns/*`, for kernels without `setns` on a pidfd.
+    pub(super) ns: super::namespaces::Descriptors,
 }
 
 /// The start time in a `/proc/PID/stat` text (field 22; the command name,
@@ -85,8 +87,9 @@ pub fn pin(target: &Target) -> Result<Pinned, SpawnError> {
     let root = openat(&dir, "root", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| failed(format!("open /proc/{pid}/root"))(e.into()))?;
     let (cgroup, limits) = (read("cgroup")?, read("limits")?);
+    let ns = super::namespaces::open(&dir).map_err(failed(format!("open /proc/{pid}/ns")))?;
     check_alive(&pidfd, pid)?;
-    Ok(Pinned { pid, pidfd, root, cgroup, limits })
+    Ok(Pinned { pid, pidfd, root, cgroup, limits, ns })
 }
 
 impl Pinned {

@@ -29,15 +29,22 @@ pub fn join(args: JoinArgs) -> anyhow::Result<i32> {
     let text = std::fs::read_to_string(&args.plan).with_context(|| format!("read {}", args.plan.display()))?;
     let container: Plan = serde_json::from_str(&text).with_context(|| format!("parse {}", args.plan.display()))?;
     let target = join::Target { pid: args.pid, start_time: args.start_time };
-    exec_in(&container, target, &args.exec, args.args)
+    let method = if args.ns_fds { join::Method::Descriptors } else { join::Method::Pidfd };
+    exec_in(&container, target, &args.exec, args.args, method)
 }
 
 /// Pins the container, plans the exec against its user database, runs it.
-fn exec_in(container: &Plan, target: join::Target, flags: &ExecArgs, args: Vec<String>) -> anyhow::Result<i32> {
+fn exec_in(
+    container: &Plan,
+    target: join::Target,
+    flags: &ExecArgs,
+    args: Vec<String>,
+    method: join::Method,
+) -> anyhow::Result<i32> {
     let pinned = join::pin(&target)?;
     let db = pinned.user_database()?;
     let plan = ExecPlan::build(container, &request(flags, args), &db, |k| std::env::var(k).ok())?;
-    let outcome = join::exec(&pinned, &plan)?;
+    let outcome = join::exec_with(&pinned, &plan, method)?;
     Ok(output::run_outcome(&outcome))
 }
 

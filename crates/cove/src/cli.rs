@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 mod image_args;
 pub use image_args::*;
+mod containers;
+pub use containers::*;
 
 /// Docker-style containers with no virtualization, no daemon and no root.
 #[derive(Debug, Parser)]
@@ -40,6 +42,38 @@ pub enum Command {
     /// Manage cove's data (df).
     #[command(subcommand)]
     System(SystemCommand),
+    /// Create a container without starting it (prints its id).
+    Create(Box<RunArgs>),
+    /// Start stopped or created containers.
+    Start(StartArgs),
+    /// List containers.
+    Ps(PsArgs),
+    /// Print a container's output.
+    Logs(LogsArgs),
+    /// Stop containers: the stop signal, then SIGKILL after a timeout.
+    Stop(StopArgs),
+    /// Stop and start containers again.
+    Restart(StopArgs),
+    /// Send a signal to containers (default SIGKILL).
+    Kill(KillArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// Show containers as JSON (Docker's keys).
+    Inspect(InspectArgs),
+    /// Wait for containers to end and print their exit codes.
+    Wait(ContainersArgs),
+    /// Follow a running container's output until it ends (input not yet).
+    Attach(AttachArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Show a container's processes.
+    Top(ContainersArgs),
+    /// Manage containers (`cove container prune`, `cove container ls`, ...).
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Internal: the per-container monitor.
+    #[command(name = "__monitor", hide = true)]
+    Monitor(MonitorArgs),
     /// Try to break out of real containers: cove's adversarial self-check.
     Test(TestArgs),
     /// Internal (tests): print the plan `cove run` would carry out, as JSON.
@@ -52,6 +86,20 @@ pub enum Command {
     /// Internal: one attempt inside a `cove test` container.
     #[command(name = "__probe", hide = true)]
     Probe(ProbeArgs),
+}
+
+/// `cove container ...`.
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Remove every stopped container.
+    Prune(PruneArgs),
+    /// List containers.
+    #[command(alias = "list")]
+    Ls(PsArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// Show containers as JSON.
+    Inspect(InspectArgs),
 }
 
 /// Output format of table-printing verbs.
@@ -273,6 +321,9 @@ pub struct RunArgs {
     /// Container name.
     #[arg(long)]
     pub name: Option<String>,
+    /// Detach, restart policy, stop signal and timeout.
+    #[command(flatten)]
+    pub stored: StoredArgs,
     /// Capabilities and security options.
     #[command(flatten)]
     pub security: SecurityArgs,
@@ -310,7 +361,7 @@ pub struct RunArgs {
 pub fn parse() -> Result<Cli, clap::Error> {
     let raw: Vec<String> = std::env::args().collect();
     let mut cli = Cli::try_parse_from(&raw)?;
-    if let Command::Run(run) | Command::Plan(run) = &mut cli.command {
+    if let Command::Run(run) | Command::Create(run) | Command::Plan(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the
         // one before them is `--` exactly when the command followed it
         // (clap's own positions count `-it` as two).

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// The store root: `$COVE_ROOT`, else `/var/lib/cove` for root, else
 /// `$XDG_DATA_HOME/cove` or `~/.local/share/cove`.
-fn store_root(uid: u32) -> anyhow::Result<PathBuf> {
+pub fn store_root(uid: u32) -> anyhow::Result<PathBuf> {
     let set = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(root) = set("COVE_ROOT") {
         return Ok(root);

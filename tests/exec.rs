@@ -269,3 +269,85 @@ fn signals_reach_the_exec_process() {
         running.wait().code(143);
     }
 }
+
+/// `cove exec NAME` on a container started by `cove run -d` (its own
+/// store); the container is removed at the end, also when the test fails.
+struct Detached {
+    mode: Mode,
+    _dir: TestDir,
+    root: String,
+    name: String,
+}
+
+impl Detached {
+    fn start(mode: Mode) -> Detached {
+        let dir = TestDir::new(mode, "exec-store");
+        let root = dir.join("store").display().to_string();
+        let d = Detached { mode, _dir: dir, root, name: unique("exec") };
+        let script = "echo inside > /tmp/marker && exec sleep 60";
+        d.cove(&["run", "-d", "--name", &d.name, "-e", "FROM_RUN=1", "--", "sh", "-c", script]).ok();
+        d
+    }
+
+    fn cove(&self, args: &[&str]) -> Out {
+        cove(self.mode).env("COVE_ROOT", &self.root).args(args).run()
+    }
+
+    fn exec(&self, flags: &[&str], args: &[&str]) -> Out {
+        let mut all = vec!["exec"];
+        all.extend(flags);
+        all.push(&self.name);
+        all.extend(args);
+        self.cove(&all)
+    }
+
+    /// The first process's host pid (`inspect`).
+    fn pid(&self) -> i64 {
+        let out = self.cove(&["inspect", &self.name]);
+        out.ok();
+        let v: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+        v[0]["State"]["Pid"].as_i64().unwrap_or_else(|| out.fail("a State.Pid"))
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        let _ = self.cove(&["rm", "-f", &self.name]);
+    }
+}
+
+#[test]
+fn the_exec_verb_joins_a_detached_container() {
+    for mode in modes() {
+        let d = Detached::start(mode);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // The marker is written right after start; wait for it.
+        let out = loop {
+            let out =
+                d.exec(&[], &["sh", "-c", "cat /tmp/marker 2>/dev/null; echo $FROM_RUN; readlink /proc/self/ns/mnt"]);
+            if out.stdout().starts_with("inside") || Instant::now() > deadline {
+                break out;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        out.ok();
+        let pid = d.pid();
+        let mnt = std::fs::read_link(format!("/proc/{pid}/ns/mnt")).unwrap().display().to_string();
+        assert_eq!(out.lines(), vec!["inside".to_owned(), "1".to_owned(), mnt], "[{}] exec {}", mode.label(), d.name);
+        d.exec(&[], &["sh", "-c", "exit 5"]).code(5);
+        d.exec(&["-i"], &["cat"]).code(0);
+        d.exec(&[], &["nosuchcommand"]).code(127);
+        d.cove(&["exec", "no-such-container", "true"]).code(1).stderr_has("No such container");
+        d.cove(&["kill", &d.name]).ok();
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = d.exec(&[], &["true"]);
+            if out.code == Some(1) {
+                out.stderr_has("is not running");
+                break;
+            }
+            assert!(Instant::now() < end, "[{}] exec into a killed container: {}", mode.label(), out.status());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

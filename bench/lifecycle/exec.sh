@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
-# bench/lifecycle/exec.sh — exec latency: `cove exec` (today the hidden
-# `cove __join`) vs `runc exec`, both running /bin/true in an already running
-# container on the same busybox rootfs, timed by one `hyperfine -N` run.
+# bench/lifecycle/exec.sh — exec latency: `cove exec` vs `runc exec`, both
+# running /bin/true in an already running container on the same busybox
+# rootfs, timed by one `hyperfine -N` run.
 #
 # A stub of issue 5's bench/lifecycle (goal: cove exec ≤ ½ of runc exec).
-# Root only for now (runc's rootless mode needs a different bundle). Until the
-# container store exists, cove's container is a foreground `cove run` in the
-# background and the exec is `cove __join --pid PID --plan FILE`; once
-# `cove run -d` and `cove exec` exist, the cove row becomes
-# `cove exec NAME /bin/true`.
+# Root only for now (runc's rootless mode needs a different bundle). cove's
+# container is `cove run -d` in a private store (COVE_ROOT); each timed run
+# is `cove exec NAME /bin/true`.
 #
 # Settings: RUNS (200), WARMUP (20), COVE (target/release/cove), RESULTS
 # (bench/lifecycle/results). Needs hyperfine, runc, python3, busybox-static.
@@ -30,9 +28,8 @@ work=$(mktemp -d /tmp/cove-bench-exec.XXXXXX)
 R=$work/rootfs
 state=$work/runc-state
 id=cove-bench-exec-$$
-cove_pid=
 cleanup() {
-    [[ -n $cove_pid ]] && kill -KILL "$cove_pid" 2>/dev/null || true
+    [[ -d $work/cove-store ]] && COVE_ROOT=$work/cove-store timeout 30 "$COVE" rm -f bench >/dev/null 2>&1 || true
     timeout 10 runc --root "$state" delete -f "$id" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
@@ -40,20 +37,10 @@ trap cleanup EXIT
 
 "$repo/scripts/mkrootfs-busybox" "$R"
 
-# cove: the container runs sleep; its first process is cove's child.
-"$COVE" __plan --rootfs "$R" -- sleep 600 >"$work/plan.json"
-# (bounded: sleep 600, and killed on exit)
-"$COVE" run --rootfs "$R" -- sleep 600 </dev/null >/dev/null 2>&1 &
-cove_pid=$!
-disown "$cove_pid"
-init=
-for _ in $(seq 100); do
-    init=$(pgrep -P "$cove_pid" -x sleep || true)
-    [[ -n $init ]] && break
-    sleep 0.05
-done
-[[ -n $init ]] || die "cove's container did not start"
-cove_cmd="$COVE __join --pid $init --plan $work/plan.json -- /bin/true"
+# cove: a detached container running sleep, in a private store.
+export COVE_ROOT=$work/cove-store
+timeout 30 "$COVE" run -d --name bench --rootfs "$R" -- sleep 600 >/dev/null || die "cove run -d failed"
+cove_cmd="$COVE exec bench /bin/true"
 
 # runc: a detached container running sleep, from runc spec + the startup
 # bench's adaptation (no cgroup settings on this hybrid host).
@@ -78,10 +65,10 @@ done
 mkdir -p "$RESULTS"
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" \
     --export-json "$RESULTS/exec.json" --export-markdown "$RESULTS/exec.md" \
-    -n "cove exec (join)" "$cove_cmd" -n "runc exec" "$runc_cmd"
+    -n "cove exec" "$cove_cmd" -n "runc exec" "$runc_cmd"
 python3 - "$RESULTS/exec.json" <<'PY'
 import json, sys
 r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
-cove, runc = r["cove exec (join)"], r["runc exec"]
+cove, runc = r["cove exec"], r["runc exec"]
 print(f"\nmedian: cove {cove*1e3:.2f} ms, runc {runc*1e3:.2f} ms, cove/runc = {cove/runc:.2f} (goal ≤ 0.50)")
 PY

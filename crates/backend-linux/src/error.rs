@@ -55,6 +55,11 @@ pub enum SpawnError {
 }
 
 impl SpawnError {
+    /// Whether this is [`SpawnError::NotRunning`] (the container has ended).
+    pub fn is_not_running(&self) -> bool {
+        matches!(self, SpawnError::NotRunning { .. })
+    }
+
     /// A parent-side error for `op`.
     pub fn parent(op: impl Into<String>) -> impl FnOnce(io::Error) -> SpawnError {
         let op = op.into();

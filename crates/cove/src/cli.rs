@@ -64,6 +64,8 @@ pub enum Command {
     Wait(ContainersArgs),
     /// Follow a running container's output until it ends (input not yet).
     Attach(AttachArgs),
+    /// Run a command in a running container (joining it, not a new sandbox).
+    Exec(ContainerExecArgs),
     /// Rename a container.
     Rename(RenameArgs),
     /// Show a container's processes.
@@ -212,6 +214,27 @@ pub struct ExecArgs {
     /// Working directory inside the container (default: the container's).
     #[arg(short = 'w', long = "workdir", value_name = "DIR")]
     pub workdir: Option<String>,
+}
+
+/// `cove exec [OPTIONS] CONTAINER COMMAND [ARG...]`.
+///
+/// The command joins the running container: its namespaces, root, cgroups
+/// and rlimits, with its capabilities, no_new_privs and seccomp profile; by
+/// default as its user, in its working directory, with its environment.
+/// Exits with the command's code (126: cannot execute, 127: not found; 1:
+/// no such container, or it is not running).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  cove exec web ls /\n  cove exec -it web sh\n  \
+    cove exec -u app -w /tmp -e DEBUG=1 web env\n  cove exec -d web sh -c 'sleep 60'")]
+pub struct ContainerExecArgs {
+    /// The exec flags.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    /// The container (name, or a unique prefix of its id).
+    pub container: String,
+    /// The command and its arguments.
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, required = true)]
+    pub args: Vec<String>,
 }
 
 /// `cove __join --pid PID --plan FILE [EXEC FLAGS] COMMAND...` (hidden).

@@ -47,6 +47,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Inspect(args) | Command::Container(ContainerCommand::Inspect(args)) => inspect::run(args),
         Command::Wait(args) => wait::run(args),
         Command::Attach(args) => start::attach(args),
+        Command::Exec(args) => exec::run(args),
         Command::Rename(args) => rename::run(args),
         Command::Top(args) => top::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),

@@ -11,6 +11,8 @@ pub mod caps;
 pub mod cgroup;
 mod error;
 pub mod idmap;
+#[cfg(target_os = "linux")]
+pub mod join;
 pub mod markers;
 #[cfg(target_os = "linux")]
 pub mod monitor_io;

@@ -15,6 +15,7 @@ pub mod backend;
 pub mod capability;
 pub mod container;
 pub mod env;
+pub mod exec;
 pub mod exit;
 pub mod id;
 pub mod oci;

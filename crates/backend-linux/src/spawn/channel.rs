@@ -16,6 +16,15 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 pub enum Message {
     /// Parent → child: uid/gid maps are written; the child may go on.
     MapsWritten,
+    /// Parent → joining process (`cove exec`): it is in the container's
+    /// cgroups (or, to the forked process, its pid is known); go on.
+    Proceed,
+    /// Joining process → parent: it forked the exec process (this host
+    /// pid), which is cove's child (`CLONE_PARENT`).
+    Forked {
+        /// Host pid of the exec process.
+        pid: i32,
+    },
     /// Child → parent: the pseudo-terminal's master side (the fd rides along).
     PtyMaster,
     /// Child → parent (OCI `create`): set up, waiting at the start gate.
@@ -47,6 +56,8 @@ impl Message {
     pub(super) fn name(&self) -> &'static str {
         match self {
             Message::MapsWritten => "MapsWritten",
+            Message::Proceed => "Proceed",
+            Message::Forked { .. } => "Forked",
             Message::PtyMaster => "PtyMaster",
             Message::Created => "Created",
             Message::ExecPid { .. } => "ExecPid",
@@ -118,10 +129,19 @@ impl Channel {
 
     /// Waits for `MapsWritten`.
     pub fn expect_maps_written(&self) -> Result<(), SpawnError> {
+        self.expect("MapsWritten", |m| matches!(m, Message::MapsWritten))
+    }
+
+    /// Waits for `Proceed` (`cove exec`).
+    pub fn expect_proceed(&self) -> Result<(), SpawnError> {
+        self.expect("Proceed", |m| matches!(m, Message::Proceed))
+    }
+
+    fn expect(&self, expected: &'static str, want: impl Fn(&Message) -> bool) -> Result<(), SpawnError> {
         match self.recv()? {
-            Some((Message::MapsWritten, _)) => Ok(()),
-            Some((other, _)) => Err(SpawnError::Protocol { expected: "MapsWritten", got: other.name().into() }),
-            None => Err(SpawnError::Protocol { expected: "MapsWritten", got: "end of stream".into() }),
+            Some((m, _)) if want(&m) => Ok(()),
+            Some((other, _)) => Err(SpawnError::Protocol { expected, got: other.name().into() }),
+            None => Err(SpawnError::Protocol { expected, got: "end of stream".into() }),
         }
     }
 }

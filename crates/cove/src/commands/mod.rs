@@ -1,6 +1,7 @@
 //! One file per verb: parse → request → library call → `output`.
 
 mod create;
+mod exec;
 mod image;
 mod images;
 mod import;
@@ -50,6 +51,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Inspect(args) | Command::Container(ContainerCommand::Inspect(args)) => inspect::run(args),
         Command::Wait(args) | Command::Container(ContainerCommand::Wait(args)) => wait::run(args),
         Command::Attach(args) | Command::Container(ContainerCommand::Attach(args)) => start::attach(args),
+        Command::Exec(args) => exec::run(args),
         Command::Rename(args) | Command::Container(ContainerCommand::Rename(args)) => rename::run(args),
         Command::Top(args) | Command::Container(ContainerCommand::Top(args)) => top::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
@@ -63,5 +65,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Oci(args) => Ok(oci::dispatch(args)),
         #[cfg(not(target_os = "linux"))]
         Command::Oci(_) => anyhow::bail!("cove oci: the OCI runtime runs on Linux only"),
+        Command::Plan(args) => exec::plan(*args),
+        Command::Join(args) => exec::join(args),
     }
 }

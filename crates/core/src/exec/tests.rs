@@ -20,6 +20,7 @@ fn container(host: HostIdentity, network: NetworkMode) -> Plan {
         init: false,
         security: SecuritySpec { cap_drop: vec!["NET_RAW".into()], ..SecuritySpec::default() },
         limits: Default::default(),
+        extra: Default::default(),
     };
     Plan::build(&spec, host).unwrap()
 }

@@ -142,7 +142,7 @@ fn word(c: &[char], mut i: usize) -> (String, usize) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn s(v: &[&str]) -> Vec<String> {

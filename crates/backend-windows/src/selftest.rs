@@ -55,6 +55,10 @@ fn kill_on_close_outcome(sleeper: &[String]) -> Result<String, String> {
     if let Some(code) = wait(&child.process, Some(300)).map_err(|e| e.to_string())? {
         return Err(format!("the helper ended by itself (exit {code:#x}) before the job was closed"));
     }
+    let active = job.accounting().map_err(|e| format!("QueryInformationJobObject: {e}"))?.active_processes;
+    if active != 1 {
+        return Err(format!("the job counts {active} active processes, expected the helper"));
+    }
     drop(job);
     match wait(&child.process, Some(5000)).map_err(|e| e.to_string())? {
         Some(code) => Ok(format!("the process ended when the job closed (exit {code:#x})")),

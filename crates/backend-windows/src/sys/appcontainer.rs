@@ -8,7 +8,10 @@ use windows_sys::Win32::Security::Authorization::{ConvertSidToStringSidW, Conver
 use windows_sys::Win32::Security::Isolation::{
     CreateAppContainerProfile, DeleteAppContainerProfile, DeriveAppContainerSidFromAppContainerName,
 };
-use windows_sys::Win32::Security::{FreeSid, PSID, SE_GROUP_ENABLED, SECURITY_CAPABILITIES, SID_AND_ATTRIBUTES};
+use windows_sys::Win32::Security::{FreeSid, PSID, SECURITY_CAPABILITIES, SID_AND_ATTRIBUTES};
+
+/// `SE_GROUP_ENABLED`: a capability SID that counts in access checks.
+const SE_GROUP_ENABLED: u32 = 0x4;
 
 /// A SID allocated by `ConvertStringSidToSidW` (freed with `LocalFree`).
 pub struct LocalSid(PSID);
@@ -124,7 +127,7 @@ impl<'a> Token<'a> {
     pub fn new(profile: &'a Profile, caps: &[&str]) -> std::io::Result<Token<'a>> {
         let sids = caps.iter().map(|c| LocalSid::parse(c)).collect::<std::io::Result<Vec<_>>>()?;
         let attrs =
-            sids.iter().map(|s| SID_AND_ATTRIBUTES { Sid: s.as_psid(), Attributes: SE_GROUP_ENABLED as u32 }).collect();
+            sids.iter().map(|s| SID_AND_ATTRIBUTES { Sid: s.as_psid(), Attributes: SE_GROUP_ENABLED }).collect();
         Ok(Token { profile, _caps: sids, attrs })
     }
 

@@ -10,7 +10,7 @@ use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, CreateJobObjectW, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
     JOBOBJECT_CPU_RATE_CONTROL_INFORMATION, JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectBasicAccountingInformation,
     JobObjectCpuRateControlInformation, JobObjectExtendedLimitInformation, QueryInformationJobObject,
-    SetInformationJobObject, TerminateJobObject,
+    SetInformationJobObject,
 };
 
 /// A job object this process holds open.
@@ -87,12 +87,6 @@ impl Job {
     pub fn assign(&self, process: &OwnedHandle) -> std::io::Result<()> {
         // SAFETY: two valid handles owned by this process.
         check(unsafe { AssignProcessToJobObject(self.raw(), process.as_raw_handle()) })
-    }
-
-    /// Ends every process in the job with `code`.
-    pub fn terminate(&self, code: u32) -> std::io::Result<()> {
-        // SAFETY: a valid job handle.
-        check(unsafe { TerminateJobObject(self.raw(), code) })
     }
 
     /// The limits as the system stored them: flags, job memory, active processes.

@@ -11,6 +11,9 @@ pub mod probe;
 pub mod process;
 pub mod wine;
 
+#[cfg(test)]
+mod tests;
+
 use std::os::windows::io::{FromRawHandle, OwnedHandle};
 use windows_sys::Win32::Foundation::HANDLE;
 

@@ -16,6 +16,17 @@ pub enum CheckVerdict {
     Skip,
 }
 
+impl CheckVerdict {
+    /// The lower-case word, as in the JSON output.
+    pub fn word(self) -> &'static str {
+        match self {
+            CheckVerdict::Pass => "pass",
+            CheckVerdict::Fail => "fail",
+            CheckVerdict::Skip => "skip",
+        }
+    }
+}
+
 /// One check's result.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct HostCheck {

@@ -16,6 +16,7 @@ pub mod capability;
 pub mod env;
 pub mod exit;
 pub mod id;
+pub mod net;
 pub mod plan;
 pub mod rootpath;
 pub mod seccomp;

@@ -13,6 +13,7 @@ mod defaults;
 mod host_system;
 mod idmap;
 pub mod limits;
+mod network;
 
 pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 pub use host_system::user_database;
@@ -73,6 +74,10 @@ pub struct Plan {
     pub init: bool,
     /// Memory, CPU and task limits (empty: none asked for).
     pub limits: limits::ResourceLimits,
+    /// `--network bridge`: the built-in user-mode network (the device is
+    /// made inside, the stack runs in cove).
+    #[serde(default)]
+    pub bridge: Option<crate::net::BridgeSpec>,
 }
 
 /// A namespace kind.
@@ -315,7 +320,7 @@ impl Plan {
         };
         let mut namespaces =
             vec![Namespace::User, Namespace::Mount, Namespace::Pid, Namespace::Uts, Namespace::Ipc, Namespace::Cgroup];
-        let own_net = spec.network == NetworkMode::None;
+        let own_net = spec.network != NetworkMode::Host;
         if own_net {
             namespaces.push(Namespace::Net);
         }
@@ -328,6 +333,13 @@ impl Plan {
                 (RootStep::Bind { source: path.clone() }, Vec::new())
             }
         };
+        let bridge = match &spec.network {
+            NetworkMode::Bridge(b) => Some(b.clone()),
+            _ => None,
+        };
+        if let Some(b) = &bridge {
+            network::name_files(&mut mounts, spec, b);
+        }
         mounts.extend(defaults::kernel_filesystems(own_net, idmap::tty_gid(&id_map)));
         mounts.extend(spec.mounts.iter().map(user_mount));
         let user = &spec.process.user;
@@ -365,6 +377,7 @@ impl Plan {
             },
             init: spec.init,
             limits,
+            bridge,
         })
     }
 }

@@ -13,6 +13,14 @@ pub fn error(err: &anyhow::Error) -> i32 {
     COVE_ERROR
 }
 
+/// Prints a one-line notice about how the request was carried out, when
+/// stderr is a terminal.
+pub fn notice_on_terminal(text: &str) {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!("cove: {text}");
+    }
+}
+
 /// Prints a command-line error; help and version go to stdout with code 0.
 pub fn usage_error(err: clap::Error) -> i32 {
     let code = if err.use_stderr() { COVE_ERROR } else { 0 };

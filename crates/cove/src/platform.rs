@@ -8,3 +8,9 @@ pub use cove_backend_linux::LinuxBackend as HostBackend;
 pub fn backend() -> HostBackend {
     HostBackend::new()
 }
+
+/// Whether the built-in network (`--network bridge`) can run for this caller.
+#[cfg(target_os = "linux")]
+pub fn bridge_usable() -> bool {
+    cove_backend_linux::net::tun_usable()
+}

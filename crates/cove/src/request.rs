@@ -2,19 +2,20 @@
 //! read, names looked up, paths checked. Errors here exit 125 before any
 //! container exists.
 
-use crate::cli::{Network, RunArgs};
+use crate::cli::RunArgs;
 use anyhow::{Context, ensure};
 use cove_core::env::{DEFAULT_PATH, Env};
 use cove_core::id::ContainerId;
 use cove_core::plan::user_database;
 use cove_core::rootpath::{normalize, read_in_root};
-use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RootWrites, RunSpec, UserIds};
+use cove_core::spec::{MountSpec, ProcessSpec, RootSpec, RootWrites, RunSpec, UserIds};
 use cove_core::user;
 use std::path::{Path, PathBuf};
 
 pub mod image;
 mod limits;
 mod mounts;
+mod network;
 mod security;
 
 /// Builds the spec for `cove run`.
@@ -50,16 +51,14 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
     let security = security::spec(&args)?;
     let limits = limits::spec(&args)?;
     let command = image::command(&args, is_image.then_some(&defaults))?;
+    let network = network::mode(args.network, &args.net, is_image || args.rootfs.is_some())?;
     Ok(RunSpec {
         root,
         process: ProcessSpec { args: command, env, cwd, user, terminal: args.tty, stdin: args.interactive },
         hostname,
         mounts,
         read_only: args.read_only,
-        network: match args.network {
-            Network::None => NetworkMode::None,
-            Network::Host => NetworkMode::Host,
-        },
+        network,
         init: args.init,
         security,
         limits,

@@ -18,6 +18,9 @@ pub enum Message {
     MapsWritten,
     /// Child → parent: the pseudo-terminal's master side (the fd rides along).
     PtyMaster,
+    /// Child → parent: the TUN device of `--network bridge`, made and
+    /// configured in the container's network namespace (the fd rides along).
+    NetDevice,
     /// Child → parent: a setup step failed; the child exits 125.
     SetupFailed {
         /// The step.
@@ -41,6 +44,7 @@ impl Message {
         match self {
             Message::MapsWritten => "MapsWritten",
             Message::PtyMaster => "PtyMaster",
+            Message::NetDevice => "NetDevice",
             Message::SetupFailed { .. } => "SetupFailed",
             Message::ExecFailed { .. } => "ExecFailed",
         }

@@ -15,6 +15,7 @@ mod error;
 mod exec;
 mod inroot;
 mod mounts;
+mod netdev;
 mod pid1;
 mod pty;
 mod rootfs;
@@ -74,6 +75,9 @@ pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
     // 1. the cgroups for the limits, created and filled in (or refused)
     //    before anything starts; dropped last, removing them
     let cgroups = Cgroups::prepare(&plan.limits)?;
+    // 1b. --network bridge: published ports bound and the TUN device
+    //     checked before anything starts (a taken port is exit 125)
+    let network = plan.bridge.as_ref().map(crate::net::Network::prepare).transpose()?;
     // 2. the typed channel
     let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
     // ORDER: block the relayed signals before clone, so none that arrives
@@ -103,7 +107,7 @@ pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
     ours.send(&Message::MapsWritten, None).map_err(SpawnError::parent(format!("signal child {pid}")))?;
     // 5. relay until the container's first process ends
     let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;
-    let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin);
+    let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin, network);
     if outcome.is_ok() {
         // The relay reaped the child; nothing is left to kill.
         std::mem::forget(guard);

@@ -297,3 +297,27 @@ fn floods_and_garbage_leave_the_stack_working() {
         out.ok().stdout_has("hello from the test host");
     }
 }
+
+/// Whether unprivileged ping sockets are allowed for `mode`'s group.
+fn ping_allowed(mode: Mode) -> bool {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap_or_default();
+    let v: Vec<u32> = range.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    let gid = mode.host_ids().1;
+    v.len() == 2 && v[0] <= gid && gid <= v[1]
+}
+
+#[test]
+fn ping_reaches_the_test_host_through_ping_sockets() {
+    let Some(host) = test_host("ping") else { return };
+    for mode in net_modes("ping") {
+        if !ping_allowed(mode) {
+            skip(
+                &format!("ping {}", mode.label()),
+                "net.ipv4.ping_group_range excludes this group (scripts/test-all widens it)",
+            );
+            continue;
+        }
+        let out = sh_root(mode, &rootfs(mode), &[], &format!("ping -c 2 -W 5 {}", host.ip));
+        out.ok().stdout_has("2 packets received");
+    }
+}

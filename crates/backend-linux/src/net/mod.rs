@@ -11,6 +11,7 @@
 //! returned `Running` stops the thread.
 
 mod device;
+mod icmp;
 mod stack;
 mod tcp;
 mod udp;

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::os::fd::OwnedFd;
 
 /// Packets waiting for smoltcp at most; more are dropped (TCP resends).
-const RX_QUEUE: usize = 1024;
+const RX_QUEUE: usize = 512;
 
 /// The device.
 pub struct Tun {

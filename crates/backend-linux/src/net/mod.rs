@@ -17,7 +17,7 @@ mod tcp;
 mod udp;
 
 use crate::SpawnError;
-use cove_core::net::{BridgeSpec, DNS, GATEWAY, Protocol, SUBNET};
+use cove_core::net::{BridgeSpec, DNS, GATEWAY, LIMITS, Protocol, SUBNET};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
 use std::os::fd::OwnedFd;
 
@@ -92,6 +92,7 @@ impl Network {
             .map_err(|e| SpawnError::parent("create network stop pipe")(e.into()))?;
         rustix::io::ioctl_fionbio(&tun, true)
             .map_err(|e| SpawnError::parent("set network device non-blocking")(e.into()))?;
+        raise_fd_limit();
         let thread = std::thread::Builder::new()
             .name("cove-net".into())
             .spawn(move || stack::run(self, tun, stop_rx))
@@ -107,6 +108,19 @@ impl Drop for Running {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// Room for a host socket per connection and flow (the table bounds, not
+/// the usual soft limit of 1024, decide); the container, already cloned,
+/// keeps its own limit.
+fn raise_fd_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut lim = getrlimit(Resource::Nofile);
+    let want = (LIMITS.tcp_connections + LIMITS.udp_flows + 256) as u64;
+    if lim.current.is_some_and(|c| c < want) {
+        lim.current = Some(lim.maximum.map_or(want, |m| m.min(want)));
+        let _ = setrlimit(Resource::Nofile, lim);
     }
 }
 

@@ -11,6 +11,7 @@ pub mod caps;
 pub mod cgroup;
 mod error;
 pub mod idmap;
+pub mod markers;
 #[cfg(target_os = "linux")]
 pub mod net;
 pub mod probe;

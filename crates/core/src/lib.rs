@@ -17,6 +17,7 @@ pub mod env;
 pub mod exit;
 pub mod id;
 pub mod net;
+pub mod overlay;
 pub mod plan;
 pub mod rootpath;
 pub mod seccomp;

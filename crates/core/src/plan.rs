@@ -134,6 +134,11 @@ pub enum RootStep {
         /// The directory tree.
         lower: PathBuf,
     },
+    /// An overlay of several lower dirs (topmost first), throwaway upper.
+    Layers {
+        /// The layer directories.
+        lowers: Vec<PathBuf>,
+    },
     /// The directory itself, writable.
     Bind {
         /// The directory tree.
@@ -332,6 +337,7 @@ impl Plan {
             RootSpec::Directory { path, writes: RootWrites::InPlace } => {
                 (RootStep::Bind { source: path.clone() }, Vec::new())
             }
+            RootSpec::Layers { lowers } => (RootStep::Layers { lowers: lowers.clone() }, Vec::new()),
         };
         let bridge = match &spec.network {
             NetworkMode::Bridge(b) => Some(b.clone()),

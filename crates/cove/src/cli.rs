@@ -4,6 +4,9 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod image_args;
+pub use image_args::*;
+
 /// Docker-style containers with no virtualization, no daemon and no root.
 #[derive(Debug, Parser)]
 #[command(name = "cove", version, propagate_version = true, max_term_width = 100)]
@@ -23,10 +26,20 @@ pub enum Command {
     Shell(Box<RunArgs>),
     /// Show what this host can enforce, feature by feature.
     Info(InfoArgs),
-    /// Import an OCI image layout directory into the local image store.
+    /// Import an image: an OCI layout directory or tarball, or a `docker save` tarball.
     Import(ImportArgs),
     /// List the images in the local store.
     Images(ImagesArgs),
+    /// Give an image another name.
+    Tag(TagArgs),
+    /// Remove images.
+    Rmi(RmiArgs),
+    /// Manage images (inspect, ls, rm, prune, tag).
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Manage cove's data (df).
+    #[command(subcommand)]
+    System(SystemCommand),
     /// Try to break out of real containers: cove's adversarial self-check.
     Test(TestArgs),
     /// Internal: one attempt inside a `cove test` container.
@@ -53,14 +66,18 @@ pub struct InfoArgs {
 
 /// `cove import PATH [--tag REF]`.
 ///
-/// Copies every blob of the layout into the store (each one verified by
-/// digest), unpacks the layers into one root filesystem and records the
-/// image last: a failed import leaves no image behind. Picks the manifest for
-/// linux/<this architecture> from an index (one nested index deep).
+/// Copies every blob into the store (each one verified by digest), unpacks
+/// each layer once (shared by every image with the same base) and records
+/// the image last: a failed import leaves no image behind. Picks the
+/// manifest for linux/<this architecture> from an index (one nested index
+/// deep). Tarballs (`docker save` output, also Docker 25+'s, or an OCI
+/// layout tar) are checked like layers: hostile entries import nothing.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cove import ./oci-layout --tag myapp:1.0\n  cove run myapp:1.0")]
+#[command(after_help = "Examples:\n  cove import ./oci-layout --tag myapp:1.0\n  \
+    cove import busybox.tar          # from docker save\n  cove run myapp:1.0")]
 pub struct ImportArgs {
-    /// The OCI layout directory (with oci-layout, index.json, blobs/).
+    /// An OCI layout directory (with oci-layout, index.json, blobs/), or a
+    /// tarball of one, or a `docker save` tarball.
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
     /// Name the image (default: the layout's org.opencontainers.image.ref.name).

@@ -7,6 +7,9 @@ use cove_core::exit::COVE_ERROR;
 use serde::Serialize;
 use std::io::Write;
 
+mod images;
+pub use images::*;
+
 /// Prints cove's own error (the whole cause chain on one line) and returns 125.
 pub fn error(err: &anyhow::Error) -> i32 {
     eprintln!("cove: {err:#}");
@@ -172,55 +175,8 @@ pub fn probe_report(report: &crate::selftest::wire::ProbeReport) -> anyhow::Resu
     Ok(())
 }
 
-/// `cove import`: the image's name and id on stdout.
-pub fn imported(image: &cove_image::ImageRecord) {
-    println!("{}:{} {}", image.repository, image.tag, image.config);
-}
-
-/// One row of `cove images --format json`.
-#[derive(Serialize)]
-struct ImageRow<'a> {
-    repository: &'a str,
-    tag: &'a str,
-    id: &'a str,
-    reference: &'a str,
-    created: Option<&'a str>,
-    size: u64,
-}
-
-/// `cove images`: REPOSITORY, TAG, IMAGE ID, CREATED, SIZE; `-q`: the ids
-/// only (each once).
-pub fn images(format: Format, quiet: bool, images: &[cove_image::ImageRecord]) -> anyhow::Result<()> {
-    if quiet {
-        let mut seen = std::collections::BTreeSet::new();
-        for image in images.iter().filter(|i| seen.insert(i.config.clone())) {
-            println!("{}", &image.id_hex()[..12]);
-        }
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = images
-        .iter()
-        .map(|i| {
-            let created = i.created.as_deref().map_or("<unknown>".to_owned(), |c| c.replacen('T', " ", 1));
-            vec![i.repository.clone(), i.tag.clone(), i.id_hex()[..12].to_owned(), created, human_size(i.size)]
-        })
-        .collect();
-    let json: Vec<ImageRow> = images
-        .iter()
-        .map(|i| ImageRow {
-            repository: &i.repository,
-            tag: &i.tag,
-            id: &i.config,
-            reference: &i.reference,
-            created: i.created.as_deref(),
-            size: i.size,
-        })
-        .collect();
-    table_or_json(format, &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], &rows, &json)
-}
-
 /// Sizes as Docker prints them: decimal units, three significant digits.
-fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     let units = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -14,3 +14,17 @@ pub fn backend() -> HostBackend {
 pub fn bridge_usable() -> bool {
     cove_backend_linux::net::tun_usable()
 }
+
+/// This host's overlay marker writer (per-layer image storage).
+#[cfg(target_os = "linux")]
+pub fn overlay_markers() -> Option<std::sync::Arc<dyn cove_core::overlay::OverlayMarkers>> {
+    Some(std::sync::Arc::new(cove_backend_linux::markers::LinuxOverlayMarkers))
+}
+
+/// `store` storing new images per layer where this host can.
+pub fn with_overlay_markers(store: cove_image::ImageStore) -> cove_image::ImageStore {
+    match overlay_markers() {
+        Some(m) => store.with_markers(m),
+        None => store,
+    }
+}

@@ -5,8 +5,8 @@ use super::MountStep;
 use crate::net::{self, BridgeSpec};
 use crate::spec::{RootSpec, RootWrites, RunSpec};
 
-/// Replaces (zero-setup root) or adds (image or `--rootfs` root, with writes
-/// thrown away) `/etc/resolv.conf` and `/etc/hosts`. A `--rootfs-rw`
+/// Replaces (zero-setup root) or adds (image layers, or a `--rootfs` root
+/// with writes thrown away) `/etc/resolv.conf` and `/etc/hosts`. A `--rootfs-rw`
 /// directory is left as it is: cove never writes into it on its own.
 pub(super) fn name_files(mounts: &mut Vec<MountStep>, spec: &RunSpec, bridge: &BridgeSpec) {
     let resolv = net::resolv_conf(bridge);
@@ -26,7 +26,7 @@ pub(super) fn name_files(mounts: &mut Vec<MountStep>, spec: &RunSpec, bridge: &B
                 }
             }
         }
-        RootSpec::Directory { writes: RootWrites::Throwaway, .. } => {
+        RootSpec::Directory { writes: RootWrites::Throwaway, .. } | RootSpec::Layers { .. } => {
             mounts.push(MountStep::Dir { path: "/etc".into(), mode: 0o755, owner: None });
             mounts.push(file("/etc/resolv.conf", resolv));
             mounts.push(file("/etc/hosts", hosts));

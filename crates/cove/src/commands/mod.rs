@@ -1,10 +1,14 @@
 //! One file per verb: parse → request → library call → `output`.
 
+mod image;
 mod images;
 mod import;
 mod info;
+mod rmi;
 mod run;
 mod shell;
+mod system;
+mod tag;
 mod test;
 
 use crate::cli::{Cli, Command};
@@ -17,6 +21,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Info(args) => info::run(args),
         Command::Import(args) => import::run(args),
         Command::Images(args) => images::run(args),
+        Command::Tag(args) => tag::run(args),
+        Command::Rmi(args) => rmi::run(args),
+        Command::Image(command) => image::run(command),
+        Command::System(command) => system::run(command),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),
     }

@@ -10,7 +10,8 @@ use cove_core::plan::Plan;
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let backend = platform::backend();
     let host = backend.host_identity();
-    let spec = request::run_spec(args, host.uid)?;
+    // The hold marks the image in use until the container has exited.
+    let (spec, _hold) = request::run_spec(args, host.uid)?;
     let plan = Plan::build(&spec, host).context("invalid run request")?;
     let outcome = backend.run(&plan)?;
     Ok(output::run_outcome(&outcome))

@@ -12,14 +12,19 @@
 # Figures: TCP throughput container→host and host→container (iperf3 -R), and
 # TCP connections set up per second (a Python loop of connect/close).
 #
+# The container rows run rootless as $BENCH_USER (pasta refuses root), with
+# /dev/net/tun made 0666 for the run (as most distributions ship it; the old
+# mode is restored at exit).
+#
 # Environment: COVE=path (default target/release/cove), SECONDS_PER_RUN=5,
-# RESULTS=dir (default bench/network/results).
+# BENCH_USER=covetest, RESULTS=dir (default bench/network/results).
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd -- "$here/../.." && pwd -P)
 COVE=${COVE:-$repo/target/release/cove}
 T=${SECONDS_PER_RUN:-5}
+BENCH_USER=${BENCH_USER:-covetest}
 RESULTS=${RESULTS:-$here/results}
 NS=cvbench
 IP=10.253.0.2
@@ -30,16 +35,21 @@ for t in iperf3 python3 ip slirp4netns unshare nsenter; do
     command -v "$t" >/dev/null || die "$t not found (apt-get install iperf3 slirp4netns iproute2 python3)"
 done
 [[ -x $COVE ]] || (cd "$repo" && cargo build --release -p cove)
+id "$BENCH_USER" >/dev/null 2>&1 || useradd -m -s /bin/sh "$BENCH_USER"
+as_user() { setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- "$@"; }
+tun_mode=$(stat -c %a /dev/net/tun)
 mkdir -p "$RESULTS"
 out=$RESULTS/network.md
 
 cleanup() {
+    chmod "$tun_mode" /dev/net/tun
     [[ -n ${server:-} ]] && kill "$server" 2>/dev/null || true
     ip netns del "$NS" 2>/dev/null || true
     ip link del cvbencha 2>/dev/null || true
 }
 trap cleanup EXIT
 cleanup
+chmod 0666 /dev/net/tun
 ip netns add "$NS"
 ip link add cvbencha type veth peer name cvbenchb
 ip link set cvbenchb netns "$NS"
@@ -73,19 +83,20 @@ EOF
 
 declare -A res
 res[host]=$(bash -c "$measure")
-res[cove]=$("$COVE" run --network bridge -- sh -c "$measure")
+res[cove]=$(as_user "$COVE" run --network bridge -- sh -c "$measure")
 # slirp4netns: a user+net namespace that waits for its tap device.
 res[slirp4netns]=$(
-    unshare -rn sh -c "for i in \$(seq 100); do ip addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break; sleep 0.1; done; $measure" &
+    as_user unshare -rn sh -c "for i in \$(seq 100); do ip addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break; sleep 0.1; done; $measure" &
     ns=$!
     sleep 0.2
-    slirp4netns --configure --mtu=65520 --disable-host-loopback "$ns" tap0 >/dev/null 2>&1 &
+    as_user slirp4netns --configure --mtu=65520 --disable-host-loopback "$ns" tap0 >/dev/null 2>&1 &
     slirp=$!
     wait "$ns"
     kill "$slirp" 2>/dev/null || true
 )
 if command -v pasta >/dev/null; then
-    res[pasta]=$(pasta --config-net -q -- sh -c "$measure" 2>/dev/null || echo "- - -")
+    res[pasta]=$(timeout 120 setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- \
+        pasta --config-net -q -- sh -c "$measure" 2>/dev/null || echo "- - -")
 fi
 
 {

@@ -45,11 +45,13 @@ pub struct TableLimits {
     pub connect_timeout_secs: u64,
 }
 
-/// The defaults: at most 1024 × 2 × 128 KiB of TCP buffers (256 MiB worst
-/// case, reached only with every connection stalled and full).
+/// The defaults. Throughput through the user-mode stack is bound by buffer
+/// size over the round trip through the device, so buffers are large; their
+/// pages are touched only as data waits in them, so the worst case (512 ×
+/// 2 × 512 KiB = 512 MiB) needs every connection stalled and full.
 pub const LIMITS: TableLimits = TableLimits {
-    tcp_connections: 1024,
-    tcp_buffer: 128 << 10,
+    tcp_connections: 512,
+    tcp_buffer: 512 << 10,
     udp_flows: 512,
     udp_idle_secs: 60,
     connect_timeout_secs: 20,

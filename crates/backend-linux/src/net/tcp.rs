@@ -35,6 +35,8 @@ struct Conn {
     since: Instant,
     /// The last write to the host would block: wait for POLLOUT.
     blocked: bool,
+    /// The smoltcp send buffer was full after the last round.
+    was_full: bool,
 }
 
 /// All TCP connections.
@@ -83,7 +85,15 @@ impl Tcp {
             Ok(()) | Err(rustix::io::Errno::INPROGRESS) => {
                 let phase = Phase::Connecting { syn };
                 let id = self.id();
-                self.conns.push(Conn { id, key: (src, dst), host, phase, since: Instant::now(), blocked: false });
+                self.conns.push(Conn {
+                    id,
+                    key: (src, dst),
+                    host,
+                    phase,
+                    since: Instant::now(),
+                    blocked: false,
+                    was_full: false,
+                });
                 Syn::Taken
             }
             Err(_) => Syn::Pass(syn),
@@ -104,7 +114,7 @@ impl Tcp {
         let key = (SocketAddrV4::new(CONTAINER, port), SocketAddrV4::new(GATEWAY, local));
         let phase = Phase::Open { handle, host_eof: false, host_shut: false };
         let id = self.id();
-        self.conns.push(Conn { id, key, host, phase, since: Instant::now(), blocked: false });
+        self.conns.push(Conn { id, key, host, phase, since: Instant::now(), blocked: false, was_full: false });
     }
 
     fn id(&mut self) -> u64 {
@@ -193,10 +203,12 @@ impl Tcp {
     /// has data. Drops finished connections.
     pub fn pump(&mut self, readable: &HashSet<u64>, sockets: &mut SocketSet<'static>) {
         self.conns.retain_mut(|c| {
-            let is_readable = readable.contains(&c.id);
+            // A buffer that was full last round was not polled for: try it.
+            let is_readable = readable.contains(&c.id) || c.was_full;
             let Phase::Open { handle, host_eof, host_shut } = &mut c.phase else { return true };
             let s = sockets.get_mut::<tcp::Socket>(*handle);
             let alive = relay(s, &c.host, is_readable, host_eof, host_shut, &mut c.blocked);
+            c.was_full = !s.can_send();
             let stale = s.state() == State::Listen && c.since.elapsed() > Duration::from_secs(30);
             if alive && !stale {
                 return true;

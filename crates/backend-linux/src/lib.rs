@@ -13,8 +13,12 @@ mod error;
 pub mod idmap;
 pub mod markers;
 #[cfg(target_os = "linux")]
+pub mod monitor_io;
+#[cfg(target_os = "linux")]
 pub mod net;
 pub mod probe;
+#[cfg(target_os = "linux")]
+pub mod process;
 pub mod seccomp;
 #[cfg(target_os = "linux")]
 mod spawn;
@@ -27,8 +31,17 @@ pub use error::SpawnError;
 #[cfg(target_os = "linux")]
 pub use sys::probe as selftest;
 
-use cove_core::backend::{Backend, Capabilities, RunOutcome};
+use cove_core::backend::{Backend, Capabilities, RunObserver, RunOutcome};
 use cove_core::plan::{HostIdentity, Plan};
+
+/// An observer that hears nothing (plain foreground runs).
+#[cfg(target_os = "linux")]
+struct NoObserver;
+
+#[cfg(target_os = "linux")]
+impl RunObserver for NoObserver {
+    fn started(&mut self, _pid: i32, _cgroups: &[std::path::PathBuf]) {}
+}
 
 /// The Linux backend.
 #[derive(Debug, Default)]
@@ -59,6 +72,10 @@ impl Backend for LinuxBackend {
     }
 
     fn run(&self, plan: &Plan) -> Result<RunOutcome, SpawnError> {
-        spawn::run(plan)
+        spawn::run(plan, &mut NoObserver)
+    }
+
+    fn run_observed(&self, plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, SpawnError> {
+        spawn::run(plan, observer)
     }
 }

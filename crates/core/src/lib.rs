@@ -13,6 +13,7 @@
 
 pub mod backend;
 pub mod capability;
+pub mod container;
 pub mod env;
 pub mod exit;
 pub mod id;

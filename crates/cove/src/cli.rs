@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 mod image_args;
 pub use image_args::*;
+mod containers;
+pub use containers::*;
 
 /// Docker-style containers with no virtualization, no daemon and no root.
 #[derive(Debug, Parser)]
@@ -40,11 +42,63 @@ pub enum Command {
     /// Manage cove's data (df).
     #[command(subcommand)]
     System(SystemCommand),
+    /// Create a container without starting it (prints its id).
+    Create(Box<RunArgs>),
+    /// Start stopped or created containers.
+    Start(StartArgs),
+    /// List containers.
+    Ps(PsArgs),
+    /// Print a container's output.
+    Logs(LogsArgs),
+    /// Stop containers: the stop signal, then SIGKILL after a timeout.
+    Stop(StopArgs),
+    /// Stop and start containers again.
+    Restart(StopArgs),
+    /// Send a signal to containers (default SIGKILL).
+    Kill(KillArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// Show containers as JSON (Docker's keys).
+    Inspect(InspectArgs),
+    /// Wait for containers to end and print their exit codes.
+    Wait(ContainersArgs),
+    /// Follow a running container's output until it ends (input not yet).
+    Attach(AttachArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Show a container's processes.
+    Top(ContainersArgs),
+    /// Manage containers (`cove container prune`, `cove container ls`, ...).
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Internal: the per-container monitor.
+    #[command(name = "__monitor", hide = true)]
+    Monitor(MonitorArgs),
+    /// Download an image from a registry into the local store.
+    Pull(PullArgs),
+    /// Log in to a registry (credentials go to Docker's config.json).
+    Login(LoginArgs),
+    /// Log out from a registry.
+    Logout(LogoutArgs),
     /// Try to break out of real containers: cove's adversarial self-check.
     Test(TestArgs),
     /// Internal: one attempt inside a `cove test` container.
     #[command(name = "__probe", hide = true)]
     Probe(ProbeArgs),
+}
+
+/// `cove container ...`.
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Remove every stopped container.
+    Prune(PruneArgs),
+    /// List containers.
+    #[command(alias = "list")]
+    Ls(PsArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// Show containers as JSON.
+    Inspect(InspectArgs),
 }
 
 /// Output format of table-printing verbs.
@@ -94,6 +148,73 @@ pub struct ImagesArgs {
     /// Only the image ids.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+/// `cove pull [-q] [--platform P] REF`.
+///
+/// Resolves the reference in its registry (Docker Hub when no registry is
+/// named), picks the manifest for linux/<this architecture> or --platform
+/// from an index, downloads up to 3 layers at a time (resuming where an
+/// earlier pull stopped), verifies every blob against its digest, unpacks
+/// and records the image last. Plain HTTP only for registries on loopback
+/// or listed in COVE_INSECURE_REGISTRIES (comma-separated); credentials
+/// from `cove login` (Docker's config.json).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cove pull alpine\n  cove pull --platform linux/arm64 localhost:5000/team/app:1.0\n  \
+    cove pull registry.example.com/app@sha256:<digest>"
+)]
+pub struct PullArgs {
+    /// The image: NAME[:TAG] or NAME@DIGEST.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Print only the image name (no progress, no status).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// The platform to pull from a multi-platform image: os/arch[/variant].
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+}
+
+/// `cove login [-u USER] [--password-stdin] [SERVER]`.
+///
+/// Checks the credentials with the registry, then stores them in
+/// `$DOCKER_CONFIG/config.json` or `~/.docker/config.json` (mode 0600), as
+/// `docker login` does.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  echo \"$TOKEN\" | cove login -u me --password-stdin registry.example.com")]
+pub struct LoginArgs {
+    /// The registry (default: Docker Hub).
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
+    /// User name (asked for when missing).
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password (visible in the process list: prefer --password-stdin).
+    #[arg(short = 'p', long, conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the password from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `cove logout [SERVER]`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The registry (default: Docker Hub).
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
+}
+
+/// `cove run --pull`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PullPolicy {
+    /// Pull the image before running, always.
+    Always,
+    /// Pull the image when it is not in the local store.
+    Missing,
+    /// Never pull: an image that is not local is an error.
+    Never,
 }
 
 /// `cove test [CATEGORY...]`.
@@ -244,6 +365,9 @@ pub struct RunArgs {
     /// Container name.
     #[arg(long)]
     pub name: Option<String>,
+    /// Detach, restart policy, stop signal and timeout.
+    #[command(flatten)]
+    pub stored: StoredArgs,
     /// Capabilities and security options.
     #[command(flatten)]
     pub security: SecurityArgs,
@@ -267,6 +391,12 @@ pub struct RunArgs {
     /// not used either, as with Docker).
     #[arg(long, value_name = "CMD")]
     pub entrypoint: Option<String>,
+    /// When to pull IMAGE from its registry.
+    #[arg(long, value_enum, value_name = "always|missing|never", default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+    /// The platform to pull IMAGE for: os/arch[/variant].
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
     /// IMAGE (from the local store, see `cove import`) followed by COMMAND
     /// and its arguments; with --rootfs, or after `--`, the command itself.
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
@@ -281,7 +411,7 @@ pub struct RunArgs {
 pub fn parse() -> Result<Cli, clap::Error> {
     let raw: Vec<String> = std::env::args().collect();
     let mut cli = Cli::try_parse_from(&raw)?;
-    if let Command::Run(run) = &mut cli.command {
+    if let Command::Run(run) | Command::Create(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the
         // one before them is `--` exactly when the command followed it
         // (clap's own positions count `-it` as two).

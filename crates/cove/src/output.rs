@@ -7,13 +7,36 @@ use cove_core::exit::COVE_ERROR;
 use serde::Serialize;
 use std::io::Write;
 
+mod pull;
+pub use pull::*;
+
 mod images;
 pub use images::*;
 
-/// Prints cove's own error (the whole cause chain on one line) and returns 125.
+pub mod containers;
+pub mod template;
+
+/// An error that ends cove with a given exit code (Docker's: 1 for an
+/// unknown container, 125 for a name in use, 127 for a missing command).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    /// The exit code.
+    pub code: i32,
+    /// The one line printed.
+    pub message: String,
+}
+
+/// Prints cove's own error (the whole cause chain on one line) and returns
+/// its exit code: an [`Exit`]'s own, else 125.
 pub fn error(err: &anyhow::Error) -> i32 {
     eprintln!("cove: {err:#}");
-    COVE_ERROR
+    err.downcast_ref::<Exit>().map_or(COVE_ERROR, |e| e.code)
+}
+
+/// The container's full id on its own line (`create`, `run -d`).
+pub fn container_id(c: &cove_core::container::Container) {
+    println!("{}", c.id);
 }
 
 /// Prints a one-line notice about how the request was carried out, when
@@ -34,15 +57,18 @@ pub fn usage_error(err: clap::Error) -> i32 {
 /// Reports how a foreground run ended and returns the exit code.
 pub fn run_outcome(outcome: &RunOutcome) -> i32 {
     if let RunOutcome::ExecFailed { program, reason } = outcome {
-        match reason {
-            ExecFailure::NotFound if program.contains('/') => {
-                eprintln!("cove: exec {program:?}: no such file or directory")
-            }
-            ExecFailure::NotFound => eprintln!("cove: exec {program:?}: executable file not found in $PATH"),
-            ExecFailure::NotExecutable(why) => eprintln!("cove: exec {program:?}: {why}"),
-        }
+        eprintln!("cove: {}", exec_failure(program, reason));
     }
     outcome.exit_code()
+}
+
+/// Why a command could not be executed, as one line.
+pub fn exec_failure(program: &str, reason: &ExecFailure) -> String {
+    match reason {
+        ExecFailure::NotFound if program.contains('/') => format!("exec {program:?}: no such file or directory"),
+        ExecFailure::NotFound => format!("exec {program:?}: executable file not found in $PATH"),
+        ExecFailure::NotExecutable(why) => format!("exec {program:?}: {why}"),
+    }
 }
 
 /// Prints `rows` as an aligned table under `header`, or `value` as JSON.

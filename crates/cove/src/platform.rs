@@ -28,3 +28,11 @@ pub fn with_overlay_markers(store: cove_image::ImageStore) -> cove_image::ImageS
         None => store,
     }
 }
+
+/// Host processes the container store refers to (start times, signals).
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::process as host_process;
+
+/// The monitor's stdio plumbing (session, pipes, pumping).
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::monitor_io;

@@ -16,14 +16,27 @@ pub mod image;
 mod limits;
 mod mounts;
 mod network;
+pub mod pull;
 mod security;
 
 /// Builds the spec for `cove run`, with the hold on its image (if any),
 /// which the caller keeps until the container has exited.
-pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
+pub fn run_spec(args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
+    let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
+    run_spec_for(args, uid, &id)
+}
+
+/// Builds the spec for container `id` (its default hostname is the id's
+/// short form), with the hold on its image (if any).
+pub fn run_spec_for(
+    mut args: RunArgs,
+    uid: u32,
+    id: &ContainerId,
+) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
-        Some(image::resolve(&args.args.remove(0), uid)?)
+        let name = args.args.remove(0);
+        Some(image::resolve(&name, uid, args.pull, args.platform.as_deref())?)
     } else {
         None
     };
@@ -33,7 +46,6 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<
         Some(i) => (i.root, Some(i.hold)),
         None => (root_spec(&args)?, None),
     };
-    let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
     let hostname = match &args.hostname {
         Some(h) => checked_hostname(h)?,
         None => id.short().to_owned(),

@@ -87,6 +87,13 @@ impl Cgroups {
     }
 }
 
+impl Cgroups {
+    /// The directories, one per hierarchy used.
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+}
+
 impl Drop for Cgroups {
     /// Removes the cgroups; the kernel refuses (`EBUSY`) while it still
     /// lists exiting tasks, so each is retried for up to a second.

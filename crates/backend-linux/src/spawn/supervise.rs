@@ -45,11 +45,14 @@ fn is_pipe(fd: impl AsFd) -> bool {
 }
 
 /// Relays until the container's first process has ended; returns how.
+/// `started` is called once, when the command has been executed (the
+/// channel closed with no failure reported).
 pub fn supervise(
     pid: i32,
     chan: &Channel,
     sigfd: &OwnedFd,
     stdin: bool,
+    started: &mut dyn FnMut(),
     network: Option<Network>,
 ) -> Result<RunOutcome, SpawnError> {
     let mut r = Relay {
@@ -71,7 +74,11 @@ pub fn supervise(
             r.drain(chan)?;
             break;
         }
+        let was_open = r.chan_open;
         r.step(chan, sigfd)?;
+        if was_open && !r.chan_open && r.setup_error.is_none() && r.exec_error.is_none() {
+            started();
+        }
     }
     drop(r.raw.take());
     drop(r.running.take());

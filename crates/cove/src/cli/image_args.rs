@@ -35,7 +35,7 @@ pub struct RmiArgs {
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Show an image's details as JSON (as `docker image inspect`).
-    Inspect(InspectArgs),
+    Inspect(ImageInspectArgs),
     /// List images (as `cove images`).
     #[command(alias = "list")]
     Ls(ImagesArgs),
@@ -43,14 +43,14 @@ pub enum ImageCommand {
     Rm(RmiArgs),
     /// Remove dangling images (-a: every image not in use), then unused
     /// layers and blobs, and leftovers of killed imports.
-    Prune(PruneArgs),
+    Prune(ImagePruneArgs),
     /// Name an image (as `cove tag`).
     Tag(TagArgs),
 }
 
 /// `cove image inspect IMAGE...`.
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub struct ImageInspectArgs {
     /// Images (names or ids).
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<String>,
@@ -58,7 +58,7 @@ pub struct InspectArgs {
 
 /// `cove image prune [-a] [-f]`.
 #[derive(Debug, Args)]
-pub struct PruneArgs {
+pub struct ImagePruneArgs {
     /// Remove every image no running container uses, not only dangling ones.
     #[arg(short = 'a', long)]
     pub all: bool,

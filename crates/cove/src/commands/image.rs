@@ -1,7 +1,7 @@
 //! `cove image inspect|ls|rm|prune|tag`.
 
 use super::{images, rmi, tag};
-use crate::cli::{ImageCommand, InspectArgs, PruneArgs};
+use crate::cli::{ImageCommand, ImageInspectArgs, ImagePruneArgs};
 use crate::request::image::open_store;
 use crate::{output, platform};
 use anyhow::Context;
@@ -21,7 +21,7 @@ pub fn run(command: ImageCommand) -> anyhow::Result<i32> {
 
 /// Prints the images found; exits 1 (after printing the rest) when one is
 /// missing, as Docker does.
-fn inspect(args: InspectArgs) -> anyhow::Result<i32> {
+fn inspect(args: ImageInspectArgs) -> anyhow::Result<i32> {
     let store = open_store(platform::backend().host_identity().uid, false)?.map(|(s, _)| s);
     let mut found = Vec::new();
     let mut roots = Vec::new();
@@ -52,7 +52,7 @@ fn inspect(args: InspectArgs) -> anyhow::Result<i32> {
 }
 
 /// Asks first (as Docker does) unless -f; the answer is read from stdin.
-fn prune(args: PruneArgs) -> anyhow::Result<i32> {
+fn prune(args: ImagePruneArgs) -> anyhow::Result<i32> {
     if !args.force && !confirm(args.all)? {
         return Ok(0);
     }

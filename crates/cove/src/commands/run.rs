@@ -8,6 +8,9 @@ use cove_core::plan::Plan;
 
 /// Runs a container in the foreground; returns its exit code.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    if args.stored.detach {
+        return super::create::run_detached(args);
+    }
     let backend = platform::backend();
     let host = backend.host_identity();
     // The hold marks the image in use until the container has exited.

@@ -321,3 +321,41 @@ fn ping_reaches_the_test_host_through_ping_sockets() {
         out.ok().stdout_has("2 packets received");
     }
 }
+
+#[test]
+fn a_detached_container_serves_its_published_port_and_cove_port_lists_it() {
+    for mode in net_modes("detached_publish") {
+        let dir = TestDir::new(mode, "detached");
+        dir.write("www/index.html", "served detached\n");
+        let root = dir.mkdir("store");
+        let store = root.display().to_string();
+        let port = free_port();
+        let publish = format!("127.0.0.1:{port}:8080");
+        let vol = format!("{}:/www:ro", dir.join("www").display());
+        let run =
+            cove(mode).env("COVE_ROOT", &store).args(["run", "-d", "-p", &publish, "-v", &vol]).args(rootfs(mode));
+        let out = run.args(["--", "httpd", "-f", "-p", "8080", "-h", "/www"]).run();
+        out.ok();
+        let id = out.stdout().trim().to_owned();
+        let mut body = String::new();
+        wait_until("the detached container's published port", || {
+            body.clear();
+            let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n").is_ok()
+                && s.read_to_string(&mut body).is_ok()
+                && body.contains("served detached")
+        });
+        let out = cove(mode).env("COVE_ROOT", &store).args(["port", &id]).run();
+        out.ok().stdout_is(&format!("8080/tcp -> 127.0.0.1:{port}\n"));
+        cove(mode)
+            .env("COVE_ROOT", &store)
+            .args(["port", &id, "8080"])
+            .run()
+            .ok()
+            .stdout_is(&format!("127.0.0.1:{port}\n"));
+        cove(mode).env("COVE_ROOT", &store).args(["port", &id, "53/udp"]).run().code(1);
+        cove(mode).env("COVE_ROOT", &store).args(["rm", "-f", &id]).run().ok();
+        wait_until("the port to close after rm -f", || TcpStream::connect(("127.0.0.1", port)).is_err());
+    }
+}

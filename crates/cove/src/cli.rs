@@ -68,6 +68,8 @@ pub enum Command {
     Rename(RenameArgs),
     /// Show a container's processes.
     Top(ContainersArgs),
+    /// List a container's published ports (`-p`).
+    Port(PortArgs),
     /// Manage containers (`cove container prune`, `cove container ls`, ...).
     #[command(subcommand)]
     Container(ContainerCommand),

@@ -222,6 +222,18 @@ pub(crate) fn human_size(bytes: u64) -> String {
     format!("{text}{}", units[unit])
 }
 
+/// `cove port`: Docker's `80/tcp -> 0.0.0.0:8080` lines (without the
+/// protocol when one port was asked for).
+pub fn ports(lines: &[(String, String)], with_key: bool) {
+    for (key, host) in lines {
+        if with_key {
+            println!("{key} -> {host}");
+        } else {
+            println!("{host}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::human_size;

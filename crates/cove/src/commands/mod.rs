@@ -8,6 +8,7 @@ mod info;
 mod inspect;
 mod login;
 mod logs;
+mod port;
 mod ps;
 mod pull;
 mod rename;
@@ -50,6 +51,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Attach(args) => start::attach(args),
         Command::Rename(args) => rename::run(args),
         Command::Top(args) => top::run(args),
+        Command::Port(args) => port::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
         Command::Monitor(args) => crate::monitor::run(args),
         Command::Pull(args) => pull::run(args),

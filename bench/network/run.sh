@@ -86,7 +86,8 @@ res[host]=$(bash -c "$measure")
 res[cove]=$(as_user "$COVE" run --network bridge -- sh -c "$measure")
 # slirp4netns: a user+net namespace that waits for its tap device.
 res[slirp4netns]=$(
-    as_user unshare -rn sh -c "for i in \$(seq 100); do ip addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break; sleep 0.1; done; $measure" &
+    # (setpriv and unshare exec, so $! is the namespace's process)
+    setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- unshare -rn sh -c "for i in \$(seq 100); do ip route 2>/dev/null | grep -q default && break; sleep 0.1; done; $measure" &
     ns=$!
     sleep 0.2
     as_user slirp4netns --configure --mtu=65520 --disable-host-loopback "$ns" tap0 >/dev/null 2>&1 &

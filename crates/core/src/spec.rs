@@ -21,6 +21,9 @@ pub struct RunSpec {
     pub network: NetworkMode,
     /// `--init`: a built-in pid 1 reaps zombies and forwards signals.
     pub init: bool,
+    /// `--shm-size`, `--sysctl`, `--domainname`, `--group-add`.
+    #[serde(default)]
+    pub extra: ExtraSpec,
     /// Capabilities, no_new_privs and seccomp.
     pub security: SecuritySpec,
     /// `--memory`, `--cpus`, `--pids-limit`.
@@ -36,6 +39,31 @@ pub struct Limits {
     pub nano_cpus: Option<u64>,
     /// `--pids-limit`: at most this many tasks (Docker's -1 and 0 are `None`).
     pub pids: Option<u64>,
+}
+
+/// Docker settings of the container's own namespaces and identity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraSpec {
+    /// `--shm-size`: bytes of the `/dev/shm` tmpfs (Docker's default: 64 MiB).
+    pub shm_size: Option<u64>,
+    /// `--sysctl`: `(dotted key, value)`, only keys of namespaces the
+    /// container owns (checked in the request).
+    pub sysctls: Vec<(String, String)>,
+    /// `--domainname`: the NIS domain name of the container's UTS namespace.
+    pub domainname: Option<String>,
+    /// `--group-add`: extra supplementary gids (also in `process.user.groups`);
+    /// refused when the caller's id map cannot set groups.
+    pub group_add: Vec<u32>,
+    /// `--ipc none`: no `/dev/shm` (the IPC namespace stays private).
+    pub no_shm: bool,
+    /// `--uts host`: no UTS namespace of its own; the hostname is the host's
+    /// (read, never set).
+    pub host_uts: bool,
+    /// `-a/--attach` without `stdout`: the command's stdout is `/dev/null`
+    /// (Docker shows only attached streams).
+    pub discard_stdout: bool,
+    /// `-a/--attach` without `stderr`: the command's stderr is `/dev/null`.
+    pub discard_stderr: bool,
 }
 
 /// `--cap-add`, `--cap-drop` and `--security-opt`.

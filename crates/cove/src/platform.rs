@@ -15,6 +15,11 @@ pub fn bridge_usable() -> bool {
     cove_backend_linux::net::tun_usable()
 }
 
+/// Joining a running container (`cove exec`); a free module until the other
+/// backends have it and it moves onto the `Backend` trait.
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::join;
+
 /// This host's overlay marker writer (per-layer image storage).
 #[cfg(target_os = "linux")]
 pub fn overlay_markers() -> Option<std::sync::Arc<dyn cove_core::overlay::OverlayMarkers>> {

@@ -48,6 +48,17 @@ impl ResourceLimits {
     }
 }
 
+/// One `setrlimit` of the container's process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rlimit {
+    /// The resource as named by setrlimit(2), e.g. `RLIMIT_NOFILE`.
+    pub resource: String,
+    /// Soft limit.
+    pub soft: u64,
+    /// Hard limit.
+    pub hard: u64,
+}
+
 /// A limit that no host could enforce.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LimitError {

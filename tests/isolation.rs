@@ -147,14 +147,16 @@ fn busybox_ps_shows_only_the_container() {
 fn network_none_has_only_loopback_up() {
     for mode in modes() {
         for root in roots(mode) {
-            let out = sh_root(mode, &root, &[], "cat /proc/net/dev");
+            // --rootfs defaults to the built-in network (issue 7), so ask for none.
+            let none = ["--network", "none"];
+            let out = sh_root(mode, &root, &none, "cat /proc/net/dev");
             out.ok();
             let want: BTreeSet<String> = ["lo".to_owned()].into_iter().collect();
             if interfaces(&out.stdout()) != want {
                 out.fail("only lo in /proc/net/dev");
             }
-            sh_root(mode, &root, &[], "ls /sys/class/net").ok().stdout_is("lo\n");
-            let out = sh_root(mode, &root, &[], "cat /sys/class/net/lo/flags");
+            sh_root(mode, &root, &none, "ls /sys/class/net").ok().stdout_is("lo\n");
+            let out = sh_root(mode, &root, &none, "cat /sys/class/net/lo/flags");
             out.ok();
             let flags = u32::from_str_radix(out.stdout().trim().trim_start_matches("0x"), 16).unwrap_or(0);
             if flags & 1 == 0 {

@@ -32,6 +32,17 @@ pub enum SpawnError {
         /// Why, and what is missing.
         why: String,
     },
+    /// The built-in network cannot start (nothing was started): a published
+    /// port cannot be bound, or the TUN device cannot be opened.
+    #[error("{what}{hint}")]
+    Network {
+        /// What failed, with its address or path.
+        what: String,
+        /// A hint, starting with a newline, or empty.
+        hint: String,
+        /// The cause.
+        source: io::Error,
+    },
     /// The seccomp profile cannot be compiled for this host (nothing was started).
     #[error(transparent)]
     Seccomp(#[from] crate::seccomp::CompileError),

@@ -2,7 +2,7 @@
 //! and an `execve`, and probes what this host can enforce.
 //!
 //! What belongs here: the spawn pipeline (`spawn/`, one stage per file), the
-//! host probe (`probe/`), and pure translators (id maps, capability names,
+//! host probe (`probe/`), the built-in user-mode network (`net/`), and pure translators (id maps, capability names,
 //! mount flags) that are unit-tested on any OS. All `unsafe` lives in `sys/`.
 //! Policy (which mounts, which capabilities) is decided in `cove-core`'s
 //! `Plan`, never here.
@@ -16,6 +16,8 @@ pub mod join;
 pub mod markers;
 #[cfg(target_os = "linux")]
 pub mod monitor_io;
+#[cfg(target_os = "linux")]
+pub mod net;
 pub mod probe;
 #[cfg(target_os = "linux")]
 pub mod process;

@@ -19,6 +19,7 @@ pub mod exec;
 pub mod exit;
 pub mod hostcheck;
 pub mod id;
+pub mod net;
 pub mod oci;
 pub mod overlay;
 pub mod plan;

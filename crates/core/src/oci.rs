@@ -116,6 +116,8 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         process,
         init: false,
         limits: linux::limits(lin)?,
+        // An OCI bundle brings its own network namespace (or none): never cove's stack.
+        bridge: None,
         sysctls,
         id_map,
     };

@@ -13,6 +13,7 @@ mod defaults;
 mod host_system;
 mod idmap;
 pub mod limits;
+mod network;
 
 pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 pub use host_system::user_database;
@@ -80,6 +81,10 @@ pub struct Plan {
     pub init: bool,
     /// Memory, CPU and task limits (empty: none asked for).
     pub limits: limits::ResourceLimits,
+    /// `--network bridge`: the built-in user-mode network (the device is
+    /// made inside, the stack runs in cove).
+    #[serde(default)]
+    pub bridge: Option<crate::net::BridgeSpec>,
 }
 
 /// A namespace kind.
@@ -349,7 +354,7 @@ impl Plan {
         if spec.extra.host_uts {
             namespaces.retain(|ns| *ns != Namespace::Uts);
         }
-        let own_net = spec.network == NetworkMode::None;
+        let own_net = spec.network != NetworkMode::Host;
         if own_net {
             namespaces.push(Namespace::Net);
         }
@@ -363,6 +368,13 @@ impl Plan {
             }
             RootSpec::Layers { lowers } => (RootStep::Layers { lowers: lowers.clone() }, Vec::new()),
         };
+        let bridge = match &spec.network {
+            NetworkMode::Bridge(b) => Some(b.clone()),
+            _ => None,
+        };
+        if let Some(b) = &bridge {
+            network::name_files(&mut mounts, spec, b);
+        }
         mounts.extend(defaults::kernel_filesystems(own_net, idmap::tty_gid(&id_map)));
         if let Some(bytes) = spec.extra.shm_size {
             defaults::set_shm_size(&mut mounts, bytes);
@@ -413,6 +425,7 @@ impl Plan {
             },
             init: spec.init,
             limits,
+            bridge,
         })
     }
 }

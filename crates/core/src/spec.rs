@@ -147,12 +147,15 @@ pub enum RootWrites {
 }
 
 /// The container's network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NetworkMode {
     /// A new network namespace with only `lo`, up.
     None,
     /// The host's network namespace.
     Host,
+    /// A new network namespace with a device whose other end is cove's
+    /// built-in user-mode stack (`crate::net`).
+    Bridge(crate::net::BridgeSpec),
 }
 
 /// The process to run inside the container.

@@ -76,6 +76,8 @@ pub enum Command {
     Rename(RenameArgs),
     /// Show a container's processes.
     Top(ContainersArgs),
+    /// List a container's published ports (`-p`).
+    Port(PortArgs),
     /// Manage containers (`cove container prune`, `cove container ls`, ...).
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -375,6 +377,24 @@ pub struct SecurityArgs {
     pub security_opt: Vec<String>,
 }
 
+/// Flags of the built-in network (`--network bridge`).
+#[derive(Debug, Args)]
+pub struct NetArgs {
+    /// Publish a container port on the host.
+    #[arg(short = 'p', long = "publish", value_name = "[IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]")]
+    pub publish: Vec<String>,
+    /// Nameserver for the container's resolv.conf (default: cove's forwarder at 10.0.2.3).
+    #[arg(long, value_name = "IP")]
+    pub dns: Vec<String>,
+    /// DNS search domain.
+    #[arg(long = "dns-search", value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// Add a line to /etc/hosts; IP host-gateway also makes the host's
+    /// loopback reachable at the gateway address.
+    #[arg(long = "add-host", value_name = "NAME:IP")]
+    pub add_host: Vec<String>,
+}
+
 /// `--network` modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Network {
@@ -382,6 +402,9 @@ pub enum Network {
     None,
     /// The host's network.
     Host,
+    /// A private network with outbound TCP/UDP and DNS through cove's
+    /// built-in user-mode stack (address 10.0.2.100, gateway 10.0.2.2).
+    Bridge,
 }
 
 /// `cove run [OPTIONS] [IMAGE [COMMAND [ARG...]] | -- COMMAND [ARG...]]`.
@@ -435,9 +458,13 @@ pub struct RunArgs {
     /// Run a built-in init as pid 1 that forwards signals and reaps zombies.
     #[arg(long)]
     pub init: bool,
-    /// Network mode.
-    #[arg(long, alias = "net", value_enum, default_value_t = Network::None)]
-    pub network: Network,
+    /// Network mode [default: bridge for an image or --rootfs, none for the
+    /// zero-setup sandbox].
+    #[arg(long, alias = "net", value_enum)]
+    pub network: Option<Network>,
+    /// Network flags: -p, --dns, --dns-search, --add-host.
+    #[command(flatten)]
+    pub net: NetArgs,
     /// Remove the container when it exits (foreground runs always clean up).
     #[arg(long)]
     pub rm: bool,

@@ -39,6 +39,14 @@ pub fn container_id(c: &cove_core::container::Container) {
     println!("{}", c.id);
 }
 
+/// Prints a one-line notice about how the request was carried out, when
+/// stderr is a terminal.
+pub fn notice_on_terminal(text: &str) {
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprintln!("cove: {text}");
+    }
+}
+
 /// Prints a command-line error; help and version go to stdout with code 0.
 pub fn usage_error(err: clap::Error) -> i32 {
     let code = if err.use_stderr() { COVE_ERROR } else { 0 };
@@ -212,6 +220,18 @@ pub(crate) fn human_size(bytes: u64) -> String {
     let text = format!("{value:.digits$}");
     let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { &text };
     format!("{text}{}", units[unit])
+}
+
+/// `cove port`: Docker's `80/tcp -> 0.0.0.0:8080` lines (without the
+/// protocol when one port was asked for).
+pub fn ports(lines: &[(String, String)], with_key: bool) {
+    for (key, host) in lines {
+        if with_key {
+            println!("{key} -> {host}");
+        } else {
+            println!("{host}");
+        }
+    }
 }
 
 /// Prints runtime-spec JSON (`cove oci state`, `features`, `ps`).

@@ -12,6 +12,12 @@ pub fn backend() -> HostBackend {
     HostBackend::new()
 }
 
+/// Whether the built-in network (`--network bridge`) can run for this caller.
+#[cfg(target_os = "linux")]
+pub fn bridge_usable() -> bool {
+    cove_backend_linux::net::tun_usable()
+}
+
 /// Joining a running container (`cove exec`); a free module until the other
 /// backends have it and it moves onto the `Backend` trait.
 #[cfg(target_os = "linux")]

@@ -2,13 +2,13 @@
 //! read, names looked up, paths checked. Errors here exit 125 before any
 //! container exists.
 
-use crate::cli::{Network, RunArgs};
+use crate::cli::RunArgs;
 use anyhow::{Context, ensure};
 use cove_core::env::{DEFAULT_PATH, Env};
 use cove_core::id::ContainerId;
 use cove_core::plan::user_database;
 use cove_core::rootpath::{normalize, read_in_root};
-use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RootWrites, RunSpec, UserIds};
+use cove_core::spec::{MountSpec, ProcessSpec, RootSpec, RootWrites, RunSpec, UserIds};
 use cove_core::user;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,7 @@ mod compat;
 pub mod image;
 mod limits;
 mod mounts;
+mod network;
 pub mod pull;
 mod security;
 
@@ -54,7 +55,7 @@ pub fn run_spec_for(
     };
     let (mut user, group_db) =
         resolve_user(&root, args.user.as_deref().or(defaults.user.as_deref().filter(|u| !u.is_empty())))?;
-    let extra = compat::extra(&args, args.network != Network::Host, &group_db, &mut user)?;
+    let extra = compat::extra(&args, args.network != Some(crate::cli::Network::Host), &group_db, &mut user)?;
     let workdir = args.workdir.as_ref().or(defaults.working_dir.as_ref().filter(|w| !w.is_empty()));
     let cwd = match workdir {
         Some(w) => normalize(w).with_context(|| format!("invalid --workdir {w:?}: it must be an absolute path"))?,
@@ -68,6 +69,7 @@ pub fn run_spec_for(
     let security = security::spec(&args)?;
     let limits = limits::spec(&args)?;
     let command = image::command(&args, is_image.then_some(&defaults))?;
+    let network = network::mode(args.network, &args.net, is_image || args.rootfs.is_some())?;
     let spec = RunSpec {
         root,
         process: ProcessSpec {
@@ -81,10 +83,7 @@ pub fn run_spec_for(
         hostname,
         mounts,
         read_only: args.read_only,
-        network: match args.network {
-            Network::None => NetworkMode::None,
-            Network::Host => NetworkMode::Host,
-        },
+        network,
         init: args.init,
         extra,
         security,

@@ -27,6 +27,9 @@ pub enum Message {
     },
     /// Child → parent: the pseudo-terminal's master side (the fd rides along).
     PtyMaster,
+    /// Child → parent: the TUN device of `--network bridge`, made and
+    /// configured in the container's network namespace (the fd rides along).
+    NetDevice,
     /// Child → parent (OCI `create`): set up, waiting at the start gate.
     Created,
     /// Intermediate child → parent (OCI `exec`): the new process's host pid.
@@ -59,6 +62,7 @@ impl Message {
             Message::Proceed => "Proceed",
             Message::Forked { .. } => "Forked",
             Message::PtyMaster => "PtyMaster",
+            Message::NetDevice => "NetDevice",
             Message::Created => "Created",
             Message::ExecPid { .. } => "ExecPid",
             Message::SetupFailed { .. } => "SetupFailed",

@@ -3,7 +3,7 @@
 
 use super::channel::Channel;
 use super::error::{ChildError, at};
-use super::{exec, gate, pid1, rootfs};
+use super::{exec, gate, netdev, pid1, rootfs};
 use crate::seccomp::Filter;
 use crate::sys;
 use crate::sys::signal::SavedMask;
@@ -38,8 +38,11 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter
         Ok(l) => l,
         Err(e) => fail(&chan, &e),
     };
-    // 5. build the root (namespaced sysctls are written through its /proc) and pivot into it, as root of the namespace
-    if let Err(e) = become_namespace_root(&plan.id_map).and_then(|()| rootfs::prepare(plan)) {
+    // 5. build the root (namespaced sysctls are written through its /proc) and pivot into it, as root of the namespace;
+    //    with --network bridge, first make the network device while the
+    //    host's /dev/net/tun is still at hand, and hand it to cove
+    let netdev = || if plan.bridge.is_some() { netdev::make(&chan) } else { Ok(()) };
+    if let Err(e) = become_namespace_root(&plan.id_map).and_then(|()| netdev()).and_then(|()| rootfs::prepare(plan)) {
         fail(&chan, &e);
     }
     // 6. become the command, or its init

@@ -19,6 +19,7 @@ mod gate;
 mod inroot;
 mod join;
 mod mounts;
+mod netdev;
 mod pid1;
 mod pty;
 mod rootfs;
@@ -79,6 +80,9 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     // 1. the cgroups for the limits, created and filled in (or refused)
     //    before anything starts; dropped last, removing them
     let cgroups = Cgroups::prepare(&plan.limits)?;
+    // 1b. --network bridge: published ports bound and the TUN device
+    //     checked before anything starts (a taken port is exit 125)
+    let network = plan.bridge.as_ref().map(crate::net::Network::prepare).transpose()?;
     // 2. the typed channel
     let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
     // ORDER: block the relayed signals before clone, so none that arrives
@@ -110,7 +114,7 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;
     let dirs = cgroups.as_ref().map(Cgroups::dirs).unwrap_or_default();
     let mut started = || observer.started(pid, dirs);
-    let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin, &mut started);
+    let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin, &mut started, network);
     if outcome.is_ok() && cgroups.as_ref().is_some_and(|c| crate::process::oom_killed(c.dirs())) {
         observer.oom_killed();
     }

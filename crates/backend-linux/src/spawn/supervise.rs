@@ -5,6 +5,7 @@ use super::channel::{Channel, Message};
 use super::error::exec_code;
 use super::terminal::{self, RawMode};
 use crate::SpawnError;
+use crate::net::{Network, Running};
 use crate::sys;
 use cove_core::backend::{ExecFailure, RunOutcome};
 use cove_core::exit::ExitStatus;
@@ -27,6 +28,10 @@ struct Relay {
     watch_stdout: bool,
     /// The reader of stdout went away and the container was ended for it.
     broken_pipe: bool,
+    /// `--network bridge`: the stack, waiting for the container's device.
+    network: Option<Network>,
+    /// The stack, once started; stopped when the relay ends.
+    running: Option<Running>,
 }
 
 /// Whether `fd` is a pipe or socket (where a vanished reader shows as POLLERR).
@@ -48,6 +53,7 @@ pub fn supervise(
     sigfd: &OwnedFd,
     stdin: bool,
     started: &mut dyn FnMut(),
+    network: Option<Network>,
 ) -> Result<RunOutcome, SpawnError> {
     let mut r = Relay {
         pid,
@@ -60,6 +66,8 @@ pub fn supervise(
         status: None,
         watch_stdout: is_pipe(rustix::stdio::stdout()),
         broken_pipe: false,
+        network,
+        running: None,
     };
     while r.status.is_none() || r.chan_open || r.master.is_some() {
         if r.status.is_some() {
@@ -73,6 +81,7 @@ pub fn supervise(
         }
     }
     drop(r.raw.take());
+    drop(r.running.take());
     if let Some(err) = r.setup_error {
         return Err(err);
     }
@@ -146,6 +155,16 @@ impl Relay {
                 self.raw = Some(RawMode::enter());
                 terminal::copy_window_size(&fd);
                 self.master = Some(fd);
+            }
+            Some((Message::NetDevice, Some(fd))) if self.network.is_some() => {
+                let net = self.network.take().expect("checked");
+                match net.start(fd) {
+                    Ok(running) => self.running = Some(running),
+                    Err(e) => {
+                        self.setup_error = Some(e);
+                        let _ = sys::clone::send_signal(self.pid, libc::SIGKILL);
+                    }
+                }
             }
             Some((Message::SetupFailed { step, path, errno }, _)) => {
                 let source = io::Error::from_raw_os_error(errno);

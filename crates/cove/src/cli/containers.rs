@@ -163,3 +163,13 @@ pub struct MonitorArgs {
     /// The container's full id.
     pub id: String,
 }
+
+/// `cove port CONTAINER [PORT[/PROTO]]`.
+#[derive(Debug, Args)]
+pub struct PortArgs {
+    /// The container.
+    pub container: String,
+    /// Only this container port (e.g. 80 or 53/udp).
+    #[arg(value_name = "PORT[/PROTO]")]
+    pub port: Option<String>,
+}

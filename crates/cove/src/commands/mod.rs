@@ -11,6 +11,7 @@ mod login;
 mod logs;
 #[cfg(target_os = "linux")]
 mod oci;
+mod port;
 mod ps;
 mod pull;
 mod rename;
@@ -54,6 +55,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Exec(args) => exec::run(args),
         Command::Rename(args) | Command::Container(ContainerCommand::Rename(args)) => rename::run(args),
         Command::Top(args) | Command::Container(ContainerCommand::Top(args)) => top::run(args),
+        Command::Port(args) => port::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
         Command::Monitor(args) => crate::monitor::run(args),
         Command::Pull(args) => pull::run(args),

@@ -126,6 +126,21 @@ pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, l
     })
 }
 
+/// Docker's `HostConfig.PortBindings`: `{"80/tcp": [{"HostIp", "HostPort"}]}`.
+fn port_bindings(c: &cove_core::container::Container) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    if let NetworkMode::Bridge(b) = &c.spec.network {
+        for p in &b.ports {
+            let key = format!("{}/{}", p.container_port, p.protocol);
+            let entry = serde_json::json!({ "HostIp": p.host_ip.to_string(), "HostPort": p.host_port.to_string() });
+            if let Some(a) = map.entry(key).or_insert_with(|| serde_json::Value::Array(Vec::new())).as_array_mut() {
+                a.push(entry);
+            }
+        }
+    }
+    serde_json::Value::Object(map)
+}
+
 /// `State`: a lost monitor shows as exit code -1 with an `Error`.
 fn state(c: &Container, status: Status, lost: bool, live: &dyn Liveness) -> Value {
     let s = &c.state;
@@ -168,7 +183,12 @@ fn host_config(c: &Container) -> Value {
     let limits = &c.spec.limits;
     json!({
         "Binds": binds,
-        "NetworkMode": match c.spec.network { NetworkMode::None => "none", NetworkMode::Host => "host" },
+        "NetworkMode": match c.spec.network {
+            NetworkMode::None => "none",
+            NetworkMode::Host => "host",
+            NetworkMode::Bridge(_) => "bridge",
+        },
+        "PortBindings": port_bindings(c),
         "RestartPolicy": { "Name": c.restart.name(), "MaximumRetryCount": max_retries },
         "AutoRemove": c.auto_remove,
         "ReadonlyRootfs": c.spec.read_only,

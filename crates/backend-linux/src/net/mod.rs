@@ -1,0 +1,171 @@
+//! The built-in user-mode network of `--network bridge`: a smoltcp
+//! interface on the container's TUN device, run by a thread of cove's own
+//! process, that ends TCP and UDP there and carries them on over ordinary
+//! host sockets (so it needs no privilege and no helper). Published ports
+//! are host listeners whose connections enter the container through the
+//! same stack. The address plan and bounds are `cove_core::net`'s.
+//!
+//! `Network::prepare` runs before `clone` (published ports bound, the TUN
+//! clone device checked, so failures end the run before anything starts);
+//! `Network::start` takes the device from the container; dropping the
+//! returned `Running` stops the thread.
+
+mod device;
+mod icmp;
+mod stack;
+mod tcp;
+mod udp;
+
+use crate::SpawnError;
+use cove_core::net::{BridgeSpec, DNS, GATEWAY, LIMITS, Protocol, SUBNET};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
+use std::os::fd::OwnedFd;
+
+/// Whether this caller can open the TUN clone device (needed by `bridge`).
+pub fn tun_usable() -> bool {
+    crate::sys::tun::open_clone_device().is_ok()
+}
+
+/// What the stack needs before the device exists.
+pub struct Network {
+    tcp_listeners: Vec<(TcpListener, u16)>,
+    udp_listeners: Vec<(UdpSocket, u16)>,
+    host_loopback: bool,
+    dns_upstream: Option<SocketAddr>,
+}
+
+/// The running stack; dropping it stops the thread.
+pub struct Running {
+    stop: Option<OwnedFd>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Network {
+    /// Checks the device and binds the published ports.
+    pub fn prepare(spec: &BridgeSpec) -> Result<Network, SpawnError> {
+        if let Err(e) = crate::sys::tun::open_clone_device() {
+            return Err(SpawnError::Network {
+                what: format!("--network bridge: open {}", crate::sys::tun::CLONE_DEVICE),
+                hint: format!(
+                    "\nhint: the built-in network needs {} readable and writable by this user \
+                     (most distributions ship it 0666; as root: chmod 0666 {0}), or use --network none|host",
+                    crate::sys::tun::CLONE_DEVICE
+                ),
+                source: e,
+            });
+        }
+        let mut net = Network {
+            tcp_listeners: Vec::new(),
+            udp_listeners: Vec::new(),
+            host_loopback: spec.host_loopback,
+            dns_upstream: host_resolver(),
+        };
+        for p in &spec.ports {
+            let addr = SocketAddrV4::new(p.host_ip, p.host_port);
+            let failed = |source: std::io::Error| {
+                let hint = if source.kind() == std::io::ErrorKind::PermissionDenied && p.host_port < 1024 {
+                    "\nhint: ports below 1024 need root (or a lower net.ipv4.ip_unprivileged_port_start)".into()
+                } else {
+                    String::new()
+                };
+                SpawnError::Network { what: format!("publish {addr}/{}", p.protocol), hint, source }
+            };
+            match p.protocol {
+                Protocol::Tcp => {
+                    let l = TcpListener::bind(addr).map_err(failed)?;
+                    l.set_nonblocking(true).map_err(failed)?;
+                    net.tcp_listeners.push((l, p.container_port));
+                }
+                Protocol::Udp => {
+                    let s = UdpSocket::bind(addr).map_err(failed)?;
+                    s.set_nonblocking(true).map_err(failed)?;
+                    net.udp_listeners.push((s, p.container_port));
+                }
+            }
+        }
+        Ok(net)
+    }
+
+    /// Starts the stack on the container's device.
+    pub fn start(self, tun: OwnedFd) -> Result<Running, SpawnError> {
+        let (stop_rx, stop_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| SpawnError::parent("create network stop pipe")(e.into()))?;
+        rustix::io::ioctl_fionbio(&tun, true)
+            .map_err(|e| SpawnError::parent("set network device non-blocking")(e.into()))?;
+        raise_fd_limit();
+        let thread = std::thread::Builder::new()
+            .name("cove-net".into())
+            .spawn(move || stack::run(self, tun, stop_rx))
+            .map_err(SpawnError::parent("start network thread"))?;
+        Ok(Running { stop: Some(stop_tx), thread: Some(thread) })
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Closing the write end wakes the thread's poll.
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Room for a host socket per connection and flow (the table bounds, not
+/// the usual soft limit of 1024, decide); the container, already cloned,
+/// keeps its own limit.
+fn raise_fd_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut lim = getrlimit(Resource::Nofile);
+    let want = (LIMITS.tcp_connections + LIMITS.udp_flows + 256) as u64;
+    if lim.current.is_some_and(|c| c < want) {
+        lim.current = Some(lim.maximum.map_or(want, |m| m.min(want)));
+        let _ = setrlimit(Resource::Nofile, lim);
+    }
+}
+
+/// The first nameserver of the host's resolv.conf, asked from the host
+/// side (so a 127.0.0.53 stub works too).
+fn host_resolver() -> Option<SocketAddr> {
+    let text = std::fs::read_to_string("/etc/resolv.conf").ok()?;
+    text.lines().find_map(|l| {
+        let mut w = l.split_whitespace();
+        (w.next() == Some("nameserver")).then(|| w.next()?.parse().ok().map(|ip| SocketAddr::new(ip, 53)))?
+    })
+}
+
+/// Where traffic the container sends to `dst` goes on the host, if anywhere.
+fn tcp_target(dst: SocketAddrV4, host_loopback: bool) -> Option<SocketAddrV4> {
+    let ip = *dst.ip();
+    if ip == GATEWAY {
+        return host_loopback.then(|| SocketAddrV4::new(Ipv4Addr::LOCALHOST, dst.port()));
+    }
+    let in_subnet = u32::from(ip) >> 8 == u32::from(SUBNET) >> 8;
+    let special = ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast();
+    (!in_subnet && !special && dst.port() != 0).then_some(dst)
+}
+
+impl Network {
+    fn udp_target(&self, dst: SocketAddrV4) -> Option<SocketAddr> {
+        if *dst.ip() == DNS {
+            return if dst.port() == 53 { self.dns_upstream } else { None };
+        }
+        tcp_target(dst, self.host_loopback).map(SocketAddr::V4)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_never_reach_host_loopback_without_opt_in() {
+        let t = |ip: [u8; 4], lo| tcp_target(SocketAddrV4::new(ip.into(), 80), lo);
+        assert_eq!(t([10, 0, 2, 2], false), None);
+        assert_eq!(t([10, 0, 2, 2], true), Some(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 80)));
+        assert_eq!(t([127, 0, 0, 1], true), None);
+        assert_eq!(t([10, 0, 2, 7], true), None);
+        assert_eq!(t([224, 0, 0, 1], false), None);
+        assert_eq!(t([192, 0, 2, 1], false), Some(SocketAddrV4::new([192, 0, 2, 1].into(), 80)));
+    }
+}

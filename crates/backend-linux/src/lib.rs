@@ -12,6 +12,8 @@ pub mod cgroup;
 mod error;
 pub mod idmap;
 pub mod probe;
+#[cfg(target_os = "linux")]
+mod rlimit;
 pub mod seccomp;
 #[cfg(target_os = "linux")]
 mod spawn;

@@ -22,6 +22,9 @@ pub fn usage_error(err: clap::Error) -> i32 {
 
 /// Reports how a foreground run ended and returns the exit code.
 pub fn run_outcome(outcome: &RunOutcome) -> i32 {
+    if outcome.oom_killed() {
+        eprintln!("cove: the container was OOM-killed: it ran out of memory under its --memory limit");
+    }
     if let RunOutcome::ExecFailed { program, reason } = outcome {
         match reason {
             ExecFailure::NotFound if program.contains('/') => {

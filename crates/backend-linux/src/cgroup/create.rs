@@ -7,9 +7,10 @@
 //! left when cove itself is SIGKILLed (the kernel kills the container through
 //! `PR_SET_PDEATHSIG`, but nobody is left to `rmdir`).
 
+use super::checks;
 use super::files;
 use super::mounts::{parse_mountinfo, parse_self_cgroup};
-use super::place::{Access, Hierarchies, Via};
+use super::place::{Access, Hierarchies, LEAF, Via};
 use crate::SpawnError;
 use cove_core::plan::limits::ResourceLimits;
 use std::io;
@@ -39,26 +40,41 @@ pub fn hierarchies() -> Hierarchies {
     }
 }
 
+/// One of the container's cgroups.
+#[derive(Debug, Clone)]
+pub struct Dir {
+    /// The controller it was made for (a v2 cgroup serves them all).
+    pub controller: &'static str,
+    /// Its hierarchy.
+    pub via: Via,
+    /// The directory.
+    pub path: PathBuf,
+}
+
 /// The container's cgroup directories; dropping it removes them.
 #[derive(Debug, Default)]
 pub struct Cgroups {
-    dirs: Vec<PathBuf>,
+    dirs: Vec<Dir>,
 }
 
 impl Cgroups {
     /// Creates and configures the cgroups `limits` need, or refuses when a
-    /// limit cannot be enforced here. `None` when no limit is asked for.
+    /// limit cannot be enforced here. `None` when no limit needs cgroups.
     pub fn prepare(limits: &ResourceLimits) -> Result<Option<Cgroups>, SpawnError> {
         let wanted = files::controllers(limits);
         if wanted.is_empty() {
             return Ok(None);
         }
-        check_cpus(limits)?;
+        checks::cpus(limits)?;
         let host = hierarchies();
-        let mut targets: Vec<(&str, Via, PathBuf)> = Vec::new();
+        let mut targets: Vec<(&'static str, Via, PathBuf)> = Vec::new();
         for c in wanted {
-            let Some(t) = host.choose(c, &HostAccess) else { return Err(refusal(c, &host)) };
+            let Some(t) = host.choose(c, &HostAccess) else { return Err(checks::refusal(c, limits, &host)) };
+            checks::cpuset(c, limits, &t)?;
             targets.push((c, t.via, t.base));
+        }
+        if targets.iter().any(|(_, via, _)| *via == Via::V2) && !host.root {
+            move_self_to_leaf(&host)?;
         }
         let id = cove_core::id::ContainerId::generate()
             .map_err(|e| SpawnError::parent("generate cgroup name")(io::Error::other(e.to_string())))?;
@@ -68,13 +84,21 @@ impl Cgroups {
             let parent = base.join("cove");
             sweep_stale(&parent);
             let dir = parent.join(&name);
-            if !made.dirs.contains(&dir) {
+            if !made.dirs.iter().any(|d| d.path == dir) {
                 make_dir(&parent, via, controller, &base)?;
                 std::fs::create_dir(&dir).map_err(SpawnError::parent(format!("create cgroup {}", dir.display())))?;
-                made.dirs.push(dir.clone());
+                made.dirs.push(Dir { controller, via, path: dir.clone() });
+            } else if via == Via::V2 {
+                make_dir(&parent, via, controller, &base)?;
+            }
+            if controller == "cpuset" && via == Via::V1 {
+                inherit_cpuset(&base, &parent)?;
+                inherit_cpuset(&parent, &dir)?;
             }
             let present = |f: &str| dir.join(f).exists();
-            for (file, value) in files::values(controller, via, limits, &present) {
+            let values = files::values(controller, via, limits, &present)
+                .map_err(|u| SpawnError::Limits { flag: u.flag, why: u.why })?;
+            for (file, value) in values {
                 write(&dir.join(file), &value)?;
             }
         }
@@ -83,7 +107,19 @@ impl Cgroups {
 
     /// Moves `pid` into every cgroup.
     pub fn attach(&self, pid: i32) -> Result<(), SpawnError> {
-        self.dirs.iter().try_for_each(|d| write(&d.join("cgroup.procs"), &pid.to_string()))
+        self.dirs.iter().try_for_each(|d| write(&d.path.join("cgroup.procs"), &pid.to_string()))
+    }
+
+    /// The cgroups, one per controller hierarchy.
+    pub fn dirs(&self) -> &[Dir] {
+        &self.dirs
+    }
+
+    /// Whether the OOM killer killed a process in the container's memory
+    /// cgroup (read before the cgroup is removed).
+    pub fn oom_killed(&self) -> bool {
+        let memory = self.dirs.iter().find(|d| d.controller == "memory" || d.via == Via::V2);
+        memory.is_some_and(|d| super::oom::kills(&d.path, d.via) > 0)
     }
 }
 
@@ -93,7 +129,7 @@ impl Drop for Cgroups {
     fn drop(&mut self) {
         for dir in self.dirs.iter().rev() {
             for _ in 0..200 {
-                match std::fs::remove_dir(dir) {
+                match std::fs::remove_dir(&dir.path) {
                     Err(e) if e.raw_os_error() == Some(libc::EBUSY) => std::thread::sleep(Duration::from_millis(5)),
                     _ => break,
                 }
@@ -102,28 +138,37 @@ impl Drop for Cgroups {
     }
 }
 
-/// `--cpus` beyond this host's CPUs is refused (as Docker does).
-fn check_cpus(limits: &ResourceLimits) -> Result<(), SpawnError> {
-    let Some(q) = limits.cpu else { return Ok(()) };
-    let host = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-    if q.nano_cpus() > host * 1_000_000_000 {
-        return Err(SpawnError::Limits { flag: "--cpus", why: format!("only {host} CPUs are available on this host") });
+/// Rootless v2: a delegated cgroup may enable controllers for its
+/// children only while it has no processes of its own (the
+/// no-internal-process rule), so cove first moves itself into
+/// `BASE/cove-leaf`.
+fn move_self_to_leaf(host: &Hierarchies) -> Result<(), SpawnError> {
+    let Some(base) = host.v2_base() else { return Ok(()) };
+    let leaf = base.join(LEAF);
+    if host.v2_self().is_some_and(|me| me == leaf) {
+        return Ok(());
     }
-    Ok(())
+    match std::fs::create_dir(&leaf) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            return Err(SpawnError::parent(format!("create cgroup {}", leaf.display()))(e));
+        }
+        _ => {}
+    }
+    write(&leaf.join("cgroup.procs"), &std::process::id().to_string())
 }
 
-/// Why `controller` cannot be used by this caller.
-fn refusal(controller: &str, host: &Hierarchies) -> SpawnError {
-    let why = if host.root {
-        format!("no cgroup hierarchy holding the {controller} controller is mounted read-write")
-    } else if host.delegated(&HostAccess) {
-        format!("the delegated cgroup v2 subtree does not offer the {controller} controller (cgroup delegation)")
-    } else {
-        "it needs cgroup delegation: this user has no delegated (writable) cgroup v2 subtree, and v1 \
-         hierarchies are writable by root only"
-            .to_owned()
-    };
-    SpawnError::Limits { flag: files::flag(controller), why }
+/// A new v1 cpuset has empty `cpuset.cpus`/`cpuset.mems` and takes no
+/// task until they are set: copy the parent's.
+fn inherit_cpuset(from: &Path, to: &Path) -> Result<(), SpawnError> {
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        let current = std::fs::read_to_string(to.join(file)).unwrap_or_default();
+        if current.trim().is_empty() {
+            let parent = std::fs::read_to_string(from.join(file))
+                .map_err(SpawnError::parent(format!("read {}", from.join(file).display())))?;
+            write(&to.join(file), parent.trim())?;
+        }
+    }
+    Ok(())
 }
 
 /// `BASE/cove`, with `controller` enabled for its children on v2.

@@ -13,7 +13,7 @@ mod error;
 pub mod idmap;
 pub mod probe;
 #[cfg(target_os = "linux")]
-mod rlimit;
+pub mod rlimit;
 pub mod seccomp;
 #[cfg(target_os = "linux")]
 mod spawn;

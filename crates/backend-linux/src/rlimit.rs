@@ -6,7 +6,9 @@
 //! initial namespace).
 //!
 //! [`check`] refuses before anything starts what this caller cannot set:
-//! rootless, a hard limit above cove's own or an OOM score below cove's own.
+//! without `CAP_SYS_RESOURCE` (rootless callers, and root where it has been
+//! dropped, as on the dev host), a hard limit above cove's own or an OOM
+//! score below cove's own.
 
 use crate::SpawnError;
 use cove_core::plan::limits::ResourceLimits;
@@ -43,10 +45,17 @@ fn show(v: Option<u64>) -> String {
     v.map_or_else(|| "unlimited".to_owned(), |v| v.to_string())
 }
 
+/// Whether cove holds `CAP_SYS_RESOURCE` (raising hard limits, lowering
+/// the OOM score).
+pub fn can_raise() -> bool {
+    rustix::thread::capabilities(None).is_ok_and(|c| c.effective.contains(rustix::thread::CapabilitySet::SYS_RESOURCE))
+}
+
 /// Refuses, before anything starts, limits this caller cannot set.
 pub fn check(limits: &ResourceLimits) -> Result<(), SpawnError> {
-    let root = rustix::process::geteuid().is_root();
+    let root = can_raise();
     for r in &limits.rlimits {
+        nofile_ceiling(r)?;
         let own = rustix::process::getrlimit(kernel(r.resource)).maximum;
         let asked = to_kernel(r.hard);
         let above = match (asked, own) {
@@ -56,22 +65,21 @@ pub fn check(limits: &ResourceLimits) -> Result<(), SpawnError> {
         };
         if above && !root {
             let why = format!(
-                "{}: raising the hard limit to {} above cove's own ({}) needs root (CAP_SYS_RESOURCE); \
-                 rootless callers can only lower limits",
+                "{}: raising the hard limit to {} above cove's own ({}) needs CAP_SYS_RESOURCE, \
+                 which this cove lacks (rootless callers, or root with it dropped): only lowering works",
                 r.resource.name(),
                 show(asked),
                 show(own)
             );
             return Err(SpawnError::Limits { flag: "--ulimit", why });
         }
-        nofile_ceiling(r)?;
     }
     if let Some(adj) = limits.oom_score_adj {
         let own: i32 =
             std::fs::read_to_string("/proc/self/oom_score_adj").ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0);
         if adj < own && !root {
             let why = format!(
-                "{adj} is below cove's own OOM score adjustment ({own}); lowering it needs root (CAP_SYS_RESOURCE)"
+                "{adj} is below cove's own OOM score adjustment ({own}); lowering it needs CAP_SYS_RESOURCE, which this cove lacks"
             );
             return Err(SpawnError::Limits { flag: "--oom-score-adj", why });
         }

@@ -43,7 +43,7 @@ pub fn probe(host: &Host) -> CgroupProbe {
     };
     let feature = assess(&ev);
     let limits = limits::assess(&limits::Evidence {
-        root: ev.root,
+        sys_resource: crate::rlimit::can_raise(),
         usable,
         swap_accounted: memory.is_some_and(swap_accounted),
         cgroup_fix: feature.fix.clone(),

@@ -12,8 +12,8 @@ const KEY: &str = "limits";
 /// Everything the verdict depends on.
 #[derive(Clone, Debug)]
 pub struct Evidence {
-    /// The caller is root.
-    pub root: bool,
+    /// cove holds `CAP_SYS_RESOURCE` (raising hard rlimits, lowering the OOM score).
+    pub sys_resource: bool,
     /// How each controller is usable, if at all (`memory`, `cpu`, `cpuset`, `pids`).
     pub usable: Vec<(&'static str, Option<Via>)>,
     /// The kernel accounts swap where the memory controller is used.
@@ -50,22 +50,21 @@ pub fn assess(ev: &Evidence) -> Feature {
             });
         }
     }
-    if ev.root {
+    if ev.sys_resource {
         parts.push("--ulimit: yes".into());
         parts.push("--oom-score-adj: yes".into());
     } else {
         all = false;
-        parts.push("--ulimit: lower only (raising a hard limit needs root)".into());
-        parts.push("--oom-score-adj: raise only (lowering needs root)".into());
+        parts.push("--ulimit: lower only (raising a hard limit needs CAP_SYS_RESOURCE)".into());
+        parts.push("--oom-score-adj: raise only (lowering needs CAP_SYS_RESOURCE)".into());
     }
     let detail = parts.join("; ");
     if all {
         return enforced(KEY, detail);
     }
-    let fix = ev
-        .cgroup_fix
-        .clone()
-        .unwrap_or_else(|| "run cove as root for --ulimit/--oom-score-adj beyond cove's own".into());
+    let fix = ev.cgroup_fix.clone().unwrap_or_else(|| {
+        "run cove as root with CAP_SYS_RESOURCE to raise --ulimit or lower --oom-score-adj beyond cove's own".into()
+    });
     degraded(KEY, detail, fix)
 }
 
@@ -81,9 +80,9 @@ mod tests {
     use super::*;
     use cove_core::backend::Support;
 
-    fn ev(root: bool, via: Option<Via>, swap: bool) -> Evidence {
+    fn ev(sys_resource: bool, via: Option<Via>, swap: bool) -> Evidence {
         let usable = vec![("memory", via), ("cpu", via), ("cpuset", via), ("pids", via)];
-        Evidence { root, usable, swap_accounted: swap, cgroup_fix: Some("delegate".into()) }
+        Evidence { sys_resource, usable, swap_accounted: swap, cgroup_fix: Some("delegate".into()) }
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub mod seccomp;
 #[cfg(target_os = "linux")]
 mod spawn;
 #[cfg(target_os = "linux")]
+pub mod stats;
+#[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod sys;
 

@@ -21,4 +21,5 @@ pub mod rootpath;
 pub mod seccomp;
 pub mod spec;
 pub mod state;
+pub mod stats;
 pub mod user;

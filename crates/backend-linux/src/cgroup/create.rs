@@ -181,10 +181,29 @@ fn make_dir(parent: &Path, via: Via, controller: &str, base: &Path) -> Result<()
     }
     if via == Via::V2 {
         let enable = format!("+{controller}");
-        write(&base.join("cgroup.subtree_control"), &enable)?;
+        let control = base.join("cgroup.subtree_control");
+        if let Err(e) = std::fs::write(&control, &enable) {
+            if e.raw_os_error() == Some(libc::EBUSY) {
+                return Err(busy(controller, base));
+            }
+            return Err(SpawnError::parent(format!("write {enable:?} to {}", control.display()))(e));
+        }
         write(&parent.join("cgroup.subtree_control"), &enable)?;
     }
     Ok(())
+}
+
+/// v2 enables a controller for children only in a cgroup without
+/// processes of its own (the root cgroup excepted): other processes share
+/// cove's delegated cgroup.
+fn busy(controller: &str, base: &Path) -> SpawnError {
+    let why = format!(
+        "cgroup {} holds processes besides cove, and cgroup v2 enables the {controller} controller only for a \
+         cgroup without processes of its own; start cove in a delegated cgroup of its own (systemd-run --user \
+         --scope -p Delegate=yes cove ...)",
+        base.display()
+    );
+    SpawnError::Limits { flag: "--memory/--cpus/--pids-limit", why }
 }
 
 /// Removes empty `PID-ID` cgroups whose cove process is gone.

@@ -40,21 +40,13 @@ pub fn hierarchies() -> Hierarchies {
     }
 }
 
-/// One of the container's cgroups.
-#[derive(Debug, Clone)]
-pub struct Dir {
-    /// The controller it was made for (a v2 cgroup serves them all).
-    pub controller: &'static str,
-    /// Its hierarchy.
-    pub via: Via,
-    /// The directory.
-    pub path: PathBuf,
-}
-
 /// The container's cgroup directories; dropping it removes them.
 #[derive(Debug, Default)]
 pub struct Cgroups {
-    dirs: Vec<Dir>,
+    /// One per hierarchy (a v2 cgroup serves every controller).
+    dirs: Vec<PathBuf>,
+    /// The memory controller's cgroup and its hierarchy, for OOM kills.
+    memory: Option<(PathBuf, Via)>,
 }
 
 impl Cgroups {
@@ -84,12 +76,15 @@ impl Cgroups {
             let parent = base.join("cove");
             sweep_stale(&parent);
             let dir = parent.join(&name);
-            if !made.dirs.iter().any(|d| d.path == dir) {
+            if !made.dirs.contains(&dir) {
                 make_dir(&parent, via, controller, &base)?;
                 std::fs::create_dir(&dir).map_err(SpawnError::parent(format!("create cgroup {}", dir.display())))?;
-                made.dirs.push(Dir { controller, via, path: dir.clone() });
+                made.dirs.push(dir.clone());
             } else if via == Via::V2 {
                 make_dir(&parent, via, controller, &base)?;
+            }
+            if controller == "memory" {
+                made.memory = Some((dir.clone(), via));
             }
             if controller == "cpuset" && via == Via::V1 {
                 inherit_cpuset(&base, &parent)?;
@@ -107,19 +102,18 @@ impl Cgroups {
 
     /// Moves `pid` into every cgroup.
     pub fn attach(&self, pid: i32) -> Result<(), SpawnError> {
-        self.dirs.iter().try_for_each(|d| write(&d.path.join("cgroup.procs"), &pid.to_string()))
+        self.dirs.iter().try_for_each(|d| write(&d.join("cgroup.procs"), &pid.to_string()))
     }
 
-    /// The cgroups, one per controller hierarchy.
-    pub fn dirs(&self) -> &[Dir] {
+    /// The directories, one per hierarchy used.
+    pub fn dirs(&self) -> &[PathBuf] {
         &self.dirs
     }
 
     /// Whether the OOM killer killed a process in the container's memory
     /// cgroup (read before the cgroup is removed).
     pub fn oom_killed(&self) -> bool {
-        let memory = self.dirs.iter().find(|d| d.controller == "memory" || d.via == Via::V2);
-        memory.is_some_and(|d| super::oom::kills(&d.path, d.via) > 0)
+        self.memory.as_ref().is_some_and(|(dir, via)| super::oom::kills(dir, *via) > 0)
     }
 }
 
@@ -129,7 +123,7 @@ impl Drop for Cgroups {
     fn drop(&mut self) {
         for dir in self.dirs.iter().rev() {
             for _ in 0..200 {
-                match std::fs::remove_dir(&dir.path) {
+                match std::fs::remove_dir(dir) {
                     Err(e) if e.raw_os_error() == Some(libc::EBUSY) => std::thread::sleep(Duration::from_millis(5)),
                     _ => break,
                 }

@@ -232,11 +232,16 @@ fn corrupt_blob_or_wrong_diff_id_imports_nothing() {
             cove_in(mode, &root).args(["images", "-q"]).run().ok().stdout_is("");
             cove_in(mode, &root).args(["images", "--format", "json"]).run().ok().stdout_is("[]\n");
             cove_in(mode, &root).args(["run", "bad:1", "true"]).run().cove_error("image not found locally: bad:1");
-            // No rootfs that looks complete (temp dirs start with a dot and are removed).
-            let complete: Vec<_> = std::fs::read_dir(Path::new(&root).join("rootfs"))
-                .map(|d| d.flatten().map(|e| e.file_name()).collect())
-                .unwrap_or_default();
-            assert!(complete.is_empty(), "[{}] {name}: rootfs entries left: {complete:?}", mode.label());
+            // No flattened rootfs, and no temp dirs left (verified lower
+            // layers may stay: they are reused by the next import).
+            let entries = |kind: &str| -> Vec<String> {
+                std::fs::read_dir(Path::new(&root).join(kind))
+                    .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                    .unwrap_or_default()
+            };
+            assert!(entries("rootfs").is_empty(), "[{}] {name}: rootfs left: {:?}", mode.label(), entries("rootfs"));
+            let temps: Vec<String> = entries("layers").into_iter().filter(|n| n.starts_with('.')).collect();
+            assert!(temps.is_empty(), "[{}] {name}: temp layer dirs left: {temps:?}", mode.label());
         }
     }
 }

@@ -11,7 +11,12 @@ pub mod caps;
 pub mod cgroup;
 mod error;
 pub mod idmap;
+pub mod markers;
+#[cfg(target_os = "linux")]
+pub mod monitor_io;
 pub mod probe;
+#[cfg(target_os = "linux")]
+pub mod process;
 #[cfg(target_os = "linux")]
 pub mod rlimit;
 pub mod seccomp;
@@ -28,8 +33,17 @@ pub use error::SpawnError;
 #[cfg(target_os = "linux")]
 pub use sys::probe as selftest;
 
-use cove_core::backend::{Backend, Capabilities, RunOutcome};
+use cove_core::backend::{Backend, Capabilities, RunObserver, RunOutcome};
 use cove_core::plan::{HostIdentity, Plan};
+
+/// An observer that hears nothing (plain foreground runs).
+#[cfg(target_os = "linux")]
+struct NoObserver;
+
+#[cfg(target_os = "linux")]
+impl RunObserver for NoObserver {
+    fn started(&mut self, _pid: i32, _cgroups: &[std::path::PathBuf]) {}
+}
 
 /// The Linux backend.
 #[derive(Debug, Default)]
@@ -60,6 +74,10 @@ impl Backend for LinuxBackend {
     }
 
     fn run(&self, plan: &Plan) -> Result<RunOutcome, SpawnError> {
-        spawn::run(plan)
+        spawn::run(plan, &mut NoObserver)
+    }
+
+    fn run_observed(&self, plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, SpawnError> {
+        spawn::run(plan, observer)
     }
 }

@@ -22,6 +22,26 @@ pub trait Backend {
     /// Runs a plan in the foreground: the caller's terminal and signals are
     /// connected to the container until its main process ends.
     fn run(&self, plan: &Plan) -> Result<RunOutcome, Self::Error>;
+
+    /// As [`run`](Self::run), telling `observer` when the command has
+    /// started (the container monitor records it). Backends without a
+    /// better answer report nothing.
+    fn run_observed(&self, plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Self::Error> {
+        let _ = observer;
+        self.run(plan)
+    }
+}
+
+/// What a run reports while it is under way.
+pub trait RunObserver {
+    /// The container's command has been executed: `pid` is its first
+    /// process on the host, `cgroups` its cgroup directories (empty
+    /// without limits).
+    fn started(&mut self, pid: i32, cgroups: &[std::path::PathBuf]);
+
+    /// The container's memory limit was hit and the kernel killed a
+    /// process for it (reported after the run, before its cgroups go).
+    fn oom_killed(&mut self) {}
 }
 
 /// How a foreground run ended.

@@ -13,9 +13,11 @@
 
 pub mod backend;
 pub mod capability;
+pub mod container;
 pub mod env;
 pub mod exit;
 pub mod id;
+pub mod overlay;
 pub mod plan;
 pub mod rootpath;
 pub mod seccomp;

@@ -131,6 +131,11 @@ pub enum RootStep {
         /// The directory tree.
         lower: PathBuf,
     },
+    /// An overlay of several lower dirs (topmost first), throwaway upper.
+    Layers {
+        /// The layer directories.
+        lowers: Vec<PathBuf>,
+    },
     /// The directory itself, writable.
     Bind {
         /// The directory tree.
@@ -329,6 +334,7 @@ impl Plan {
             RootSpec::Directory { path, writes: RootWrites::InPlace } => {
                 (RootStep::Bind { source: path.clone() }, Vec::new())
             }
+            RootSpec::Layers { lowers } => (RootStep::Layers { lowers: lowers.clone() }, Vec::new()),
         };
         mounts.extend(defaults::kernel_filesystems(own_net, idmap::tty_gid(&id_map)));
         mounts.extend(spec.mounts.iter().map(user_mount));

@@ -124,6 +124,12 @@ pub enum RootSpec {
         /// Whether writes reach the directory itself.
         writes: RootWrites,
     },
+    /// An image's layer directories stacked as overlay lower layers (top
+    /// first), with a throwaway write layer.
+    Layers {
+        /// Absolute host paths of the layer directories, topmost first.
+        lowers: Vec<PathBuf>,
+    },
 }
 
 /// What happens to writes on a directory root.

@@ -47,6 +47,18 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Sto
     move |source| StoreError::Io { op, path: path.to_owned(), source }
 }
 
+/// Writes `dir/name` atomically: a temp file in the same directory (named
+/// after this process, so concurrent writers never share one), fsync, then
+/// rename over the old file. The caller holds whatever lock orders writers.
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut file = File::create(&tmp).map_err(io_err("create", &tmp))?;
+    file.write_all(bytes).map_err(io_err("write", &tmp))?;
+    file.sync_all().map_err(io_err("sync", &tmp))?;
+    fs::rename(&tmp, &path).map_err(io_err("rename", &path))
+}
+
 /// A directory of records, each written atomically under an exclusive lock.
 #[derive(Clone, Debug)]
 pub struct StateStore {
@@ -83,13 +95,9 @@ impl StateStore {
     /// then rename over the old record.
     pub fn write<T: Serialize>(&self, _lock: &StoreLock, name: &str, value: &T) -> Result<(), StoreError> {
         let path = self.dir.join(name);
-        let tmp = self.dir.join(format!(".{name}.tmp"));
         let bytes =
             serde_json::to_vec_pretty(value).map_err(|source| StoreError::Corrupt { path: path.clone(), source })?;
-        let mut file = File::create(&tmp).map_err(io_err("create", &tmp))?;
-        file.write_all(&bytes).map_err(io_err("write", &tmp))?;
-        file.sync_all().map_err(io_err("sync", &tmp))?;
-        fs::rename(&tmp, &path).map_err(io_err("rename", &path))
+        write_atomic(&self.dir, name, &bytes)
     }
 
     /// Reads `name`; `Ok(None)` when absent.
@@ -117,7 +125,7 @@ mod tests {
         store.write(&lock, "state", &Status::Running).unwrap();
         store.write(&lock, "state", &Status::Exited).unwrap();
         assert_eq!(store.read::<Status>("state").unwrap(), Some(Status::Exited));
-        assert!(!dir.join(".state.tmp").exists());
+        assert!(!dir.join(format!(".state.{}.tmp", std::process::id())).exists());
         assert_eq!(store.read::<Status>("missing").unwrap(), None);
         fs::write(dir.join("bad"), b"{").unwrap();
         assert!(matches!(store.read::<Status>("bad"), Err(StoreError::Corrupt { .. })));

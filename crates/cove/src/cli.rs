@@ -4,6 +4,11 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod image_args;
+pub use image_args::*;
+mod containers;
+pub use containers::*;
+
 /// Docker-style containers with no virtualization, no daemon and no root.
 #[derive(Debug, Parser)]
 #[command(name = "cove", version, propagate_version = true, max_term_width = 100)]
@@ -23,15 +28,71 @@ pub enum Command {
     Shell(Box<RunArgs>),
     /// Show what this host can enforce, feature by feature.
     Info(InfoArgs),
-    /// Import an OCI image layout directory into the local image store.
+    /// Import an image: an OCI layout directory or tarball, or a `docker save` tarball.
     Import(ImportArgs),
     /// List the images in the local store.
     Images(ImagesArgs),
+    /// Give an image another name.
+    Tag(TagArgs),
+    /// Remove images.
+    Rmi(RmiArgs),
+    /// Manage images (inspect, ls, rm, prune, tag).
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Manage cove's data (df).
+    #[command(subcommand)]
+    System(SystemCommand),
+    /// Create a container without starting it (prints its id).
+    Create(Box<RunArgs>),
+    /// Start stopped or created containers.
+    Start(StartArgs),
+    /// List containers.
+    Ps(PsArgs),
+    /// Print a container's output.
+    Logs(LogsArgs),
+    /// Stop containers: the stop signal, then SIGKILL after a timeout.
+    Stop(StopArgs),
+    /// Stop and start containers again.
+    Restart(StopArgs),
+    /// Send a signal to containers (default SIGKILL).
+    Kill(KillArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// Show containers as JSON (Docker's keys).
+    Inspect(InspectArgs),
+    /// Wait for containers to end and print their exit codes.
+    Wait(ContainersArgs),
+    /// Follow a running container's output until it ends (input not yet).
+    Attach(AttachArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Show a container's processes.
+    Top(ContainersArgs),
+    /// Manage containers (`cove container prune`, `cove container ls`, ...).
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Internal: the per-container monitor.
+    #[command(name = "__monitor", hide = true)]
+    Monitor(MonitorArgs),
     /// Try to break out of real containers: cove's adversarial self-check.
     Test(TestArgs),
     /// Internal: one attempt inside a `cove test` container.
     #[command(name = "__probe", hide = true)]
     Probe(ProbeArgs),
+}
+
+/// `cove container ...`.
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Remove every stopped container.
+    Prune(PruneArgs),
+    /// List containers.
+    #[command(alias = "list")]
+    Ls(PsArgs),
+    /// Remove containers.
+    Rm(RmArgs),
+    /// Show containers as JSON.
+    Inspect(InspectArgs),
 }
 
 /// Output format of table-printing verbs.
@@ -53,14 +114,18 @@ pub struct InfoArgs {
 
 /// `cove import PATH [--tag REF]`.
 ///
-/// Copies every blob of the layout into the store (each one verified by
-/// digest), unpacks the layers into one root filesystem and records the
-/// image last: a failed import leaves no image behind. Picks the manifest for
-/// linux/<this architecture> from an index (one nested index deep).
+/// Copies every blob into the store (each one verified by digest), unpacks
+/// each layer once (shared by every image with the same base) and records
+/// the image last: a failed import leaves no image behind. Picks the
+/// manifest for linux/<this architecture> from an index (one nested index
+/// deep). Tarballs (`docker save` output, also Docker 25+'s, or an OCI
+/// layout tar) are checked like layers: hostile entries import nothing.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  cove import ./oci-layout --tag myapp:1.0\n  cove run myapp:1.0")]
+#[command(after_help = "Examples:\n  cove import ./oci-layout --tag myapp:1.0\n  \
+    cove import busybox.tar          # from docker save\n  cove run myapp:1.0")]
 pub struct ImportArgs {
-    /// The OCI layout directory (with oci-layout, index.json, blobs/).
+    /// An OCI layout directory (with oci-layout, index.json, blobs/), or a
+    /// tarball of one, or a `docker save` tarball.
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
     /// Name the image (default: the layout's org.opencontainers.image.ref.name).
@@ -202,6 +267,9 @@ pub struct RunArgs {
     /// Container name.
     #[arg(long)]
     pub name: Option<String>,
+    /// Detach, restart policy, stop signal and timeout.
+    #[command(flatten)]
+    pub stored: StoredArgs,
     /// Capabilities and security options.
     #[command(flatten)]
     pub security: SecurityArgs,
@@ -261,7 +329,7 @@ pub struct RunArgs {
 pub fn parse() -> Result<Cli, clap::Error> {
     let raw: Vec<String> = std::env::args().collect();
     let mut cli = Cli::try_parse_from(&raw)?;
-    if let Command::Run(run) = &mut cli.command {
+    if let Command::Run(run) | Command::Create(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the
         // one before them is `--` exactly when the command followed it
         // (clap's own positions count `-it` as two).

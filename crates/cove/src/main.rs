@@ -8,6 +8,8 @@
 
 mod cli;
 mod commands;
+mod containers;
+mod monitor;
 mod output;
 mod platform;
 mod request;

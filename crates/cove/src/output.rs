@@ -7,10 +7,33 @@ use cove_core::exit::COVE_ERROR;
 use serde::Serialize;
 use std::io::Write;
 
-/// Prints cove's own error (the whole cause chain on one line) and returns 125.
+mod images;
+pub use images::*;
+
+pub mod containers;
+pub mod template;
+
+/// An error that ends cove with a given exit code (Docker's: 1 for an
+/// unknown container, 125 for a name in use, 127 for a missing command).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    /// The exit code.
+    pub code: i32,
+    /// The one line printed.
+    pub message: String,
+}
+
+/// Prints cove's own error (the whole cause chain on one line) and returns
+/// its exit code: an [`Exit`]'s own, else 125.
 pub fn error(err: &anyhow::Error) -> i32 {
     eprintln!("cove: {err:#}");
-    COVE_ERROR
+    err.downcast_ref::<Exit>().map_or(COVE_ERROR, |e| e.code)
+}
+
+/// The container's full id on its own line (`create`, `run -d`).
+pub fn container_id(c: &cove_core::container::Container) {
+    println!("{}", c.id);
 }
 
 /// Prints a command-line error; help and version go to stdout with code 0.
@@ -26,15 +49,18 @@ pub fn run_outcome(outcome: &RunOutcome) -> i32 {
         eprintln!("cove: the container was OOM-killed: it ran out of memory under its --memory limit");
     }
     if let RunOutcome::ExecFailed { program, reason } = outcome {
-        match reason {
-            ExecFailure::NotFound if program.contains('/') => {
-                eprintln!("cove: exec {program:?}: no such file or directory")
-            }
-            ExecFailure::NotFound => eprintln!("cove: exec {program:?}: executable file not found in $PATH"),
-            ExecFailure::NotExecutable(why) => eprintln!("cove: exec {program:?}: {why}"),
-        }
+        eprintln!("cove: {}", exec_failure(program, reason));
     }
     outcome.exit_code()
+}
+
+/// Why a command could not be executed, as one line.
+pub fn exec_failure(program: &str, reason: &ExecFailure) -> String {
+    match reason {
+        ExecFailure::NotFound if program.contains('/') => format!("exec {program:?}: no such file or directory"),
+        ExecFailure::NotFound => format!("exec {program:?}: executable file not found in $PATH"),
+        ExecFailure::NotExecutable(why) => format!("exec {program:?}: {why}"),
+    }
 }
 
 /// Prints `rows` as an aligned table under `header`, or `value` as JSON.
@@ -167,55 +193,8 @@ pub fn probe_report(report: &crate::selftest::wire::ProbeReport) -> anyhow::Resu
     Ok(())
 }
 
-/// `cove import`: the image's name and id on stdout.
-pub fn imported(image: &cove_image::ImageRecord) {
-    println!("{}:{} {}", image.repository, image.tag, image.config);
-}
-
-/// One row of `cove images --format json`.
-#[derive(Serialize)]
-struct ImageRow<'a> {
-    repository: &'a str,
-    tag: &'a str,
-    id: &'a str,
-    reference: &'a str,
-    created: Option<&'a str>,
-    size: u64,
-}
-
-/// `cove images`: REPOSITORY, TAG, IMAGE ID, CREATED, SIZE; `-q`: the ids
-/// only (each once).
-pub fn images(format: Format, quiet: bool, images: &[cove_image::ImageRecord]) -> anyhow::Result<()> {
-    if quiet {
-        let mut seen = std::collections::BTreeSet::new();
-        for image in images.iter().filter(|i| seen.insert(i.config.clone())) {
-            println!("{}", &image.id_hex()[..12]);
-        }
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = images
-        .iter()
-        .map(|i| {
-            let created = i.created.as_deref().map_or("<unknown>".to_owned(), |c| c.replacen('T', " ", 1));
-            vec![i.repository.clone(), i.tag.clone(), i.id_hex()[..12].to_owned(), created, human_size(i.size)]
-        })
-        .collect();
-    let json: Vec<ImageRow> = images
-        .iter()
-        .map(|i| ImageRow {
-            repository: &i.repository,
-            tag: &i.tag,
-            id: &i.config,
-            reference: &i.reference,
-            created: i.created.as_deref(),
-            size: i.size,
-        })
-        .collect();
-    table_or_json(format, &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], &rows, &json)
-}
-
 /// Sizes as Docker prints them: decimal units, three significant digits.
-fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     let units = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes as f64;
     let mut unit = 0;

@@ -17,8 +17,20 @@ mod limits;
 mod mounts;
 mod security;
 
-/// Builds the spec for `cove run`.
-pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
+/// Builds the spec for `cove run`, with the hold on its image (if any),
+/// which the caller keeps until the container has exited.
+pub fn run_spec(args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
+    let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
+    run_spec_for(args, uid, &id)
+}
+
+/// Builds the spec for container `id` (its default hostname is the id's
+/// short form), with the hold on its image (if any).
+pub fn run_spec_for(
+    mut args: RunArgs,
+    uid: u32,
+    id: &ContainerId,
+) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
         Some(image::resolve(&args.args.remove(0), uid)?)
@@ -27,11 +39,10 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
     };
     let defaults = image.as_ref().map(|i| i.config.clone()).unwrap_or_default();
     let is_image = image.is_some();
-    let root = match image {
-        Some(i) => i.root,
-        None => root_spec(&args)?,
+    let (root, hold) = match image {
+        Some(i) => (i.root, Some(i.hold)),
+        None => (root_spec(&args)?, None),
     };
-    let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
     let hostname = match &args.hostname {
         Some(h) => checked_hostname(h)?,
         None => id.short().to_owned(),
@@ -50,7 +61,7 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
     let security = security::spec(&args)?;
     let limits = limits::spec(&args)?;
     let command = image::command(&args, is_image.then_some(&defaults))?;
-    Ok(RunSpec {
+    let spec = RunSpec {
         root,
         process: ProcessSpec { args: command, env, cwd, user, terminal: args.tty, stdin: args.interactive },
         hostname,
@@ -63,7 +74,8 @@ pub fn run_spec(mut args: RunArgs, uid: u32) -> anyhow::Result<RunSpec> {
         init: args.init,
         security,
         limits,
-    })
+    };
+    Ok((spec, hold))
 }
 
 fn root_spec(args: &RunArgs) -> anyhow::Result<RootSpec> {
@@ -99,6 +111,10 @@ fn resolve_user(root: &RootSpec, spec: Option<&str>) -> anyhow::Result<UserIds> 
             user_database(u, g)
         }
         RootSpec::Directory { path, .. } => (read_db(path, "/etc/passwd")?, read_db(path, "/etc/group")?),
+        RootSpec::Layers { lowers } => {
+            let read = |f| image::read_in_layers(lowers, f).map(Option::unwrap_or_default);
+            (read("/etc/passwd")?, read("/etc/group")?)
+        }
     };
     let mut ids = user::resolve(spec, &passwd, &group)?;
     if matches!(root, RootSpec::HostSystem) && ids.uid != 0 && ids.home == "/" {

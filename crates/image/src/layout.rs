@@ -10,7 +10,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
-use crate::oci::{Descriptor, Index, REF_NAME, host_architecture};
+use crate::oci::{Descriptor, Index, host_architecture};
 
 /// A failed layout read.
 #[derive(Debug, thiserror::Error)]
@@ -73,11 +73,11 @@ impl Layout {
         let index: Index = parse_index("index.json", &bytes)?;
         let mut candidates = Vec::new();
         for desc in index.manifests {
-            let name = desc.annotations.get(REF_NAME).cloned();
+            let name = desc.image_name();
             if desc.is_index() {
                 let nested = parse_index(&format!("index {}", desc.digest), &read(&desc)?)?;
                 for inner in nested.manifests.into_iter().filter(|m| !m.is_index()) {
-                    let inner_name = inner.annotations.get(REF_NAME).cloned().or_else(|| name.clone());
+                    let inner_name = inner.image_name().or_else(|| name.clone());
                     candidates.push((inner, inner_name));
                 }
             } else {

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod digest;
+pub mod hold;
 pub mod images;
 pub mod layout;
 pub mod oci;
@@ -19,6 +20,6 @@ pub mod store;
 pub mod unpack;
 
 pub use digest::{Algorithm, Digest, DigestError};
-pub use images::{ImageError, ImageRecord, ImageStore};
+pub use images::{ImageError, ImageRecord, ImageStore, Storage, familiar_parts};
 pub use reference::{Reference, ReferenceError};
 pub use store::{BlobStore, PutOutcome, StoreError};

@@ -17,6 +17,9 @@ pub const INDEX_OCI: &str = "application/vnd.oci.image.index.v1+json";
 pub const INDEX_DOCKER: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 /// The annotation an OCI layout uses to name an image.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// The annotation containerd and Docker 25+ put the full image name in
+/// (their `REF_NAME` holds only the tag).
+pub const CONTAINERD_NAME: &str = "io.containerd.image.name";
 
 /// A content descriptor.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +43,12 @@ impl Descriptor {
     /// The parsed digest.
     pub fn digest(&self) -> Result<Digest, crate::DigestError> {
         self.digest.parse()
+    }
+
+    /// The image name its annotations give: containerd's full name, else
+    /// the OCI ref name.
+    pub fn image_name(&self) -> Option<String> {
+        self.annotations.get(CONTAINERD_NAME).or_else(|| self.annotations.get(REF_NAME)).cloned()
     }
 
     /// Whether this descriptor points at an index (a manifest list).
@@ -82,6 +91,12 @@ pub struct ImageConfig {
     /// The runtime defaults.
     #[serde(default)]
     pub config: Option<RunConfig>,
+    /// `amd64`, `arm64`, …
+    #[serde(default)]
+    pub architecture: String,
+    /// `linux`, …
+    #[serde(default)]
+    pub os: String,
     /// The uncompressed layer digests.
     pub rootfs: RootFs,
 }
@@ -111,6 +126,12 @@ pub struct RunConfig {
     /// `WorkingDir`.
     #[serde(rename = "WorkingDir", default, skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
+    /// `ExposedPorts`: `"80/tcp": {}` entries.
+    #[serde(rename = "ExposedPorts", default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    /// `Labels`.
+    #[serde(rename = "Labels", default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// The chain id of a stack of layers (OCI image spec, "Layer ChainID"):

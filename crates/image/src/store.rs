@@ -93,6 +93,15 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
+    /// Deleting a blob failed.
+    #[error("remove blob {path}")]
+    Remove {
+        /// The blob file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
 }
 
 /// What [`BlobStore::put`] did.
@@ -154,6 +163,31 @@ impl BlobStore {
         sync_dir(final_path.parent().unwrap_or(&self.root))
             .map_err(|source| StoreError::Publish { path: final_path, source })?;
         Ok(PutOutcome::Stored(size))
+    }
+
+    /// Every stored blob with its size (temps excluded).
+    pub fn list(&self) -> Result<Vec<(Digest, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for algorithm in [Algorithm::Sha256, Algorithm::Sha512] {
+            let dir = self.algorithm_dir(algorithm);
+            let read = |source| StoreError::Read { path: dir.clone(), source };
+            for entry in fs::read_dir(&dir).map_err(read)? {
+                let entry = entry.map_err(read)?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Ok(digest) = format!("{}:{name}", algorithm.name()).parse::<Digest>() else { continue };
+                out.push((digest, entry.metadata().map(|m| m.len()).unwrap_or(0)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes a blob (nothing when it is not there).
+    pub fn remove(&self, digest: &Digest) -> Result<(), StoreError> {
+        let path = self.path(digest);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(StoreError::Remove { path, source: e }),
+            _ => Ok(()),
+        }
     }
 
     /// Opens a blob for reading without re-hashing it.

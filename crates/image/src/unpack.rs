@@ -36,6 +36,7 @@
 
 mod compression;
 mod entries;
+mod markers;
 mod paths;
 mod whiteout;
 
@@ -46,6 +47,7 @@ use std::path::{Path, PathBuf};
 use tar::EntryType;
 
 pub(crate) use compression::decompress;
+pub use markers::write_markers;
 pub use whiteout::{Whiteout, WhiteoutMode};
 
 /// A failed unpack; each variant names the entry or path and the operation.

@@ -30,7 +30,7 @@ use crate::seccomp;
 use crate::sys;
 use crate::sys::clone::Forked;
 use channel::Message;
-use cove_core::backend::RunOutcome;
+use cove_core::backend::{RunObserver, RunOutcome};
 use cove_core::plan::{IdMap, Namespace, Plan};
 use rustix::process::{Pid, WaitOptions, waitpid};
 
@@ -64,8 +64,9 @@ fn clone_flags(plan: &Plan) -> libc::c_int {
     })
 }
 
-/// Runs `plan` in the foreground (stage 1).
-pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
+/// Runs `plan` in the foreground (stage 1); `observer` hears when the
+/// command has been executed.
+pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, SpawnError> {
     // 0. the seccomp filter, compiled before anything starts so that a
     //    profile this host cannot take fails with its rule named; the child
     //    inherits the finished program with its copy of our memory
@@ -108,17 +109,21 @@ pub fn run(plan: &Plan) -> Result<RunOutcome, SpawnError> {
     ours.send(&Message::MapsWritten, None).map_err(SpawnError::parent(format!("signal child {pid}")))?;
     // 5. relay until the container's first process ends
     let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;
-    let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin);
+    let dirs = cgroups.as_ref().map(Cgroups::dirs).unwrap_or_default();
+    let mut started = || observer.started(pid, dirs);
+    let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin, &mut started);
+    // 6. an OOM kill is read from the memory cgroup before it is removed
+    let oom = outcome.is_ok() && cgroups.as_ref().is_some_and(Cgroups::oom_killed);
+    if oom {
+        observer.oom_killed();
+    }
     if outcome.is_ok() {
         // The relay reaped the child; nothing is left to kill.
         std::mem::forget(guard);
     }
     let _ = sys::signal::restore(&mask);
-    // 6. an OOM kill is read from the memory cgroup before it is removed
     match outcome {
-        Ok(RunOutcome::Exited(status)) if cgroups.as_ref().is_some_and(Cgroups::oom_killed) => {
-            Ok(RunOutcome::OomKilled(status))
-        }
+        Ok(RunOutcome::Exited(status)) if oom => Ok(RunOutcome::OomKilled(status)),
         other => other,
     }
 }

@@ -27,8 +27,8 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
         .map_err(|e| at("make mounts slave", "/")(e.into()))?;
     // ORDER: host sources are opened before the new root is attached, so no
     // host path is ever looked up through (or shadowed by) the new root.
-    let Sources { root: root_dir, steps: step_sources, null } = sources::open_all(plan)?;
-    let root = make_root(plan, root_dir.as_ref())?;
+    let Sources { root: root_dir, lowers, steps: step_sources, null } = sources::open_all(plan)?;
+    let root = make_root(plan, root_dir.as_ref(), &lowers)?;
     for (step, source) in plan.mounts.iter().zip(step_sources) {
         steps::apply(&root, step, source)?;
     }
@@ -45,12 +45,16 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
 
 /// Creates the root mount, attaches it at [`ATTACH_POINT`] and returns a
 /// descriptor of its top directory.
-fn make_root(plan: &Plan, dir: Option<&OwnedFd>) -> Result<OwnedFd, ChildError> {
+fn make_root(plan: &Plan, dir: Option<&OwnedFd>, lowers: &[OwnedFd]) -> Result<OwnedFd, ChildError> {
     let mount = match (&plan.root, dir) {
         (RootStep::Tmpfs, _) => fresh("tmpfs", &[("mode", "0755".into())], &[], MountFlags::default())
             .map_err(at("mount tmpfs root", "/"))?,
         (RootStep::Overlay { lower }, Some(dir)) => {
-            overlay(dir).map_err(at("mount overlay root", lower.display().to_string()))?
+            overlay(std::slice::from_ref(dir)).map_err(at("mount overlay root", lower.display().to_string()))?
+        }
+        (RootStep::Layers { lowers: paths }, _) => {
+            let top = paths.first().map(|p| p.display().to_string()).unwrap_or_default();
+            overlay(lowers).map_err(at("mount overlay of image layers", top))?
         }
         (RootStep::Bind { source }, Some(dir)) => {
             bind(dir, MountFlags::default()).map_err(at("bind rootfs", source.display().to_string()))?
@@ -62,20 +66,27 @@ fn make_root(plan: &Plan, dir: Option<&OwnedFd>) -> Result<OwnedFd, ChildError> 
         .map_err(|e| at("open new root", ATTACH_POINT)(e.into()))
 }
 
-/// An overlay over `lower` whose upper layer lives in a private tmpfs that
-/// disappears with the container.
-fn overlay(lower: &OwnedFd) -> std::io::Result<OwnedFd> {
+/// An overlay over `lowers` (topmost first) whose upper layer lives in a
+/// private tmpfs that disappears with the container. Each lower is given
+/// with its own `lowerdir+` (Linux 6.8+, no length limit); older kernels
+/// get one colon-separated `lowerdir` string.
+fn overlay(lowers: &[OwnedFd]) -> std::io::Result<OwnedFd> {
     let scratch = fresh("tmpfs", &[("mode", "0755".into())], &[], MountFlags::default())?;
     mkdirat(&scratch, "upper", Mode::from_raw_mode(0o755))?;
     mkdirat(&scratch, "work", Mode::from_raw_mode(0o755))?;
     let fd = |f: &OwnedFd| format!("/proc/self/fd/{}", f.as_raw_fd());
-    let options = [
-        ("lowerdir", fd(lower)),
-        ("upperdir", format!("{}/upper", fd(&scratch))),
-        ("workdir", format!("{}/work", fd(&scratch))),
-    ];
-    // userxattr: overlay metadata in user.* xattrs, as required inside a user namespace.
-    fresh("overlay", &options, &["userxattr"], MountFlags::default())
+    let upper = [("upperdir", format!("{}/upper", fd(&scratch))), ("workdir", format!("{}/work", fd(&scratch)))];
+    let each: Vec<(&str, String)> = lowers.iter().map(|l| ("lowerdir+", fd(l))).chain(upper.clone()).collect();
+    // userxattr: overlay metadata in user.* xattrs, as required inside a user
+    // namespace (opaque directories are `user.overlay.opaque`).
+    match fresh("overlay", &each, &["userxattr"], MountFlags::default()) {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            let joined = lowers.iter().map(fd).collect::<Vec<_>>().join(":");
+            let options: Vec<(&str, String)> = std::iter::once(("lowerdir", joined)).chain(upper).collect();
+            fresh("overlay", &options, &["userxattr"], MountFlags::default())
+        }
+        other => other,
+    }
 }
 
 /// Hides paths: the null device over files, an empty read-only tmpfs over

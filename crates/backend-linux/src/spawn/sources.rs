@@ -22,6 +22,8 @@ pub enum Source {
 pub struct Sources {
     /// The root directory, for overlay and bind roots.
     pub root: Option<OwnedFd>,
+    /// The layer directories of a layered root, topmost first.
+    pub lowers: Vec<OwnedFd>,
     /// One entry per mount step (`None` for steps without a host source).
     pub steps: Vec<Option<Source>>,
     /// The host's `/dev/null`, bound over masked files.
@@ -66,15 +68,21 @@ fn step_source(step: &MountStep) -> Result<Option<Source>, ChildError> {
 /// Opens the plan's host sources, following the caller's own host symlinks
 /// for binds and keeping symlinks as they are for mirrors.
 pub fn open_all(plan: &Plan) -> Result<Sources, ChildError> {
-    let root = match &plan.root {
-        RootStep::Tmpfs => None,
+    let open_dir = |dir: &Path, step: &'static str| {
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        open(dir, flags, Mode::empty()).map_err(|e| at(step, dir.display().to_string())(e.into()))
+    };
+    let (root, lowers) = match &plan.root {
+        RootStep::Tmpfs => (None, Vec::new()),
         RootStep::Overlay { lower: dir } | RootStep::Bind { source: dir } => {
-            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            Some(open(dir, flags, Mode::empty()).map_err(|e| at("open rootfs", dir.display().to_string())(e.into()))?)
+            (Some(open_dir(dir, "open rootfs")?), Vec::new())
+        }
+        RootStep::Layers { lowers } => {
+            (None, lowers.iter().map(|l| open_dir(l, "open image layer")).collect::<Result<_, _>>()?)
         }
     };
     let steps = plan.mounts.iter().map(step_source).collect::<Result<_, _>>()?;
     let null = open("/dev/null", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| at("open host device", "/dev/null")(e.into()))?;
-    Ok(Sources { root, steps, null })
+    Ok(Sources { root, lowers, steps, null })
 }

@@ -40,7 +40,15 @@ fn is_pipe(fd: impl AsFd) -> bool {
 }
 
 /// Relays until the container's first process has ended; returns how.
-pub fn supervise(pid: i32, chan: &Channel, sigfd: &OwnedFd, stdin: bool) -> Result<RunOutcome, SpawnError> {
+/// `started` is called once, when the command has been executed (the
+/// channel closed with no failure reported).
+pub fn supervise(
+    pid: i32,
+    chan: &Channel,
+    sigfd: &OwnedFd,
+    stdin: bool,
+    started: &mut dyn FnMut(),
+) -> Result<RunOutcome, SpawnError> {
     let mut r = Relay {
         pid,
         chan_open: true,
@@ -58,7 +66,11 @@ pub fn supervise(pid: i32, chan: &Channel, sigfd: &OwnedFd, stdin: bool) -> Resu
             r.drain(chan)?;
             break;
         }
+        let was_open = r.chan_open;
         r.step(chan, sigfd)?;
+        if was_open && !r.chan_open && r.setup_error.is_none() && r.exec_error.is_none() {
+            started();
+        }
     }
     drop(r.raw.take());
     if let Some(err) = r.setup_error {

@@ -70,6 +70,9 @@ fn directory_roots_are_throwaway_unless_in_place() {
     assert_eq!(Plan::build(&spec(dir), USER).unwrap().root, RootStep::Overlay { lower: "/r".into() });
     let dir = RootSpec::Directory { path: "/r".into(), writes: RootWrites::InPlace };
     assert_eq!(Plan::build(&spec(dir), USER).unwrap().root, RootStep::Bind { source: "/r".into() });
+    let layers = RootSpec::Layers { lowers: vec!["/top".into(), "/base".into()] };
+    let want = RootStep::Layers { lowers: vec!["/top".into(), "/base".into()] };
+    assert_eq!(Plan::build(&spec(layers), USER).unwrap().root, want);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! `cove import PATH [--tag REF]`: an OCI layout directory into the store.
+//! `cove import PATH [--tag REF]`: an OCI layout (directory or tarball) or
+//! a `docker save` tarball into the store.
 
 use crate::cli::ImportArgs;
 use crate::request::image::open_store;
@@ -6,14 +7,15 @@ use crate::{output, platform};
 use anyhow::Context;
 use cove_core::backend::Backend;
 use cove_image::Reference;
+use cove_image::images::IngestOptions;
 
-/// Imports the layout; prints the image's name and id.
+/// Imports the images; prints each one's name and id.
 pub fn run(args: ImportArgs) -> anyhow::Result<i32> {
     let tag = args.tag.as_deref().map(Reference::parse).transpose().context("invalid --tag")?;
     let (store, as_root) = open_store(platform::backend().host_identity().uid, true)?.expect("created when missing");
-    let image = store
-        .import_layout(&args.path, tag.as_ref(), as_root)
-        .with_context(|| format!("import {}", args.path.display()))?;
-    output::imported(&image);
+    let opts = IngestOptions { apply_ownership: as_root };
+    let images =
+        store.import(&args.path, tag.as_ref(), &opts).with_context(|| format!("import {}", args.path.display()))?;
+    output::imported(&images);
     Ok(0)
 }

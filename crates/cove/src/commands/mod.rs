@@ -1,13 +1,27 @@
 //! One file per verb: parse → request → library call → `output`.
 
+mod create;
+mod image;
 mod images;
 mod import;
 mod info;
+mod inspect;
+mod logs;
+mod ps;
+mod rename;
+mod rm;
+mod rmi;
 mod run;
 mod shell;
+mod start;
+mod stop;
+mod system;
+mod tag;
 mod test;
+mod top;
+mod wait;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ContainerCommand};
 
 /// Runs the verb and returns the process exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
@@ -17,6 +31,25 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Info(args) => info::run(args),
         Command::Import(args) => import::run(args),
         Command::Images(args) => images::run(args),
+        Command::Tag(args) => tag::run(args),
+        Command::Rmi(args) => rmi::run(args),
+        Command::Image(command) => image::run(command),
+        Command::System(command) => system::run(command),
+        Command::Create(args) => create::create(*args),
+        Command::Start(args) => start::run(args),
+        Command::Ps(args) | Command::Container(ContainerCommand::Ls(args)) => ps::run(args),
+        Command::Logs(args) => logs::run(args),
+        Command::Stop(args) => stop::stop(args),
+        Command::Restart(args) => stop::restart(args),
+        Command::Kill(args) => stop::kill(args),
+        Command::Rm(args) | Command::Container(ContainerCommand::Rm(args)) => rm::rm(args),
+        Command::Inspect(args) | Command::Container(ContainerCommand::Inspect(args)) => inspect::run(args),
+        Command::Wait(args) => wait::run(args),
+        Command::Attach(args) => start::attach(args),
+        Command::Rename(args) => rename::run(args),
+        Command::Top(args) => top::run(args),
+        Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
+        Command::Monitor(args) => crate::monitor::run(args),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),
     }

@@ -8,9 +8,13 @@ use cove_core::plan::Plan;
 
 /// Runs a container in the foreground; returns its exit code.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    if args.stored.detach {
+        return super::create::run_detached(args);
+    }
     let backend = platform::backend();
     let host = backend.host_identity();
-    let spec = request::run_spec(args, host.uid)?;
+    // The hold marks the image in use until the container has exited.
+    let (spec, _hold) = request::run_spec(args, host.uid)?;
     let plan = Plan::build(&spec, host).context("invalid run request")?;
     let outcome = backend.run(&plan)?;
     Ok(output::run_outcome(&outcome))

@@ -4,14 +4,16 @@
 use crate::cli::RunArgs;
 use anyhow::{Context, ensure};
 use cove_core::spec::{RootSpec, RootWrites};
-use cove_image::ImageStore;
+use cove_image::hold::{self, Hold};
+use cove_image::images::ImageRoot;
 use cove_image::oci::RunConfig;
+use cove_image::{ImageRecord, ImageStore};
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 /// The store root: `$COVE_ROOT`, else `/var/lib/cove` for root, else
 /// `$XDG_DATA_HOME/cove` or `~/.local/share/cove`.
-fn store_root(uid: u32) -> anyhow::Result<PathBuf> {
+pub fn store_root(uid: u32) -> anyhow::Result<PathBuf> {
     let set = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(root) = set("COVE_ROOT") {
         return Ok(root);
@@ -41,29 +43,63 @@ pub fn open_store(uid: u32, create: bool) -> anyhow::Result<Option<(ImageStore, 
             .with_context(|| format!("chmod image store {}", root.display()))?;
     }
     let store = ImageStore::open(&root).with_context(|| format!("open image store {}", root.display()))?;
+    // COVE_STORAGE=flat: store new images flattened even where per-layer
+    // dirs would work (as podman's vfs driver; for file systems where
+    // overlay misbehaves, and to test the fallback).
+    let flat = std::env::var("COVE_STORAGE").is_ok_and(|v| v == "flat");
+    let store = if flat { store } else { crate::platform::with_overlay_markers(store) };
     Ok(Some((store, uid == 0)))
 }
 
 /// A resolved image: the root to run on and the defaults it carries.
 pub struct ImageRun {
-    /// The image's flattened rootfs, with a throwaway write layer.
+    /// The image's layers (or flattened tree), with a throwaway write layer.
     pub root: RootSpec,
     /// Entrypoint, Cmd, Env, WorkingDir, User.
     pub config: RunConfig,
+    /// Marks the image in use (`cove rmi` refuses it) while the run lasts.
+    pub hold: Hold,
 }
 
-/// Looks `name` up in the local store (a reference or an id prefix).
-pub fn resolve(name: &str, uid: u32) -> anyhow::Result<ImageRun> {
+/// Finds `name` in the local store (a reference or an id prefix).
+pub fn find(name: &str, uid: u32) -> anyhow::Result<(ImageStore, ImageRecord)> {
     let found = match open_store(uid, false)? {
         Some((store, _)) => store.find(name).with_context(|| format!("look up image {name:?}"))?.map(|i| (store, i)),
         None => None,
     };
-    let (store, image) = found.with_context(|| {
+    found.with_context(|| {
         format!("image not found locally: {name} (pulling from registries is not implemented yet; use cove import)")
-    })?;
-    let path = store.rootfs(&image);
-    ensure!(path.is_dir(), "image {name}: its root filesystem {} is missing (import it again)", path.display());
-    Ok(ImageRun { root: RootSpec::Directory { path, writes: RootWrites::Throwaway }, config: image.run_config })
+    })
+}
+
+/// Looks `name` up and holds it for the run.
+pub fn resolve(name: &str, uid: u32) -> anyhow::Result<ImageRun> {
+    let (store, image) = find(name, uid)?;
+    // ORDER: hold first, then check the layers: a removal that started
+    // earlier has finished by the time the hold is granted.
+    let hold = hold::hold(store.root(), image.id_hex()).with_context(|| format!("hold image {name}"))?;
+    let root = match store.image_root(&image).with_context(|| format!("image {name}"))? {
+        ImageRoot::Layers(lowers) => RootSpec::Layers { lowers },
+        ImageRoot::Flat(path) => RootSpec::Directory { path, writes: RootWrites::Throwaway },
+    };
+    Ok(ImageRun { root, config: image.run_config, hold })
+}
+
+/// Reads `file` (`/etc/passwd`) through an image's layers, topmost first:
+/// the first layer that has it wins; a whiteout hides it.
+pub fn read_in_layers(lowers: &[PathBuf], file: &str) -> anyhow::Result<Option<String>> {
+    let markers = crate::platform::overlay_markers();
+    for lower in lowers {
+        let host = lower.join(file.trim_start_matches('/'));
+        if markers.as_ref().is_some_and(|m| m.is_whiteout(&host)) {
+            return Ok(None);
+        }
+        if std::fs::symlink_metadata(&host).is_ok() {
+            return cove_core::rootpath::read_in_root(lower, file)
+                .with_context(|| format!("read {file} in {}", lower.display()));
+        }
+    }
+    Ok(None)
 }
 
 /// The command line, as Docker builds it: `--entrypoint` replaces the

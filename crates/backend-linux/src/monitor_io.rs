@@ -1,0 +1,108 @@
+//! The stdio plumbing of cove's per-container monitor: leave the caller's
+//! session, turn stdout into the "ready" report channel, hand the container
+//! two pipes as stdout and stderr, and pump what comes out of them.
+
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::fs::{Mode, OFlags, open};
+use rustix::io::{FdFlags, fcntl_setfd};
+use rustix::pipe::{PipeFlags, pipe_with};
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+
+/// Which stream a chunk of output came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// fd 1.
+    Stdout,
+    /// fd 2.
+    Stderr,
+}
+
+/// The monitor's ends of the container's output.
+pub struct Captured {
+    /// Where the monitor reports to the CLI that started it (its old stdout).
+    pub ready: File,
+    /// Read end of the container's stdout.
+    pub stdout: OwnedFd,
+    /// Read end of the container's stderr.
+    pub stderr: OwnedFd,
+}
+
+/// Leaves the caller's session and process group, so that the monitor
+/// (and the container under it) outlives the CLI and its terminal.
+pub fn detach() -> io::Result<()> {
+    rustix::process::setsid().map(drop).map_err(io::Error::from)
+}
+
+/// Moves the old stdout aside (close-on-exec) as the report channel, points
+/// stdin at `/dev/null` and fds 1 and 2 at fresh pipes, which the container
+/// inherits; returns the read ends.
+pub fn capture() -> io::Result<Captured> {
+    let ready = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3)?;
+    let null = open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::stdio::dup2_stdin(&null)?;
+    let (out_r, out_w) = pipe_with(PipeFlags::CLOEXEC)?;
+    let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC)?;
+    // dup2 clears close-on-exec on fds 1 and 2: the container gets them.
+    rustix::stdio::dup2_stdout(&out_w)?;
+    rustix::stdio::dup2_stderr(&err_w)?;
+    Ok(Captured { ready: File::from(ready), stdout: out_r, stderr: err_r })
+}
+
+/// Points fds 1 and 2 back at `/dev/null`, so the pipes reach end-of-file
+/// once the container's processes (which share them) are gone.
+pub fn release() -> io::Result<()> {
+    let null = open("/dev/null", OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::stdio::dup2_stdout(&null)?;
+    rustix::stdio::dup2_stderr(&null)?;
+    Ok(())
+}
+
+/// Blocks every signal in the calling thread. A helper thread of the
+/// monitor calls it before the container starts: the main thread receives
+/// signals through the run's signalfd, and a SIGCHLD delivered to another
+/// thread would be lost (the container's exit never seen).
+pub fn block_signals_in_this_thread() -> io::Result<()> {
+    let every: Vec<i32> = (1..=31).filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP).collect();
+    crate::sys::signal::block(&every).map(drop)
+}
+
+/// Copies both pipes into `sink` until both reach end-of-file (in a
+/// thread that has called [`block_signals_in_this_thread`]).
+pub fn pump(stdout: OwnedFd, stderr: OwnedFd, sink: &mut dyn FnMut(Stream, &[u8])) {
+    let mut open_fds: Vec<(OwnedFd, Stream)> = vec![(stdout, Stream::Stdout), (stderr, Stream::Stderr)];
+    for (fd, _) in &open_fds {
+        let _ = fcntl_setfd(fd, FdFlags::CLOEXEC);
+    }
+    let mut buf = [0u8; 8192];
+    while !open_fds.is_empty() {
+        let mut fds: Vec<PollFd> = open_fds.iter().map(|(fd, _)| PollFd::new(fd, PollFlags::IN)).collect();
+        match poll(&mut fds, None) {
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => return,
+            Ok(_) => {}
+        }
+        let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
+        drop(fds);
+        let mut i = 0;
+        open_fds.retain(|(fd, stream)| {
+            let keep = !ready[i] || read_into(fd.as_fd(), *stream, &mut buf, sink);
+            i += 1;
+            keep
+        });
+    }
+}
+
+/// One read; `false` at end-of-file or on an error.
+fn read_into(fd: std::os::fd::BorrowedFd, stream: Stream, buf: &mut [u8], sink: &mut dyn FnMut(Stream, &[u8])) -> bool {
+    match rustix::io::read(fd, &mut *buf) {
+        Ok(0) => false,
+        Ok(n) => {
+            sink(stream, &buf[..n]);
+            true
+        }
+        Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => true,
+        Err(_) => false,
+    }
+}

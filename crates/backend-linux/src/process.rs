@@ -1,0 +1,140 @@
+//! Host processes the container store refers to: identified by pid and
+//! start time (so a reused pid or a reboot is never mistaken for the
+//! process cove started), signalled by number, listed per pid namespace.
+
+use std::io;
+
+/// The start time of `pid` in clock ticks since boot (`/proc/PID/stat`
+/// field 22); `None` when there is no such process.
+pub fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: fields
+    // after it start behind the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let state = rest.split_whitespace().next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// This boot's id (`/proc/sys/kernel/random/boot_id`).
+pub fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_owned()).unwrap_or_default()
+}
+
+/// Sends signal `sig` to `pid`.
+pub fn signal(pid: i32, sig: i32) -> io::Result<()> {
+    crate::sys::clone::send_signal(pid, sig)
+}
+
+/// The signals `--signal`/`--stop-signal` accept, by name.
+const SIGNALS: &[(&str, i32)] = &[
+    ("HUP", libc::SIGHUP),
+    ("INT", libc::SIGINT),
+    ("QUIT", libc::SIGQUIT),
+    ("ILL", libc::SIGILL),
+    ("TRAP", libc::SIGTRAP),
+    ("ABRT", libc::SIGABRT),
+    ("BUS", libc::SIGBUS),
+    ("FPE", libc::SIGFPE),
+    ("KILL", libc::SIGKILL),
+    ("USR1", libc::SIGUSR1),
+    ("SEGV", libc::SIGSEGV),
+    ("USR2", libc::SIGUSR2),
+    ("PIPE", libc::SIGPIPE),
+    ("ALRM", libc::SIGALRM),
+    ("TERM", libc::SIGTERM),
+    ("CHLD", libc::SIGCHLD),
+    ("CONT", libc::SIGCONT),
+    ("STOP", libc::SIGSTOP),
+    ("TSTP", libc::SIGTSTP),
+    ("TTIN", libc::SIGTTIN),
+    ("TTOU", libc::SIGTTOU),
+    ("URG", libc::SIGURG),
+    ("XCPU", libc::SIGXCPU),
+    ("XFSZ", libc::SIGXFSZ),
+    ("VTALRM", libc::SIGVTALRM),
+    ("PROF", libc::SIGPROF),
+    ("WINCH", libc::SIGWINCH),
+    ("IO", libc::SIGIO),
+    ("PWR", libc::SIGPWR),
+    ("SYS", libc::SIGSYS),
+];
+
+/// Parses `KILL`, `SIGKILL`, `sigkill` or `9` (Docker's forms).
+pub fn parse_signal(s: &str) -> Option<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        return (1..=64).contains(&n).then_some(n);
+    }
+    let upper = s.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
+/// Whether any of the container's cgroups recorded an OOM kill (v1
+/// `memory.oom_control`, v2 `memory.events`: `oom_kill N` with N > 0).
+pub fn oom_killed(cgroups: &[std::path::PathBuf]) -> bool {
+    cgroups.iter().any(|dir| {
+        ["memory.events", "memory.oom_control"].iter().any(|f| {
+            let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+            text.lines().any(|l| l.strip_prefix("oom_kill ").is_some_and(|n| n.trim().parse::<u64>().unwrap_or(0) > 0))
+        })
+    })
+}
+
+/// Removes the container's cgroup directories (empty once its processes
+/// are gone), retrying for up to a second while the kernel still lists
+/// exiting tasks. Missing directories are fine.
+pub fn remove_cgroups(cgroups: &[std::path::PathBuf]) -> io::Result<()> {
+    for dir in cgroups {
+        let mut tries = 0;
+        loop {
+            match std::fs::remove_dir(dir) {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                Err(_) if tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(io::Error::new(e.kind(), format!("remove cgroup {}: {e}", dir.display()))),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The host pids of every process in `init`'s pid namespace (found by
+/// comparing `/proc/PID/ns/pid` links), `init` first.
+pub fn namespace_pids(init: i32) -> Vec<i32> {
+    let link = |pid: i32| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+    let Some(ns) = link(init) else { return vec![] };
+    let mut pids: Vec<i32> = std::fs::read_dir("/proc")
+        .map(|d| d.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect())
+        .unwrap_or_default();
+    pids.retain(|&p| p == init || link(p).as_ref() == Some(&ns));
+    pids.sort_by_key(|&p| (p != init, p));
+    pids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_parse_in_dockers_forms() {
+        assert_eq!(parse_signal("KILL"), Some(9));
+        assert_eq!(parse_signal("sigterm"), Some(15));
+        assert_eq!(parse_signal("10"), Some(10));
+        assert_eq!(parse_signal("0"), None);
+        assert_eq!(parse_signal("NOPE"), None);
+    }
+
+    #[test]
+    fn own_start_time_is_stable() {
+        let me = std::process::id() as i32;
+        assert!(start_time(me).is_some());
+        assert_eq!(start_time(me), start_time(me));
+        assert!(!boot_id().is_empty());
+    }
+}

@@ -1,0 +1,109 @@
+//! The store on a scratch directory: create, names, lookup by prefix,
+//! update, rename, remove, leftovers of killed CLIs.
+
+use super::*;
+use crate::id::ContainerId;
+use crate::spec::{NetworkMode, ProcessSpec, RootSpec, RunSpec, SecuritySpec, UserIds};
+
+fn spec() -> RunSpec {
+    RunSpec {
+        root: RootSpec::HostSystem,
+        process: ProcessSpec {
+            args: vec!["true".into()],
+            env: vec![],
+            cwd: "/".into(),
+            user: UserIds { uid: 0, gid: 0, groups: vec![], home: "/root".into(), name: None },
+            terminal: false,
+            stdin: false,
+        },
+        hostname: "h".into(),
+        mounts: vec![],
+        read_only: false,
+        network: NetworkMode::None,
+        init: false,
+        security: SecuritySpec::default(),
+        limits: Default::default(),
+    }
+}
+
+fn container(id: &str, name: &str) -> Container {
+    Container {
+        id: ContainerId::parse(&format!("{id:0<64}")).unwrap(),
+        name: name.into(),
+        image: String::new(),
+        spec: spec(),
+        created: time::now(),
+        restart: RestartPolicy::No,
+        auto_remove: false,
+        stop_signal: None,
+        stop_timeout: None,
+        state: State::default(),
+    }
+}
+
+fn scratch(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cove-store-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn names_ids_and_prefixes() {
+    let dir = scratch("names");
+    let store = ContainerStore::open(&dir).unwrap();
+    store.create(container("abc1", "web")).unwrap();
+    store.create(container("abc2", "")).unwrap();
+    assert!(matches!(store.create(container("ffff", "web")), Err(Lookup::NameInUse { .. })));
+    assert!(matches!(store.create(container("fffe", "we/b")), Err(Lookup::InvalidName(_))));
+    assert_eq!(store.lookup("web").unwrap().id.as_str(), format!("{:0<64}", "abc1"));
+    assert!(matches!(store.lookup("abc"), Err(Lookup::Ambiguous(_))));
+    assert_eq!(store.lookup("abc2").unwrap().id.as_str(), format!("{:0<64}", "abc2"));
+    assert!(valid_name(&store.lookup("abc2").unwrap().name), "generated name");
+    assert!(matches!(store.lookup("nope"), Err(Lookup::NotFound(_))));
+    assert!(matches!(store.lookup(""), Err(Lookup::NotFound(_))));
+    let other = store.lookup("abc2").unwrap();
+    assert!(matches!(store.rename(&other.id, "web"), Err(Lookup::NameInUse { .. })));
+    store.rename(&other.id, "db").unwrap();
+    assert_eq!(store.lookup("db").unwrap().id, other.id);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn updates_removes_and_sweeps() {
+    let dir = scratch("update");
+    let store = ContainerStore::open(&dir).unwrap();
+    let c = store.create(container("1234", "one")).unwrap();
+    store.update(&c.id, |r| r.state.exit_code = Some(3)).unwrap();
+    assert_eq!(store.get(&c.id).unwrap().unwrap().state.exit_code, Some(3));
+    // what a killed create or remove leaves is invisible, then swept
+    std::fs::create_dir(dir.join("containers/.tmp-dead")).unwrap();
+    std::fs::create_dir(dir.join("containers/.rm-dead")).unwrap();
+    assert_eq!(store.list().unwrap().len(), 1);
+    store.create(container("5678", "two")).unwrap();
+    assert!(!dir.join("containers/.tmp-dead").exists() && !dir.join("containers/.rm-dead").exists());
+    let lock = store.lock(&c.id).unwrap();
+    store.remove(lock, &c.id).unwrap();
+    assert!(store.get(&c.id).unwrap().is_none());
+    assert!(matches!(store.update(&c.id, |_| ()), Err(Lookup::NotFound(_))));
+    assert_eq!(store.list().unwrap().len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+struct Dead;
+impl Liveness for Dead {
+    fn alive(&self, _: &ProcessRef) -> bool {
+        false
+    }
+}
+
+#[test]
+fn a_dead_monitor_means_exited() {
+    let mut c = container("9", "x");
+    c.state.status = Some(Status::Running);
+    c.state.monitor = Some(ProcessRef { pid: 1, start_time: 1, boot_id: "b".into() });
+    assert_eq!(c.observed(&Dead), Status::Exited);
+    assert!(c.monitor_lost(&Dead));
+    assert!(c.running_init(&Dead).is_none());
+    c.state.status = Some(Status::Exited);
+    assert!(!c.monitor_lost(&Dead));
+}

@@ -1,0 +1,165 @@
+//! Flags of the verbs that work on stored containers (`ps`, `logs`,
+//! `stop`, `kill`, `rm`, `inspect`, `wait`, `start`, `rename`, `top`), and
+//! the hidden monitor. No I/O here.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// Flags `run` and `create` add for stored containers.
+#[derive(Debug, Args)]
+pub struct StoredArgs {
+    /// Run in the background and print the container id.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Restart policy: no, on-failure[:N], always, unless-stopped.
+    #[arg(long, value_name = "POLICY", default_value = "no")]
+    pub restart: String,
+    /// Signal that `stop` sends first (default SIGTERM).
+    #[arg(long, value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+    /// Seconds `stop` waits before SIGKILL (default 10).
+    #[arg(long, value_name = "SECONDS")]
+    pub stop_timeout: Option<u32>,
+}
+
+/// `cove ps`.
+#[derive(Debug, Args)]
+pub struct PsArgs {
+    /// Show every container (default: running ones only).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only the ids.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Full ids and commands.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Filter: status=STATUS, name=PART, id=PREFIX (repeatable; all must match).
+    #[arg(short = 'f', long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// table, json, or a template such as '{{.Names}}\t{{.Status}}'.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+}
+
+/// `cove logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing new output until the container ends.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Only the last N lines ("all" for every line).
+    #[arg(short = 'n', long, value_name = "N", default_value = "all")]
+    pub tail: String,
+    /// Only lines since a time (RFC 3339, Unix seconds) or a duration ago (10m, 1h30m).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Show each line's time stamp.
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// The container (name or id).
+    pub container: String,
+}
+
+/// `cove stop` and `cove restart`.
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Seconds to wait after the stop signal before SIGKILL.
+    #[arg(short = 't', long = "time", alias = "timeout", value_name = "SECONDS")]
+    pub time: Option<u32>,
+    /// Signal to send first (default: the container's stop signal).
+    #[arg(short = 's', long, value_name = "SIGNAL")]
+    pub signal: Option<String>,
+    /// The containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `cove kill`.
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// Signal to send.
+    #[arg(short = 's', long, default_value = "KILL", value_name = "SIGNAL")]
+    pub signal: String,
+    /// The containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `cove rm`.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Kill a running container first.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Accepted for Docker compatibility (cove has no anonymous volumes).
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    /// The containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `cove inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A template such as '{{.State.Pid}}' instead of the JSON array.
+    #[arg(short = 'f', long, value_name = "TEMPLATE")]
+    pub format: Option<String>,
+    /// The containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Verbs that take only containers (`wait`, `top`).
+#[derive(Debug, Args)]
+pub struct ContainersArgs {
+    /// The containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `cove start`.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Print the container's output and end with its exit code.
+    #[arg(short = 'a', long)]
+    pub attach: bool,
+    /// The containers.
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `cove attach`.
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// The container.
+    pub container: String,
+}
+
+/// `cove rename`.
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The container.
+    pub container: String,
+    /// Its new name.
+    pub name: String,
+}
+
+/// `cove container prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Do not ask (cove never asks; accepted for Docker compatibility).
+    #[arg(short = 'f', long)]
+    pub force: bool,
+}
+
+/// `cove __monitor` (hidden; started by `run -d` and `start`).
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The store root.
+    #[arg(long)]
+    pub root: PathBuf,
+    /// The container's full id.
+    pub id: String,
+}

@@ -1,0 +1,97 @@
+//! `cove create` and `cove run -d`: resolve the flags into a spec, store
+//! the container, and (for `run -d`) start its monitor and print the id.
+
+use crate::cli::RunArgs;
+use crate::containers::{self, Ready};
+use crate::{output, platform, request};
+use anyhow::{Context, bail};
+use cove_core::backend::Backend;
+use cove_core::container::{Container, ContainerStore, RestartPolicy, State, Status, time};
+use cove_core::exit::COVE_ERROR;
+use cove_core::id::ContainerId;
+use cove_core::plan::Plan;
+use std::time::Duration;
+
+/// How long `run -d` and `start` wait for the monitor's answer.
+pub const START_LIMIT: Duration = Duration::from_secs(60);
+
+/// `cove create`: stores the container and prints its id.
+pub fn create(args: RunArgs) -> anyhow::Result<i32> {
+    let (_, _, container) = store_new(args)?;
+    output::container_id(&container);
+    Ok(0)
+}
+
+/// `cove run -d`: stores the container, starts it, prints its id.
+pub fn run_detached(args: RunArgs) -> anyhow::Result<i32> {
+    if args.interactive && !args.tty {
+        bail!("-d with -i is not supported yet (cove attach cannot send input): use -d alone or -dit");
+    }
+    let (store, root, container) = store_new(args)?;
+    start(&store, &root, &container)?;
+    output::container_id(&container);
+    Ok(0)
+}
+
+/// Starts the monitor of a stored container; errors carry the exit code.
+pub fn start(store: &ContainerStore, root: &std::path::Path, c: &Container) -> anyhow::Result<()> {
+    match containers::start_monitor(root, &c.id, START_LIMIT)? {
+        Ready::Started => Ok(()),
+        Ready::Failed { code, message } => {
+            if c.auto_remove {
+                let _ = store.lock(&c.id).and_then(|l| store.remove(l, &c.id));
+            }
+            Err(output::Exit { code, message }.into())
+        }
+    }
+}
+
+/// Resolves, validates and stores a new container.
+fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBuf, Container)> {
+    let restart = RestartPolicy::parse(&args.stored.restart).with_context(|| {
+        format!("invalid --restart {:?}: use no, on-failure[:N], always or unless-stopped", args.stored.restart)
+    })?;
+    if args.rm && restart != RestartPolicy::No {
+        bail!("--rm and --restart {} cannot be combined", args.stored.restart);
+    }
+    let stop_signal = match &args.stored.stop_signal {
+        Some(s) => {
+            Some(platform::host_process::parse_signal(s).with_context(|| format!("invalid --stop-signal {s:?}"))?)
+        }
+        None => None,
+    };
+    let image = image_name(&args);
+    let (name, auto_remove, stop_timeout) = (args.name.clone().unwrap_or_default(), args.rm, args.stored.stop_timeout);
+    let backend = platform::backend();
+    let host = backend.host_identity();
+    let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
+    // The image hold ends with this call: a stored container keeps its image
+    // through its record (rmi checks records too).
+    let (spec, _hold) = request::run_spec_for(args, host.uid, &id)?;
+    // Refused now rather than by the monitor: the same checks a run makes.
+    Plan::build(&spec, host).context("invalid run request")?;
+    let (store, root) = containers::open()?;
+    let container = Container {
+        id,
+        name,
+        image,
+        spec,
+        created: time::now(),
+        restart,
+        auto_remove,
+        stop_signal,
+        stop_timeout,
+        state: State { status: Some(Status::Created), ..State::default() },
+    };
+    let container = store.create(container).map_err(|e| output::Exit { code: COVE_ERROR, message: e.to_string() })?;
+    Ok((store, root, container))
+}
+
+/// The image as the user named it; the rootfs directory; or empty.
+fn image_name(args: &RunArgs) -> String {
+    match &args.rootfs {
+        Some(dir) => dir.display().to_string(),
+        None if !args.after_dashdash && !args.args.is_empty() => args.args[0].clone(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,155 @@
+//! `cove logs [-f] [--tail N] [--since T] [-t]`: a container's output from
+//! its json-file log, each line to the stream it came from.
+
+use crate::cli::LogsArgs;
+use crate::containers::{self, HostLiveness, not_running};
+use anyhow::{Context, bail};
+use cove_core::container::ContainerStore;
+use cove_core::container::log::LogEntry;
+use cove_core::id::ContainerId;
+use std::io::{BufRead, BufReader, Seek, Write};
+use std::time::{Duration, SystemTime};
+
+/// Prints the log; with `-f` keeps printing until the container has ended.
+pub fn run(args: LogsArgs) -> anyhow::Result<i32> {
+    let tail = match args.tail.as_str() {
+        "all" | "-1" => None,
+        n => Some(n.parse::<usize>().with_context(|| format!("invalid --tail {n:?}: a number or \"all\""))?),
+    };
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let (store, _) = containers::open()?;
+    let c = containers::find(&store, &args.container)?;
+    let path = store.log_path(&c.id);
+    let mut printer = Printer { since, timestamps: args.timestamps };
+    let Some(mut reader) = open_log(&path, 0)? else { return Ok(0) };
+    let mut lines: Vec<String> = Vec::new();
+    let mut buf = String::new();
+    while read_line(&mut reader, &mut buf)? {
+        lines.push(std::mem::take(&mut buf));
+    }
+    let skip = tail.map_or(0, |n| lines.len().saturating_sub(n));
+    lines[skip..].iter().try_for_each(|l| printer.print(l))?;
+    if args.follow {
+        follow(&store, &c.id, &mut reader, &mut printer)?;
+    }
+    Ok(0)
+}
+
+/// The log's size now (where `attach` and `start -a` begin).
+pub fn log_end(store: &ContainerStore, id: &ContainerId) -> u64 {
+    std::fs::metadata(store.log_path(id)).map_or(0, |m| m.len())
+}
+
+/// Prints container `id`'s output from byte `offset` of its log until it
+/// has ended; returns its exit code (0 when unknown).
+pub fn follow_from(store: &ContainerStore, id: &ContainerId, offset: u64) -> anyhow::Result<i32> {
+    let mut printer = Printer { since: None, timestamps: false };
+    let path = store.log_path(id);
+    // The monitor creates the log before it answers; wait briefly otherwise.
+    let mut reader = None;
+    for _ in 0..100 {
+        reader = open_log(&path, offset)?;
+        if reader.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if let Some(mut reader) = reader {
+        follow(store, id, &mut reader, &mut printer)?;
+    }
+    Ok(store.get(id)?.and_then(|c| c.state.exit_code).unwrap_or(0))
+}
+
+fn open_log(path: &std::path::Path, offset: u64) -> anyhow::Result<Option<BufReader<std::fs::File>>> {
+    match std::fs::File::open(path) {
+        Ok(mut f) => {
+            f.seek(std::io::SeekFrom::Start(offset)).with_context(|| format!("seek log {}", path.display()))?;
+            Ok(Some(BufReader::new(f)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("open log {}", path.display())),
+    }
+}
+
+/// Prints new lines until the container is no longer running.
+fn follow(
+    store: &ContainerStore,
+    id: &ContainerId,
+    reader: &mut BufReader<std::fs::File>,
+    printer: &mut Printer,
+) -> anyhow::Result<()> {
+    let live = HostLiveness::new();
+    let mut buf = String::new();
+    loop {
+        let ended = containers::wait_until(store, id, Some(Duration::ZERO), not_running(&live))?;
+        while read_line(reader, &mut buf)? {
+            printer.print(&std::mem::take(&mut buf))?;
+        }
+        if ended {
+            // The monitor writes the last lines right after the exit is
+            // recorded; one more short look catches them.
+            std::thread::sleep(Duration::from_millis(100));
+            while read_line(reader, &mut buf)? {
+                printer.print(&std::mem::take(&mut buf))?;
+            }
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Reads one complete line into `buf` (a partial last line is left for
+/// the next call); `false` when there is none yet.
+fn read_line(r: &mut BufReader<std::fs::File>, buf: &mut String) -> anyhow::Result<bool> {
+    let start = buf.len();
+    let n = r.read_line(buf).context("read log")?;
+    if n == 0 {
+        return Ok(false);
+    }
+    if !buf.ends_with('\n') {
+        // Not complete yet: step back so it is read whole next time.
+        r.seek_relative(-(n as i64)).context("seek log")?;
+        buf.truncate(start);
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+struct Printer {
+    since: Option<SystemTime>,
+    timestamps: bool,
+}
+
+impl Printer {
+    fn print(&mut self, line: &str) -> anyhow::Result<()> {
+        let Ok(entry) = serde_json::from_str::<LogEntry>(line) else { return Ok(()) };
+        if let Some(since) = self.since {
+            let at = humantime::parse_rfc3339_weak(&entry.time).ok();
+            if at.is_some_and(|t| t < since) {
+                return Ok(());
+            }
+        }
+        let text = if self.timestamps { format!("{} {}", entry.time, entry.log) } else { entry.log };
+        let result = if entry.stream == "stderr" {
+            std::io::stderr().write_all(text.as_bytes())
+        } else {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        };
+        result.context("write log line")
+    }
+}
+
+/// `--since`: RFC 3339, Unix seconds, or a duration ago (`10m`, `1h30m`).
+fn parse_since(s: &str) -> anyhow::Result<SystemTime> {
+    if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+        return Ok(t);
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        return Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(secs.max(0.0)));
+    }
+    match humantime::parse_duration(s) {
+        Ok(d) => Ok(SystemTime::now() - d),
+        Err(_) => bail!("invalid --since {s:?}: use a time (2024-01-02T15:04:05Z), Unix seconds or a duration (10m)"),
+    }
+}

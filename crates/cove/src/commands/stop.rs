@@ -1,0 +1,86 @@
+//! `cove stop`, `cove restart` and `cove kill`: signals to the container's
+//! first process (identified by pid and start time), recorded as a stop by
+//! a verb so that the restart policy leaves it stopped.
+
+use crate::cli::{KillArgs, StopArgs};
+use crate::containers::{self, HostLiveness, not_running};
+use crate::output::Exit;
+use crate::platform::host_process;
+use anyhow::Context;
+use cove_core::container::{Container, ContainerStore, Status};
+use std::time::Duration;
+
+/// `cove stop`: prints each container as named once it has stopped.
+pub fn stop(args: StopArgs) -> anyhow::Result<i32> {
+    let signal = parse(args.signal.as_deref())?;
+    containers::each(&args.containers, |store, _, c, q| {
+        stop_one(store, c, signal, args.time)?;
+        println!("{q}");
+        Ok(())
+    })
+}
+
+/// `cove restart`: stop, then start again.
+pub fn restart(args: StopArgs) -> anyhow::Result<i32> {
+    let signal = parse(args.signal.as_deref())?;
+    containers::each(&args.containers, |store, root, c, q| {
+        stop_one(store, c, signal, args.time)?;
+        let c = store.get(&c.id)?.with_context(|| format!("container {q} was removed meanwhile"))?;
+        super::create::start(store, root, &c)?;
+        println!("{q}");
+        Ok(())
+    })
+}
+
+/// `cove kill`: the signal (default SIGKILL) to each running container.
+pub fn kill(args: KillArgs) -> anyhow::Result<i32> {
+    let signal = parse(Some(&args.signal))?.unwrap_or(libc_sigkill());
+    let live = HostLiveness::new();
+    containers::each(&args.containers, |store, _, c, q| {
+        let Some(init) = c.running_init(&live).cloned() else {
+            return Err(Exit { code: 1, message: format!("cannot kill container {q}: it is not running") }.into());
+        };
+        if signal == libc_sigkill() {
+            store.update(&c.id, |r| r.state.stopped_by_user = true)?;
+        }
+        host_process::signal(init.pid, signal).with_context(|| format!("signal {signal} to pid {}", init.pid))?;
+        println!("{q}");
+        Ok(())
+    })
+}
+
+fn libc_sigkill() -> i32 {
+    9
+}
+
+fn parse(s: Option<&str>) -> anyhow::Result<Option<i32>> {
+    s.map(|s| host_process::parse_signal(s).with_context(|| format!("invalid signal {s:?}"))).transpose()
+}
+
+/// Stops one container: its stop signal, up to `time` seconds (its own
+/// --stop-timeout, else 10), then SIGKILL. Stopping a stopped container
+/// succeeds, as Docker's does.
+pub fn stop_one(store: &ContainerStore, c: &Container, signal: Option<i32>, time: Option<u32>) -> anyhow::Result<()> {
+    let live = HostLiveness::new();
+    store.update(&c.id, |r| r.state.stopped_by_user = true)?;
+    let Some(init) = c.running_init(&live).cloned() else {
+        // Created, exited, or waiting to restart: the monitor sees the flag.
+        containers::wait_until(store, &c.id, Some(Duration::from_secs(5)), |r| {
+            r.observed(&live) != Status::Restarting
+        })?;
+        return Ok(());
+    };
+    let grace = Duration::from_secs(u64::from(time.or(c.stop_timeout).unwrap_or(10)));
+    let _ = host_process::signal(init.pid, signal.unwrap_or(c.stop_signal()));
+    if containers::wait_until(store, &c.id, Some(grace), not_running(&live))? {
+        return Ok(());
+    }
+    if live.alive(&init) {
+        let _ = host_process::signal(init.pid, libc_sigkill());
+    }
+    let done = containers::wait_until(store, &c.id, Some(Duration::from_secs(10)), not_running(&live))?;
+    anyhow::ensure!(done, "container {} did not stop within 10 s of SIGKILL", c.name);
+    Ok(())
+}
+
+use cove_core::container::Liveness as _;

@@ -1,0 +1,158 @@
+//! The CLI's side of the container store: where it lives, whether a
+//! recorded process still runs (through the platform), starting a
+//! container's monitor, and the one-line message the monitor answers with.
+
+use crate::platform::host_process;
+use crate::request::image::store_root;
+use anyhow::Context;
+use cove_core::container::{Container, ContainerStore, Liveness, Lookup, ProcessRef, Status};
+use cove_core::id::ContainerId;
+use serde::{Deserialize, Serialize};
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The caller's container store (`ROOT/containers`, see docs/architecture.md).
+pub fn open() -> anyhow::Result<(ContainerStore, PathBuf)> {
+    let uid = rustix_uid();
+    let root = store_root(uid)?;
+    if !root.exists() {
+        std::fs::create_dir_all(&root).with_context(|| format!("create store {}", root.display()))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("chmod store {}", root.display()))?;
+    }
+    let store = ContainerStore::open(&root).with_context(|| format!("open container store {}", root.display()))?;
+    Ok((store, root))
+}
+
+fn rustix_uid() -> u32 {
+    use cove_core::backend::Backend;
+    crate::platform::backend().host_identity().uid
+}
+
+/// Liveness from the host's process table and boot id.
+pub struct HostLiveness {
+    boot_id: String,
+}
+
+impl HostLiveness {
+    /// For this boot.
+    pub fn new() -> Self {
+        HostLiveness { boot_id: host_process::boot_id() }
+    }
+
+    /// A reference to the running process `pid` (`None` when it is gone).
+    pub fn reference(&self, pid: i32) -> Option<ProcessRef> {
+        Some(ProcessRef { pid, start_time: host_process::start_time(pid)?, boot_id: self.boot_id.clone() })
+    }
+}
+
+impl Liveness for HostLiveness {
+    fn alive(&self, p: &ProcessRef) -> bool {
+        p.boot_id == self.boot_id && host_process::start_time(p.pid) == Some(p.start_time)
+    }
+}
+
+/// Looks a container up; an unknown name or an ambiguous prefix is exit 1
+/// (Docker's).
+pub fn find(store: &ContainerStore, query: &str) -> anyhow::Result<Container> {
+    store.lookup(query).map_err(|e| match e {
+        Lookup::Store(e) => anyhow::Error::from(e),
+        other => crate::output::Exit { code: 1, message: other.to_string() }.into(),
+    })
+}
+
+/// What the monitor tells the CLI that started it (one JSON line).
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Ready {
+    /// The command runs.
+    Started,
+    /// The container could not be started.
+    Failed {
+        /// The exit code the CLI ends with (125, 126, 127).
+        code: i32,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Starts the monitor of container `id` and waits (at most `limit`) for
+/// it to report that the command runs.
+pub fn start_monitor(root: &std::path::Path, id: &ContainerId, limit: Duration) -> anyhow::Result<Ready> {
+    let exe = std::env::current_exe().context("find cove's own binary")?;
+    let mut child = Command::new(&exe)
+        .arg("__monitor")
+        .arg("--root")
+        .arg(root)
+        .arg(id.as_str())
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start monitor {}", exe.display()))?;
+    let stdout = child.stdout.take().context("monitor stdout")?;
+    // The monitor always answers or exits; a thread bounds the wait anyway.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let start = Instant::now();
+    let line = rx.recv_timeout(limit).with_context(|| format!("monitor of {id} did not answer within {limit:?}"))?;
+    // The monitor lives on (it detached); reap it only if it already ended.
+    let _ = child.try_wait();
+    if line.trim().is_empty() {
+        anyhow::bail!("the monitor of {id} ended without starting it (after {:?})", start.elapsed());
+    }
+    serde_json::from_str(line.trim()).with_context(|| format!("monitor answer {line:?}"))
+}
+
+/// Polls until `done` holds for the container (re-read each time) or
+/// `limit` passes; `true` when it held. A removed container counts as done.
+pub fn wait_until(
+    store: &ContainerStore,
+    id: &ContainerId,
+    limit: Option<Duration>,
+    done: impl Fn(&Container) -> bool,
+) -> anyhow::Result<bool> {
+    let start = Instant::now();
+    loop {
+        match store.get(id)? {
+            None => return Ok(true),
+            Some(c) if done(&c) => return Ok(true),
+            Some(_) => {}
+        }
+        if limit.is_some_and(|l| start.elapsed() >= l) {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether the container has stopped running (as observed).
+pub fn not_running(live: &HostLiveness) -> impl Fn(&Container) -> bool + '_ {
+    |c| !matches!(c.observed(live), Status::Running | Status::Restarting)
+}
+
+/// Runs `f` for each named container (Docker's multi-container verbs):
+/// an error is printed for that container and the others go on; exit 1
+/// when any failed. `f` prints its own success line.
+pub fn each(
+    queries: &[String],
+    mut f: impl FnMut(&ContainerStore, &std::path::Path, &Container, &str) -> anyhow::Result<()>,
+) -> anyhow::Result<i32> {
+    let (store, root) = open()?;
+    let mut code = 0;
+    for q in queries {
+        let result = find(&store, q).and_then(|c| f(&store, &root, &c, q));
+        if let Err(e) = result {
+            eprintln!("cove: {e:#}");
+            code = e.downcast_ref::<crate::output::Exit>().map_or(1, |x| x.code);
+        }
+    }
+    Ok(code)
+}

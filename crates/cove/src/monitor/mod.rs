@@ -1,0 +1,220 @@
+//! `cove __monitor ROOT ID`: the small per-container process that `run -d`
+//! and `start` leave behind. It leaves the caller's session, becomes the
+//! parent of the container's first process (through the backend), writes
+//! the container's output to its log, records start, exit code and OOM
+//! kill, applies the restart policy and `--rm`, then exits.
+//!
+//! It reports to the CLI that started it with one [`Ready`] line on its
+//! old stdout: `Started` once the command has been executed, or `Failed`.
+
+mod logs;
+
+use crate::cli::MonitorArgs;
+use crate::containers::{HostLiveness, Ready};
+use crate::platform::{self, host_process, monitor_io};
+use anyhow::Context;
+use cove_core::backend::{Backend, RunObserver, RunOutcome};
+use cove_core::container::{Container, ContainerStore, Liveness, Status, time};
+use cove_core::exit::COVE_ERROR;
+use cove_core::id::ContainerId;
+use cove_core::plan::Plan;
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Runs the monitor; its exit code is never seen by anyone.
+pub fn run(args: MonitorArgs) -> anyhow::Result<i32> {
+    monitor_io::detach().context("leave the caller's session")?;
+    let store = ContainerStore::open(&args.root).context("open container store")?;
+    let id = ContainerId::parse(&args.id)?;
+    let io = monitor_io::capture().context("set up the container's stdio")?;
+    let mut m = Monitor { store, id, live: HostLiveness::new(), ready: Some(io.ready), started: false };
+    let container = match m.claim() {
+        Ok(c) => c,
+        Err(e) => {
+            m.report(Ready::Failed { code: COVE_ERROR, message: format!("{e:#}") });
+            return Ok(COVE_ERROR);
+        }
+    };
+    let log = logs::Writer::open(&m.store.log_path(&m.id))?;
+    let (blocked_tx, blocked) = std::sync::mpsc::sync_channel(1);
+    let pump = std::thread::Builder::new()
+        .name("logs".into())
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let _ = blocked_tx.send(monitor_io::block_signals_in_this_thread().is_ok());
+            logs::pump(io.stdout, io.stderr, log)
+        })
+        .context("start the log writer")?;
+    // ORDER: the container starts only once the log thread can no longer
+    // take the signals meant for the run's signalfd.
+    if blocked.recv() != Ok(true) {
+        m.report(Ready::Failed { code: COVE_ERROR, message: "block signals in the log writer".into() });
+        return Ok(COVE_ERROR);
+    }
+    m.supervise(&container);
+    let _ = monitor_io::release();
+    let _ = pump.join();
+    if container.auto_remove {
+        m.remove();
+    }
+    Ok(0)
+}
+
+struct Monitor {
+    store: ContainerStore,
+    id: ContainerId,
+    live: HostLiveness,
+    /// The channel to the CLI, until it has been answered.
+    ready: Option<File>,
+    /// The command ran at least once.
+    started: bool,
+}
+
+impl Monitor {
+    /// Records this process as the container's monitor, unless another
+    /// live one already is.
+    fn claim(&mut self) -> anyhow::Result<Container> {
+        let me = self.live.reference(std::process::id() as i32).context("read own start time")?;
+        let live = &self.live;
+        let claimed = self.store.update(&self.id, |c| {
+            if c.state.monitor.as_ref().is_some_and(|m| live.alive(m))
+                && matches!(c.observed(live), Status::Running | Status::Restarting)
+            {
+                return Err(anyhow::anyhow!("container {} is already running", c.name));
+            }
+            c.state.monitor = Some(me);
+            c.state.stopped_by_user = false;
+            c.state.restart_count = 0;
+            Ok(c.clone())
+        });
+        claimed?
+    }
+
+    fn report(&mut self, answer: Ready) {
+        if let Some(mut f) = self.ready.take() {
+            let line = serde_json::to_string(&answer).unwrap_or_default();
+            let _ = writeln!(f, "{line}");
+        }
+    }
+
+    /// Runs the container until it ends for good (restart policy included).
+    fn supervise(&mut self, c: &Container) {
+        let backend = platform::backend();
+        let plan = match Plan::build(&c.spec, backend.host_identity()) {
+            Ok(p) => p,
+            Err(e) => return self.failed(COVE_ERROR, format!("invalid run request: {e}")),
+        };
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let began = Instant::now();
+            let mut watch = Watch { monitor: self, oom: false };
+            let result = backend.run_observed(&plan, &mut watch);
+            let oom = watch.oom;
+            let (code, error) = match result {
+                Ok(RunOutcome::Exited(status) | RunOutcome::OomKilled(status)) => (status.code(), None),
+                Ok(outcome @ RunOutcome::ExecFailed { .. }) => {
+                    let RunOutcome::ExecFailed { program, reason } = &outcome else { unreachable!() };
+                    (outcome.exit_code(), Some(crate::output::exec_failure(program, reason)))
+                }
+                Err(e) => (COVE_ERROR, Some(format!("{:#}", anyhow::Error::new(e)))),
+            };
+            if !self.started {
+                return self.failed(code, error.unwrap_or_default());
+            }
+            if !self.ended(c, code, error, oom) {
+                return;
+            }
+            delay = if began.elapsed() >= Duration::from_secs(10) { Duration::from_millis(100) } else { delay * 2 };
+            if !self.pause(delay.min(Duration::from_secs(10))) {
+                return;
+            }
+        }
+    }
+
+    /// Records a failed first start and tells the CLI.
+    fn failed(&mut self, code: i32, message: String) {
+        let _ = self.store.update(&self.id, |c| {
+            c.state.status = Some(Status::Exited);
+            c.state.exit_code = Some(code);
+            c.state.error = Some(message.clone());
+            c.state.finished_at = Some(time::now());
+        });
+        self.report(Ready::Failed { code, message });
+    }
+
+    /// Records the end of a run; `true` when the restart policy starts it again.
+    fn ended(&mut self, c: &Container, code: i32, error: Option<String>, oom: bool) -> bool {
+        let _ = host_process::remove_cgroups(&self.cgroups());
+        let restart = self.store.update(&self.id, |r| {
+            let again = c.restart.restarts(code, r.state.restart_count, r.state.stopped_by_user);
+            r.state.status = Some(if again { Status::Restarting } else { Status::Exited });
+            r.state.exit_code = Some(code);
+            r.state.error = error;
+            r.state.oom_killed = oom;
+            r.state.finished_at = Some(time::now());
+            r.state.init = None;
+            r.state.cgroups.clear();
+            if again {
+                r.state.restart_count += 1;
+            }
+            again
+        });
+        restart.unwrap_or(false)
+    }
+
+    fn cgroups(&self) -> Vec<PathBuf> {
+        self.store.get(&self.id).ok().flatten().map(|c| c.state.cgroups).unwrap_or_default()
+    }
+
+    /// Waits before a restart; `false` (and the record says exited) when a
+    /// verb stopped the container meanwhile or it was removed.
+    fn pause(&mut self, delay: Duration) -> bool {
+        let end = Instant::now() + delay;
+        while Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(50));
+            let stopped = self.store.get(&self.id).ok().flatten().is_none_or(|c| c.state.stopped_by_user);
+            if stopped {
+                let _ = self.store.update(&self.id, |c| c.state.status = Some(Status::Exited));
+                return false;
+            }
+        }
+        true
+    }
+
+    /// `--rm`: the container goes once it has ended for good.
+    fn remove(&self) {
+        if let Ok(lock) = self.store.lock(&self.id) {
+            let _ = self.store.remove(lock, &self.id);
+        }
+    }
+}
+
+/// Hears from the backend during one run.
+struct Watch<'a> {
+    monitor: &'a mut Monitor,
+    oom: bool,
+}
+
+impl RunObserver for Watch<'_> {
+    fn started(&mut self, pid: i32, cgroups: &[PathBuf]) {
+        let m = &mut *self.monitor;
+        let init = m.live.reference(pid);
+        let _ = m.store.update(&m.id, |c| {
+            c.state.status = Some(Status::Running);
+            c.state.init = init;
+            c.state.cgroups = cgroups.to_vec();
+            c.state.started_at = Some(time::now());
+            c.state.exit_code = None;
+            c.state.error = None;
+            c.state.oom_killed = false;
+        });
+        m.started = true;
+        m.report(Ready::Started);
+    }
+
+    fn oom_killed(&mut self) {
+        self.oom = true;
+    }
+}

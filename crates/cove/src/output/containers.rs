@@ -1,0 +1,171 @@
+//! Printing stored containers: `ps` rows (table, JSON lines, templates),
+//! `inspect` objects with Docker's keys, and the ids verbs print.
+
+use super::template::Template;
+use cove_core::container::{Container, Liveness, Status, time};
+use cove_core::spec::{MountSpec, NetworkMode};
+use serde_json::{Value, json};
+
+/// What `ps` knows of one container.
+pub struct Row<'a> {
+    /// The record.
+    pub c: &'a Container,
+    /// Its status as observed.
+    pub status: Status,
+    /// Its monitor died without recording an end.
+    pub lost: bool,
+}
+
+impl Row<'_> {
+    fn status_text(&self, now: u64) -> String {
+        let ago = |t: Option<u64>| t.map(|t| time::human(now.saturating_sub(t)));
+        let s = &self.c.state;
+        let code =
+            if self.lost { "unknown".to_owned() } else { s.exit_code.map_or("unknown".into(), |c| c.to_string()) };
+        match self.status {
+            Status::Created => "Created".to_owned(),
+            Status::Running => format!("Up {}", ago(s.started_at).unwrap_or_default()),
+            Status::Restarting => format!("Restarting ({code}) {} ago", ago(s.finished_at).unwrap_or_default()),
+            Status::Exited => match ago(s.finished_at).filter(|_| !self.lost) {
+                Some(when) => format!("Exited ({code}) {when} ago"),
+                None => format!("Exited ({code})"),
+            },
+        }
+    }
+
+    /// Docker's `ps --format json` keys.
+    pub fn json(&self, no_trunc: bool, now: u64) -> Value {
+        let id = if no_trunc { self.c.id.as_str() } else { self.c.id.short() };
+        json!({
+            "ID": id,
+            "Names": self.c.name,
+            "Image": image(self.c),
+            "Command": command(self.c, no_trunc),
+            "CreatedAt": time::rfc3339(Some(self.c.created)),
+            "RunningFor": format!("{} ago", time::human(now.saturating_sub(self.c.created))),
+            "Status": self.status_text(now),
+            "State": self.status.name(),
+            "Ports": "",
+        })
+    }
+}
+
+fn image(c: &Container) -> String {
+    if c.image.is_empty() { "(sandbox)".to_owned() } else { c.image.clone() }
+}
+
+/// The command quoted as Docker shows it, cut to 20 characters unless `full`.
+fn command(c: &Container, full: bool) -> String {
+    let joined = c.spec.process.args.join(" ");
+    if full || joined.chars().count() <= 20 {
+        return format!("\"{joined}\"");
+    }
+    let cut: String = joined.chars().take(19).collect();
+    format!("\"{cut}…\"")
+}
+
+/// `cove ps`: a table, JSON lines, a template, or (`quiet`) ids.
+pub fn ps(rows: &[Row], format: &str, quiet: bool, no_trunc: bool) -> anyhow::Result<()> {
+    let now = time::now();
+    if quiet {
+        for r in rows {
+            println!("{}", if no_trunc { r.c.id.as_str() } else { r.c.id.short() });
+        }
+        return Ok(());
+    }
+    let values: Vec<Value> = rows.iter().map(|r| r.json(no_trunc, now)).collect();
+    match format {
+        "json" => values.iter().for_each(|v| println!("{v}")),
+        "table" | "" => {
+            let cols = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
+            let header = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
+            let cells: Vec<Vec<String>> = values
+                .iter()
+                .map(|v| cols.iter().map(|k| v[*k].as_str().unwrap_or_default().to_owned()).collect())
+                .collect();
+            super::table_or_json(crate::cli::Format::Table, &header, &cells, &())?;
+        }
+        template => {
+            let t = Template::parse(template)?;
+            if t.table {
+                println!("{}", t.header());
+            }
+            values.iter().for_each(|v| println!("{}", t.render(v)));
+        }
+    }
+    Ok(())
+}
+
+/// `cove inspect`'s object for one container (Docker's keys).
+pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, log_path: &str) -> Value {
+    let s = &c.state;
+    let pid = c.running_init(live).map_or(0, |p| p.pid);
+    let exit_code = if lost { -1 } else { s.exit_code.unwrap_or(0) };
+    let error = if lost {
+        "its monitor ended without recording how the container ended".to_owned()
+    } else {
+        s.error.clone().unwrap_or_default()
+    };
+    let binds: Vec<String> = c
+        .spec
+        .mounts
+        .iter()
+        .filter_map(|m| match m {
+            MountSpec::Bind { source, destination, read_only } => {
+                Some(format!("{}:{destination}{}", source.display(), if *read_only { ":ro" } else { "" }))
+            }
+            MountSpec::Tmpfs { .. } => None,
+        })
+        .collect();
+    let limits = &c.spec.limits;
+    json!({
+        "Id": c.id.as_str(),
+        "Created": time::rfc3339(Some(c.created)),
+        "Path": c.spec.process.args.first(),
+        "Args": c.spec.process.args.get(1..).unwrap_or_default(),
+        "State": {
+            "Status": status.name(),
+            "Running": status == Status::Running,
+            "Paused": false,
+            "Restarting": status == Status::Restarting,
+            "OOMKilled": s.oom_killed,
+            "Dead": false,
+            "Pid": pid,
+            "ExitCode": exit_code,
+            "Error": error,
+            "StartedAt": time::rfc3339(s.started_at),
+            "FinishedAt": time::rfc3339(s.finished_at),
+        },
+        "Image": image(c),
+        "Name": format!("/{}", c.name),
+        "RestartCount": s.restart_count,
+        "LogPath": log_path,
+        "Config": {
+            "Hostname": c.spec.hostname,
+            "User": format!("{}:{}", c.spec.process.user.uid, c.spec.process.user.gid),
+            "Tty": c.spec.process.terminal,
+            "OpenStdin": c.spec.process.stdin,
+            "Env": c.spec.process.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+            "Cmd": c.spec.process.args,
+            "Image": image(c),
+            "WorkingDir": c.spec.process.cwd,
+            "StopSignal": c.stop_signal(),
+            "StopTimeout": c.stop_timeout.unwrap_or(10),
+        },
+        "HostConfig": {
+            "Binds": binds,
+            "NetworkMode": match c.spec.network { NetworkMode::None => "none", NetworkMode::Host => "host" },
+            "RestartPolicy": { "Name": c.restart.name(), "MaximumRetryCount": match c.restart {
+                cove_core::container::RestartPolicy::OnFailure { max } => max, _ => 0 } },
+            "AutoRemove": c.auto_remove,
+            "ReadonlyRootfs": c.spec.read_only,
+            "Init": c.spec.init,
+            "CapAdd": c.spec.security.cap_add,
+            "CapDrop": c.spec.security.cap_drop,
+            "Memory": limits.memory.unwrap_or(0),
+            "NanoCpus": limits.nano_cpus.unwrap_or(0),
+            "PidsLimit": limits.pids.unwrap_or(0),
+        },
+        "Cove": { "Cgroups": s.cgroups, "MonitorPid": s.monitor.as_ref().map_or(0, |m| m.pid) },
+    })
+}

@@ -2,12 +2,14 @@
 //! against real running containers: from the container's cgroups when it
 //! has limits (a busy `--cpus 0.5` container reads about 50 % CPU and its
 //! `--memory` as the limit), and from its processes in /proc when it has
-//! none (rootless on this host).
+//! none (rootless on this host); and the `cove stats` verb over stored
+//! containers (`run -d`), in Docker's columns and JSON fields.
 
 mod common;
 
 use common::*;
 use cove_core::stats::{cpu_percent, memory_percent};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The container's first process: in its cgroup, or cove's child.
@@ -69,5 +71,77 @@ fn busy_container_without_limits_reads_from_proc() {
         if u.net_rx != 0 || u.net_tx != 0 {
             out.fail(&format!("no traffic with --network none (loopback not counted; got {u:?})"));
         }
+    }
+}
+
+/// A private container store; dropping it removes its containers.
+struct Store {
+    mode: Mode,
+    _dir: TestDir,
+    root: PathBuf,
+}
+
+impl Store {
+    fn new(mode: Mode) -> Store {
+        let dir = TestDir::new(mode, "stats");
+        let root = dir.join("store");
+        Store { mode, _dir: dir, root }
+    }
+
+    fn cove(&self, args: &[&str]) -> Out {
+        cove(self.mode).env("COVE_ROOT", self.root.to_str().unwrap()).args(args).timeout(Duration::from_secs(30)).run()
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let ids = self.cove(&["ps", "-aq"]).lines();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            self.cove(&args);
+        }
+    }
+}
+
+#[test]
+fn stats_verb_shows_busy_and_stopped_containers() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        let limited = usable(mode, "cpu") && usable(mode, "memory");
+        let mut flags = vec!["run", "-d", "--name", "busy"];
+        if limited {
+            flags.extend(["--cpus", "0.5", "--memory", "64m"]);
+        }
+        flags.extend(["--", "sh", "-c", "while :; do :; done"]);
+        s.cove(&flags).ok();
+        s.cove(&["run", "-d", "--name", "done", "--", "true"]).ok();
+        s.cove(&["wait", "done"]).ok();
+        let out = s.cove(&["stats", "--no-stream", "--format", "json", "busy"]);
+        out.ok();
+        let v: serde_json::Value =
+            serde_json::from_str(out.stdout().trim()).unwrap_or_else(|e| out.fail(&format!("one JSON line ({e})")));
+        let cpu: f64 = v["CPUPerc"].as_str().and_then(|c| c.trim_end_matches('%').parse().ok()).unwrap_or(-1.0);
+        let mem = v["MemUsage"].as_str().unwrap_or_default();
+        if v["Name"] != "busy" || !(5.0..=210.0).contains(&cpu) || v["PIDs"] == "0" || mem.starts_with("0B") {
+            out.fail("busy: CPU % > 5, memory and pids non-zero");
+        }
+        if limited && (!mem.ends_with("/ 64MiB") || cpu > 60.0) {
+            out.fail("busy: limited to 64MiB and half a CPU");
+        }
+        // default: running ones only; -a adds the stopped one, with zeros
+        let table = s.cove(&["stats", "--no-stream"]);
+        table.ok();
+        let lines = table.lines();
+        let header = "CONTAINER ID   NAME   CPU %";
+        if !lines[0].starts_with(header) || !lines[0].ends_with("NET I/O   BLOCK I/O   PIDS") || lines.len() != 2 {
+            table.fail("Docker's header and one running container");
+        }
+        let all = s.cove(&["stats", "--no-stream", "-a"]);
+        let stopped = all.lines().into_iter().find(|l| l.contains(" done ")).unwrap_or_default();
+        if !stopped.contains("0.00%") || !stopped.trim_end().ends_with(" 0") {
+            all.fail("the stopped container listed with zeros");
+        }
+        s.cove(&["stats", "--no-stream", "nosuchcontainer"]).code(1);
     }
 }

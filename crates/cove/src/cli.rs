@@ -8,6 +8,8 @@ mod image_args;
 pub use image_args::*;
 mod containers;
 pub use containers::*;
+mod stats_args;
+pub use stats_args::*;
 
 /// Docker-style containers with no virtualization, no daemon and no root.
 #[derive(Debug, Parser)]
@@ -68,6 +70,8 @@ pub enum Command {
     Rename(RenameArgs),
     /// Show a container's processes.
     Top(ContainersArgs),
+    /// Live resource usage of containers (CPU, memory, network, block I/O, pids).
+    Stats(StatsArgs),
     /// Manage containers (`cove container prune`, `cove container ls`, ...).
     #[command(subcommand)]
     Container(ContainerCommand),

@@ -1,6 +1,8 @@
 //! The one place that prints: data on stdout (a table or `--format json`),
 //! diagnostics on stderr, and the mapping from errors to exit codes.
 
+pub mod stats;
+
 use crate::cli::Format;
 use cove_core::backend::{Capabilities, ExecFailure, RunOutcome, Support};
 use cove_core::exit::COVE_ERROR;

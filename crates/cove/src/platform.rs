@@ -30,3 +30,6 @@ pub use cove_backend_linux::process as host_process;
 /// The monitor's stdio plumbing (session, pipes, pumping).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::monitor_io;
+/// Usage counters of running containers (`cove stats`).
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::stats as host_stats;

@@ -14,6 +14,7 @@ mod rmi;
 mod run;
 mod shell;
 mod start;
+mod stats;
 mod stop;
 mod system;
 mod tag;
@@ -48,6 +49,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Attach(args) => start::attach(args),
         Command::Rename(args) => rename::run(args),
         Command::Top(args) => top::run(args),
+        Command::Stats(args) => stats::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
         Command::Monitor(args) => crate::monitor::run(args),
         Command::Test(args) => test::run(args),

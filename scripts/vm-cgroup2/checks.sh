@@ -103,6 +103,10 @@ check "root: CPUs the VM lacks are refused" $? "exit $RC"
 run cove info
 grep -q -- '--memory: yes (cgroup v2)' /tmp/out && grep -q -- '--cpuset-cpus: yes (cgroup v2)' /tmp/out
 check "root: cove info says the limits are enforced through v2" $? "$(grep limits /tmp/out)"
+run sh -c 'cove run -d --name busy --cpus 0.5 --memory 64m -- sh -c "while :; do :; done" &&
+    cove stats --no-stream --format json busy; rc=$?; cove rm -f busy >/dev/null; exit $rc'
+[ $RC = 0 ] && grep -q '"MemUsage":"[0-9.]*[KM]iB / 64MiB"' /tmp/out && ! grep -q '"CPUPerc":"0.00%"' /tmp/out
+check "root: run -d with limits, cove stats reads v2 counters" $? "exit $RC, out $(cat /tmp/out)"
 no_leftovers "root: no container cgroups left" $CG
 
 ## undelegated user
@@ -133,13 +137,20 @@ has "delegated user: --cpuset-cpus 0" "cpuset.cpus=0"
 has "delegated user: --memory-swap -1 is memory.swap.max max" "memory.swap.max=max"
 has "delegated user: --memory-reservation is memory.low" "memory.low=16777216"
 has "delegated user: --pids-limit is pids.max" "pids.max=10"
-# a delegated cgroup shared with another process cannot enable
-# controllers: refused, naming the way out
+# a delegated cgroup shared with another process (a shell that did not
+# exec cove): both move into cove-leaf and the limit works
 scope
 run sh -c 'echo $$ > "$0/cgroup.procs" && exec /bin/setpriv.real --reuid 1000 --regid 1000 --clear-groups \
-    sh -c "cove run --memory 32m -- true; exit \$?"' "$SCOPE"
-[ $RC = 125 ] && grep -q 'holds processes besides cove' /tmp/err
-check "delegated user: a shared delegated cgroup is refused with 125" $? "exit $RC"
+    sh -c "cove run --memory 32m -- tail /dev/zero; exit \$?"' "$SCOPE"
+[ $RC = 137 ] && ! grep -q . "$SCOPE/cgroup.procs"
+check "delegated user: a shared delegated cgroup moves into cove-leaf" $? "exit $RC"
+# run -d: the CLI and the monitor share the scope; stats read v2 counters
+scope
+run sh -c 'echo $$ > "$0/cgroup.procs" && exec /bin/setpriv.real --reuid 1000 --regid 1000 --clear-groups \
+    sh -c "export HOME=/tmp; cove run -d --name busy --cpus 0.5 --memory 64m -- sh -c \"while :; do :; done\" &&
+           cove stats --no-stream --format json busy; rc=\$?; cove rm -f busy >/dev/null; exit \$rc"' "$SCOPE"
+[ $RC = 0 ] && grep -q '"MemUsage":"[0-9.]*[KM]iB / 64MiB"' /tmp/out && ! grep -q '"CPUPerc":"0.00%"' /tmp/out
+check "delegated user: run -d with limits, cove stats reads v2 counters" $? "exit $RC, out $(cat /tmp/out)"
 as_user cove info
 grep -q -- '--memory: yes (cgroup v2)' /tmp/out
 check "delegated user: cove info says --memory is enforced (v2)" $? "$(grep limits /tmp/out)"

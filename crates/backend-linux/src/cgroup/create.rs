@@ -134,21 +134,27 @@ impl Drop for Cgroups {
 
 /// Rootless v2: a delegated cgroup may enable controllers for its
 /// children only while it has no processes of its own (the
-/// no-internal-process rule), so cove first moves itself into
-/// `BASE/cove-leaf`.
+/// no-internal-process rule), so cove moves itself, and whatever else runs
+/// in the delegated cgroup (the CLI waiting for a `run -d` monitor, a shell
+/// that did not `exec` cove), into `BASE/cove-leaf`. A process it may not
+/// move is left, and enabling the controllers then fails with a hint.
 fn move_self_to_leaf(host: &Hierarchies) -> Result<(), SpawnError> {
     let Some(base) = host.v2_base() else { return Ok(()) };
     let leaf = base.join(LEAF);
-    if host.v2_self().is_some_and(|me| me == leaf) {
-        return Ok(());
-    }
     match std::fs::create_dir(&leaf) {
         Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
             return Err(SpawnError::parent(format!("create cgroup {}", leaf.display()))(e));
         }
         _ => {}
     }
-    write(&leaf.join("cgroup.procs"), &std::process::id().to_string())
+    let procs = leaf.join("cgroup.procs");
+    write(&procs, &std::process::id().to_string())?;
+    let others = std::fs::read_to_string(base.join("cgroup.procs")).unwrap_or_default();
+    for pid in others.lines().filter(|p| !p.trim().is_empty()) {
+        // a process that ended meanwhile, or is not ours: see above
+        let _ = std::fs::write(&procs, pid.trim());
+    }
+    Ok(())
 }
 
 /// A new v1 cpuset has empty `cpuset.cpus`/`cpuset.mems` and takes no

@@ -45,12 +45,12 @@ fn cove_errors_are_125() {
             .run()
             .cove_error("/nonexistent/cove/rootfs");
         cove(mode).args(["run", "-w", "rel", "--", "true"]).run().cove_error("--workdir");
-        // Without `--` the first word names an image, looked up in the local store only.
+        // Without `--` the first word names an image; --pull never: the local store only.
         cove(mode)
             .env("COVE_ROOT", "/nonexistent/cove/store")
-            .args(["run", "busybox", "true"])
+            .args(["run", "--pull", "never", "busybox", "true"])
             .run()
-            .cove_error("image not found locally: busybox (pulling from registries is not implemented yet");
+            .cove_error("image not found locally: busybox (and --pull never)");
         let out = cove(mode).args(["run", "-v", "/nonexistent/cove/src:/x", "--", "true"]).run();
         out.cove_error("/nonexistent/cove/src");
         if !out.stderr().starts_with("cove: ") {

@@ -231,7 +231,10 @@ fn corrupt_blob_or_wrong_diff_id_imports_nothing() {
             cove_in(mode, &root).arg("import").arg(&layout).args(["--tag", "bad:1"]).run().cove_error(error);
             cove_in(mode, &root).args(["images", "-q"]).run().ok().stdout_is("");
             cove_in(mode, &root).args(["images", "--format", "json"]).run().ok().stdout_is("[]\n");
-            cove_in(mode, &root).args(["run", "bad:1", "true"]).run().cove_error("image not found locally: bad:1");
+            cove_in(mode, &root)
+                .args(["run", "--pull", "never", "bad:1", "true"])
+                .run()
+                .cove_error("image not found locally: bad:1");
             // No flattened rootfs, and no temp dirs left (verified lower
             // layers may stay: they are reused by the next import).
             let entries = |kind: &str| -> Vec<String> {
@@ -250,9 +253,7 @@ fn corrupt_blob_or_wrong_diff_id_imports_nothing() {
 fn unknown_image_is_a_cove_error() {
     for mode in modes() {
         let (_dir, root) = store(mode, "img-unknown");
-        let out = cove_in(mode, &root).args(["run", "nosuch:1", "true"]).run();
-        out.code(125).stderr_has(
-            "image not found locally: nosuch:1 (pulling from registries is not implemented yet; use cove import)",
-        );
+        let out = cove_in(mode, &root).args(["run", "--pull", "never", "nosuch:1", "true"]).run();
+        out.code(125).stderr_has("image not found locally: nosuch:1 (and --pull never)");
     }
 }

@@ -78,6 +78,12 @@ pub enum Command {
     /// Internal: the per-container monitor.
     #[command(name = "__monitor", hide = true)]
     Monitor(MonitorArgs),
+    /// Download an image from a registry into the local store.
+    Pull(PullArgs),
+    /// Log in to a registry (credentials go to Docker's config.json).
+    Login(LoginArgs),
+    /// Log out from a registry.
+    Logout(LogoutArgs),
     /// Try to break out of real containers: cove's adversarial self-check.
     Test(TestArgs),
     /// Internal: one attempt inside a `cove test` container.
@@ -146,6 +152,73 @@ pub struct ImagesArgs {
     /// Only the image ids.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+/// `cove pull [-q] [--platform P] REF`.
+///
+/// Resolves the reference in its registry (Docker Hub when no registry is
+/// named), picks the manifest for linux/<this architecture> or --platform
+/// from an index, downloads up to 3 layers at a time (resuming where an
+/// earlier pull stopped), verifies every blob against its digest, unpacks
+/// and records the image last. Plain HTTP only for registries on loopback
+/// or listed in COVE_INSECURE_REGISTRIES (comma-separated); credentials
+/// from `cove login` (Docker's config.json).
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  cove pull alpine\n  cove pull --platform linux/arm64 localhost:5000/team/app:1.0\n  \
+    cove pull registry.example.com/app@sha256:<digest>"
+)]
+pub struct PullArgs {
+    /// The image: NAME[:TAG] or NAME@DIGEST.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Print only the image name (no progress, no status).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// The platform to pull from a multi-platform image: os/arch[/variant].
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+}
+
+/// `cove login [-u USER] [--password-stdin] [SERVER]`.
+///
+/// Checks the credentials with the registry, then stores them in
+/// `$DOCKER_CONFIG/config.json` or `~/.docker/config.json` (mode 0600), as
+/// `docker login` does.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  echo \"$TOKEN\" | cove login -u me --password-stdin registry.example.com")]
+pub struct LoginArgs {
+    /// The registry (default: Docker Hub).
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
+    /// User name (asked for when missing).
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password (visible in the process list: prefer --password-stdin).
+    #[arg(short = 'p', long, conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the password from stdin.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `cove logout [SERVER]`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The registry (default: Docker Hub).
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
+}
+
+/// `cove run --pull`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PullPolicy {
+    /// Pull the image before running, always.
+    Always,
+    /// Pull the image when it is not in the local store.
+    Missing,
+    /// Never pull: an image that is not local is an error.
+    Never,
 }
 
 /// `cove test [CATEGORY...]`.
@@ -319,6 +392,12 @@ pub struct RunArgs {
     /// not used either, as with Docker).
     #[arg(long, value_name = "CMD")]
     pub entrypoint: Option<String>,
+    /// When to pull IMAGE from its registry.
+    #[arg(long, value_enum, value_name = "always|missing|never", default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+    /// The platform to pull IMAGE for: os/arch[/variant].
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
     /// IMAGE (from the local store, see `cove import`) followed by COMMAND
     /// and its arguments; with --rootfs, or after `--`, the command itself.
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]

@@ -9,6 +9,9 @@ use cove_core::exit::COVE_ERROR;
 use serde::Serialize;
 use std::io::Write;
 
+mod pull;
+pub use pull::*;
+
 mod images;
 pub use images::*;
 

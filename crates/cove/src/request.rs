@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 pub mod image;
 mod limits;
 mod mounts;
+pub mod pull;
 mod security;
 
 /// Builds the spec for `cove run`, with the hold on its image (if any),
@@ -33,7 +34,8 @@ pub fn run_spec_for(
 ) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
-        Some(image::resolve(&args.args.remove(0), uid)?)
+        let name = args.args.remove(0);
+        Some(image::resolve(&name, uid, args.pull, args.platform.as_deref())?)
     } else {
         None
     };

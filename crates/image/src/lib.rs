@@ -3,8 +3,9 @@
 //! layouts and the local image store (records and flattened root filesystems).
 //!
 //! Belongs here: portable image logic that needs only `std` and well-kept
-//! format crates (tar, gzip, zstd, sha2). Does not belong here: registry
-//! HTTP (later), mounting overlays or anything behind `cfg(target_os)`;
+//! format crates (tar, gzip, zstd, sha2), and the registry client
+//! (`registry`, ureq with rustls). Does not belong here: printing, mounting
+//! overlays or anything behind `cfg(target_os)`;
 //! those live in a backend and consume what this crate produces (for
 //! example the whiteout list from [`unpack::unpack_layer`]).
 
@@ -16,6 +17,7 @@ pub mod images;
 pub mod layout;
 pub mod oci;
 pub mod reference;
+pub mod registry;
 pub mod store;
 pub mod unpack;
 

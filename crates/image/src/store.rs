@@ -190,6 +190,34 @@ impl BlobStore {
         }
     }
 
+    /// Publishes the file at `path` (in this store, on the same file system)
+    /// as `expected` after hashing it and checking `expected_size` when
+    /// given: the way in for blobs written elsewhere first, such as a
+    /// resumable download. The file itself is left where it is (unless the
+    /// file system has no hard links, when it is renamed into place).
+    pub fn adopt(&self, path: &Path, expected: &Digest, expected_size: Option<u64>) -> Result<PutOutcome, StoreError> {
+        let final_path = self.path(expected);
+        if final_path.is_file() {
+            return Ok(PutOutcome::AlreadyPresent);
+        }
+        let read_err = |source| StoreError::Read { path: path.to_owned(), source };
+        let mut file = File::open(path).map_err(read_err)?;
+        let (got, size) = digest_reader(&mut file, expected.algorithm()).map_err(read_err)?;
+        if let Some(want) = expected_size
+            && want != size
+        {
+            return Err(StoreError::SizeMismatch { digest: expected.clone(), expected: want, got: size });
+        }
+        if &got != expected {
+            return Err(StoreError::DigestMismatch { expected: expected.clone(), got });
+        }
+        file.sync_all().map_err(read_err)?;
+        publish(path, &final_path)?;
+        sync_dir(final_path.parent().unwrap_or(&self.root))
+            .map_err(|source| StoreError::Publish { path: final_path, source })?;
+        Ok(PutOutcome::Stored(size))
+    }
+
     /// Opens a blob for reading without re-hashing it.
     pub fn open_blob(&self, digest: &Digest) -> Result<File, StoreError> {
         let path = self.path(digest);

@@ -141,3 +141,24 @@ fn interrupted_write_is_not_a_blob_and_gc_removes_it() {
     // The store still works for the same digest afterwards.
     assert_eq!(store.put(&mut &b"abc"[..], &digest, None).unwrap(), PutOutcome::Stored(3));
 }
+
+#[test]
+fn adopt_publishes_only_a_matching_file() {
+    let (_dir, store) = store();
+    let data = b"downloaded elsewhere".repeat(100);
+    let digest = Digest::sha256_of(&data);
+    let partial = store.path(&digest).with_file_name(format!(".partial-{}", digest.hex()));
+    fs::write(&partial, &data[..data.len() - 1]).unwrap();
+    let short = store.adopt(&partial, &digest, Some(data.len() as u64));
+    assert!(matches!(short, Err(StoreError::SizeMismatch { .. })), "{short:?}");
+    let mut wrong = data.clone();
+    wrong[0] ^= 1;
+    fs::write(&partial, &wrong).unwrap();
+    let bad = store.adopt(&partial, &digest, None);
+    assert!(matches!(bad, Err(StoreError::DigestMismatch { .. })), "{bad:?}");
+    assert!(!store.contains(&digest), "a mismatching file was published");
+    fs::write(&partial, &data).unwrap();
+    assert_eq!(store.adopt(&partial, &digest, Some(data.len() as u64)).unwrap(), PutOutcome::Stored(data.len() as u64));
+    assert_eq!(fs::read(store.path(&digest)).unwrap(), data);
+    assert_eq!(store.adopt(&partial, &digest, None).unwrap(), PutOutcome::AlreadyPresent);
+}

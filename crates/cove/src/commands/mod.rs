@@ -6,8 +6,10 @@ mod images;
 mod import;
 mod info;
 mod inspect;
+mod login;
 mod logs;
 mod ps;
+mod pull;
 mod rename;
 mod rm;
 mod rmi;
@@ -52,6 +54,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Stats(args) => stats::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
         Command::Monitor(args) => crate::monitor::run(args),
+        Command::Pull(args) => pull::run(args),
+        Command::Login(args) => login::login(args),
+        Command::Logout(args) => login::logout(args),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),
     }

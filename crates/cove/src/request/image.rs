@@ -1,7 +1,7 @@
 //! Images for `cove run` and the image verbs: where the store lives, and an
 //! image's config turned into the run's root and defaults (Docker's rules).
 
-use crate::cli::RunArgs;
+use crate::cli::{PullPolicy, RunArgs};
 use anyhow::{Context, ensure};
 use cove_core::spec::{RootSpec, RootWrites};
 use cove_image::hold::{self, Hold};
@@ -62,19 +62,23 @@ pub struct ImageRun {
 }
 
 /// Finds `name` in the local store (a reference or an id prefix).
-pub fn find(name: &str, uid: u32) -> anyhow::Result<(ImageStore, ImageRecord)> {
-    let found = match open_store(uid, false)? {
+fn find_local(name: &str, uid: u32) -> anyhow::Result<Option<(ImageStore, ImageRecord)>> {
+    Ok(match open_store(uid, false)? {
         Some((store, _)) => store.find(name).with_context(|| format!("look up image {name:?}"))?.map(|i| (store, i)),
         None => None,
-    };
-    found.with_context(|| {
-        format!("image not found locally: {name} (pulling from registries is not implemented yet; use cove import)")
     })
 }
 
-/// Looks `name` up and holds it for the run.
-pub fn resolve(name: &str, uid: u32) -> anyhow::Result<ImageRun> {
-    let (store, image) = find(name, uid)?;
+/// Looks `name` up in the local store (a reference or an id prefix),
+/// pulling it first as `policy` says (see `request/pull.rs`), and holds it
+/// for the run.
+pub fn resolve(name: &str, uid: u32, policy: PullPolicy, platform: Option<&str>) -> anyhow::Result<ImageRun> {
+    let local = if policy == PullPolicy::Always { None } else { find_local(name, uid)? };
+    let (store, image) = match (local, policy) {
+        (Some(found), _) => found,
+        (None, PullPolicy::Never) => anyhow::bail!("image not found locally: {name} (and --pull never)"),
+        (None, _) => super::pull::for_run(name, uid, policy, platform)?,
+    };
     // ORDER: hold first, then check the layers: a removal that started
     // earlier has finished by the time the hold is granted.
     let hold = hold::hold(store.root(), image.id_hex()).with_context(|| format!("hold image {name}"))?;

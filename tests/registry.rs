@@ -1,0 +1,369 @@
+//! Pulling from a real registry (issue 4): Debian's `docker-registry` on
+//! 127.0.0.1, images pushed by the tests' own pusher (and once by skopeo),
+//! pulled and run by cove as root and rootless. Every registry, proxy and
+//! token server dies with its test (hard deadlines, killed on drop).
+
+mod common;
+#[path = "registry_support/push.rs"]
+mod push;
+#[path = "registry_support/server.rs"]
+mod server;
+
+use common::*;
+use push::*;
+use server::*;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A mode's scratch dir, with `store/` for COVE_ROOT and `docker/` for DOCKER_CONFIG.
+fn scratch(mode: Mode, tag: &str) -> TestDir {
+    let dir = TestDir::new(mode, tag);
+    dir.mkdir("store");
+    dir
+}
+
+fn cove_in(mode: Mode, dir: &TestDir) -> Cove {
+    cove(mode)
+        .env("COVE_ROOT", &dir.join("store").display().to_string())
+        .env("DOCKER_CONFIG", &dir.join("docker").display().to_string())
+}
+
+/// The busybox rootfs to build images from (None after a SKIP).
+fn rootfs() -> Option<&'static Path> {
+    busybox(*modes().first()?)
+}
+
+#[test]
+fn pull_by_tag_and_digest_then_run() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let image = build(rootfs, "hello from the registry", host_arch(), 0);
+    Pusher::new(&reg.host, None).image("test/app", "1", &image);
+    let name = format!("{}/test/app:1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-tag");
+        let out = cove_in(mode, &dir).args(["pull", &name]).run();
+        out.ok()
+            .stdout_has("1: Pulling from test/app\n")
+            .stdout_has(&format!("Digest: {}\n", image.digest()))
+            .stdout_has(&format!("Status: Downloaded newer image for {name}\n"));
+        cove_in(mode, &dir)
+            .args(["pull", &name])
+            .run()
+            .ok()
+            .stdout_has(&format!("Status: Image is up to date for {name}"));
+        cove_in(mode, &dir).args(["pull", "-q", &name]).run().ok().stdout_is(&format!("{name}\n"));
+        cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("hello from the registry\n");
+
+        let by_digest = format!("{}/test/app@{}", reg.host, image.digest());
+        cove_in(mode, &dir).args(["pull", &by_digest]).run().ok().stdout_has(&format!("Digest: {}", image.digest()));
+        cove_in(mode, &dir)
+            .args(["run", "--pull", "never", &by_digest, "sh", "-c", "cat /etc/marker"])
+            .run()
+            .ok()
+            .stdout_is("hello from the registry\n");
+        let listed = cove_in(mode, &dir).args(["images", "--format", "json"]).run();
+        let list: serde_json::Value = serde_json::from_str(&listed.ok().stdout()).unwrap();
+        assert_eq!(list.as_array().map(Vec::len), Some(2), "{}: {list}", listed.desc);
+        assert_eq!(list[1]["tag"], "<none>", "{list}");
+
+        // A wrong digest is unknown to the registry.
+        let wrong = format!("{}/test/app@{}", reg.host, sha(b"no such manifest"));
+        cove_in(mode, &dir).args(["pull", &wrong]).run().cove_error("manifest unknown");
+    }
+}
+
+#[test]
+fn run_pulls_a_missing_image_and_never_means_never() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    Pusher::new(&reg.host, None).image("test/run", "v1", &build(rootfs, "pulled by run", host_arch(), 0));
+    let name = format!("{}/test/run:v1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-run");
+        cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().cove_error("image not found locally");
+        let out = cove_in(mode, &dir).args(["run", &name]).run();
+        out.ok().stdout_is("pulled by run\n").stderr_has(&format!("Unable to find image '{name}' locally"));
+        out.stderr_has("Status: Downloaded newer image");
+        cove_in(mode, &dir).args(["run", "--pull", "always", &name]).run().ok().stdout_is("pulled by run\n");
+        let missing = format!("{}/test/run:nope", reg.host);
+        cove_in(mode, &dir).args(["run", &missing]).run().cove_error("manifest unknown");
+        cove_in(mode, &dir)
+            .args(["pull", &format!("{}/test/run:v1", free_port_host())])
+            .run()
+            .cove_error("cannot reach registry");
+    }
+}
+
+/// `127.0.0.1:PORT` where nothing listens.
+fn free_port_host() -> String {
+    format!("127.0.0.1:{}", free_port())
+}
+
+#[test]
+fn index_picks_the_host_platform_or_the_asked_one() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let other = if host_arch() == "arm64" { "s390x" } else { "arm64" };
+    // Both use the host's busybox so either can run; only the labels differ.
+    let for_other = build(rootfs, &format!("image for {other}"), other, 0);
+    let for_host = build(rootfs, "image for the host", host_arch(), 0);
+    let pusher = Pusher::new(&reg.host, None);
+    pusher.image("test/multi", "other-only", &for_other);
+    pusher.image("test/multi", "host-only", &for_host);
+    let idx = index(&[(&for_other, "linux", other, Some("v8")), (&for_host, "linux", host_arch(), None)]);
+    pusher.manifest("test/multi", "1", INDEX, &idx);
+    let name = format!("{}/test/multi:1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-index");
+        cove_in(mode, &dir).args(["pull", &name]).run().ok().stdout_has(&format!("Digest: {}", sha(&idx)));
+        cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("image for the host\n");
+        let platform = format!("linux/{other}");
+        cove_in(mode, &dir).args(["pull", "--platform", &platform, &name]).run().ok();
+        cove_in(mode, &dir)
+            .args(["run", "--pull", "never", &name])
+            .run()
+            .ok()
+            .stdout_is(&format!("image for {other}\n"));
+        cove_in(mode, &dir)
+            .args(["pull", "--platform", "linux/riscv64", &name])
+            .run()
+            .cove_error("no image for linux/riscv64");
+        // A single-platform image for another platform is refused too.
+        let single = format!("{}/test/multi:other-only", reg.host);
+        cove_in(mode, &dir)
+            .args(["pull", "--platform", &format!("linux/{}", host_arch()), &single])
+            .run()
+            .cove_error("no image for");
+    }
+}
+
+#[test]
+fn basic_auth_with_login_and_logout() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Basic("tester", "s3cret-pw")) else { return };
+    let pusher = Pusher::new(&reg.host, Some(format!("Basic {}", b64(b"tester:s3cret-pw", false))));
+    pusher.image("test/private", "1", &build(rootfs, "private image", host_arch(), 0));
+    let name = format!("{}/test/private:1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-basic");
+        cove_in(mode, &dir).args(["pull", &name]).run().cove_error(&format!("cove login {}", reg.host));
+        cove_in(mode, &dir)
+            .args(["login", "-u", "tester", "--password-stdin", &reg.host])
+            .stdin("wrong-password\n")
+            .run()
+            .cove_error("unauthorized");
+        assert!(!dir.join("docker/config.json").exists(), "a refused login stored credentials");
+        cove_in(mode, &dir)
+            .args(["login", "-u", "tester", "--password-stdin", &reg.host])
+            .stdin("s3cret-pw\n")
+            .run()
+            .ok()
+            .stdout_is("Login Succeeded\n");
+        let config = dir.join("docker/config.json");
+        let meta = std::fs::metadata(&config).expect("config.json written");
+        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777, 0o600);
+        assert!(std::fs::read_to_string(&config).unwrap().contains(&b64(b"tester:s3cret-pw", false)));
+        cove_in(mode, &dir).args(["run", &name]).run().ok().stdout_is("private image\n");
+        cove_in(mode, &dir)
+            .args(["logout", &reg.host])
+            .run()
+            .ok()
+            .stdout_is(&format!("Removing login credentials for {}\n", reg.host));
+        cove_in(mode, &dir).args(["pull", &name]).run().cove_error("unauthorized");
+    }
+}
+
+#[test]
+fn bearer_token_auth() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(tokens) = TokenServer::start("tok-user", "tok-pw") else { return };
+    let token_host = tokens.host.clone();
+    let Some(reg) = Registry::start(Auth::Token(tokens)) else { return };
+    let push_token = token_for(&token_host, "test/tok", "pull,push");
+    Pusher::new(&reg.host, Some(format!("Bearer {push_token}"))).image(
+        "test/tok",
+        "1",
+        &build(rootfs, "token image", host_arch(), 0),
+    );
+    let name = format!("{}/test/tok:1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-token");
+        cove_in(mode, &dir).args(["pull", &name]).run().cove_error("unauthorized");
+        cove_in(mode, &dir).args(["login", "-u", "tok-user", "-p", "nope", &reg.host]).run().cove_error("unauthorized");
+        cove_in(mode, &dir).args(["login", "-u", "tok-user", "-p", "tok-pw", &reg.host]).run().ok();
+        cove_in(mode, &dir).args(["run", &name]).run().ok().stdout_is("token image\n");
+    }
+    let seen = reg.token.as_ref().unwrap().requests.lock().unwrap().join("");
+    assert!(seen.contains("scope=repository%3Atest%2Ftok%3Apull"), "token requests: {seen}");
+    assert!(seen.contains(&format!("service={SERVICE}")), "token requests: {seen}");
+}
+
+fn token_for(token_host: &str, repo: &str, actions: &str) -> String {
+    let agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(20))).build().new_agent();
+    let mut resp = agent
+        .get(format!("http://{token_host}/token"))
+        .query("service", SERVICE)
+        .query("scope", format!("repository:{repo}:{actions}"))
+        .header("Authorization", format!("Basic {}", b64(b"tok-user:tok-pw", false)))
+        .call()
+        .expect("token");
+    let v: serde_json::Value = serde_json::from_slice(&resp.body_mut().read_to_vec().unwrap()).unwrap();
+    v["token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn tampered_blob_is_refused_and_nothing_is_stored() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let image = build(rootfs, "tampered", host_arch(), 0);
+    Pusher::new(&reg.host, None).image("test/bad", "1", &image);
+    let data = reg.blob_data(&image.layers[1]);
+    let mut bytes = std::fs::read(&data).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    std::fs::write(&data, bytes).unwrap();
+    let name = format!("{}/test/bad:1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-tampered");
+        cove_in(mode, &dir)
+            .args(["pull", &name])
+            .run()
+            .cove_error(&format!("digest mismatch: layer {}", image.layers[1]));
+        cove_in(mode, &dir).args(["images", "-q"]).run().ok().stdout_is("");
+        let blobs = dir.join("store/blobs/sha256");
+        let names: Vec<String> = std::fs::read_dir(&blobs)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let bad_hex = &image.layers[1][7..];
+        assert!(
+            !names.iter().any(|n| n.contains(bad_hex)),
+            "[{}] tampered blob left in the store: {names:?}",
+            mode.label()
+        );
+    }
+}
+
+#[test]
+fn killed_pull_resumes_and_completes() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let image = build(rootfs, "big image", host_arch(), 6 << 20);
+    Pusher::new(&reg.host, None).image("test/big", "1", &image);
+    let proxy = Proxy::start(&reg.host);
+    let name = format!("{}/test/big:1", proxy.host);
+    for mode in modes() {
+        proxy.slow.store(true, std::sync::atomic::Ordering::Relaxed);
+        let dir = scratch(mode, "pull-kill");
+        let partial = dir.join(&format!("store/blobs/sha256/.partial-{}", &image.layers[1][7..]));
+        let running = cove_in(mode, &dir).args(["pull", &name]).timeout(Duration::from_secs(60)).spawn();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 256 * 1024 {
+            assert!(
+                Instant::now() < deadline,
+                "{}: no partial download appeared at {}",
+                running.describe(),
+                partial.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        running.signal(rustix::process::Signal::KILL);
+        let killed = running.wait();
+        assert_eq!(killed.signal, Some(9), "{}: {}", killed.desc, killed.status());
+        cove_in(mode, &dir).args(["images", "-q"]).run().ok().stdout_is("");
+        proxy.sent.lock().unwrap().clear();
+        proxy.slow.store(false, std::sync::atomic::Ordering::Relaxed);
+        cove_in(mode, &dir).args(["pull", &name]).run().ok().stdout_has("Status: Downloaded newer image");
+        let sent = String::from_utf8_lossy(&proxy.sent.lock().unwrap()).to_ascii_lowercase();
+        assert!(sent.contains("range: bytes="), "[{}] the second pull did not resume with Range", mode.label());
+        assert!(!partial.exists(), "partial file left after a complete pull");
+        cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("big image\n");
+    }
+}
+
+#[test]
+fn image_pushed_by_skopeo() {
+    let Some(rootfs) = rootfs() else { return };
+    if !have("skopeo", "skopeo") {
+        return;
+    }
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let work = TestDir::new(Mode::Root, "skopeo");
+    let oci = layout(&work, "oci", "v1", &build(rootfs, "pushed by skopeo", host_arch(), 0));
+    let dest = format!("docker://{}/test/skopeo:v1", reg.host);
+    run_host(
+        std::process::Command::new("timeout")
+            .args(["-s", "KILL", "60", "skopeo", "copy", "--dest-tls-verify=false"])
+            .arg(format!("oci:{}:v1", oci.display()))
+            .arg(&dest),
+    );
+    let name = format!("{}/test/skopeo:v1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-skopeo");
+        cove_in(mode, &dir).args(["run", &name]).run().ok().stdout_is("pushed by skopeo\n");
+    }
+}
+
+#[test]
+fn https_registry_with_an_untrusted_certificate_is_refused() {
+    let Some(reg) = Registry::start_with(Auth::Anonymous, true) else { return };
+    let name = format!("{}/test/tls:1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-tls");
+        // Loopback may use plain HTTP, but a server that speaks TLS with a
+        // certificate that does not verify is never used.
+        cove_in(mode, &dir).args(["pull", &name]).run().cove_error("its TLS certificate is not trusted");
+        cove_in(mode, &dir).args(["images", "-q"]).run().ok().stdout_is("");
+    }
+}
+
+#[test]
+fn concurrent_pulls_of_one_image_both_succeed() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let image = build(rootfs, "pulled twice at once", host_arch(), 1 << 20);
+    Pusher::new(&reg.host, None).image("test/twice", "1", &image);
+    let proxy = Proxy::start(&reg.host);
+    let name = format!("{}/test/twice:1", proxy.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-twice");
+        let pulls: Vec<_> = (0..2).map(|_| cove_in(mode, &dir).args(["pull", "-q", &name]).spawn()).collect();
+        for running in pulls {
+            running.wait().ok().stdout_is(&format!("{name}\n"));
+        }
+        cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("pulled twice at once\n");
+        let leftovers: Vec<String> = std::fs::read_dir(dir.join("store/blobs/sha256"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "[{}] temp or partial files left: {leftovers:?}", mode.label());
+    }
+}
+
+#[test]
+fn unavailable_registry_and_a_cut_connection_are_retried_in_the_same_pull() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let image = build(rootfs, "survived a reset", host_arch(), 3 << 20);
+    Pusher::new(&reg.host, None).image("test/cut", "1", &image);
+    let proxy = Proxy::start(&reg.host);
+    proxy.slow.store(false, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("{}/test/cut:1", proxy.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-cut");
+        proxy.sent.lock().unwrap().clear();
+        proxy.cut_after.store(2 << 20, std::sync::atomic::Ordering::Relaxed);
+        // The first two connections get 503 (retried with backoff).
+        proxy.fail_next.store(2, std::sync::atomic::Ordering::Relaxed);
+        cove_in(mode, &dir).args(["pull", &name]).run().ok().stdout_has("Status: Downloaded newer image");
+        assert_eq!(proxy.cut_after.load(std::sync::atomic::Ordering::Relaxed), 0, "the proxy never cut a connection");
+        assert_eq!(proxy.fail_next.load(std::sync::atomic::Ordering::Relaxed), 0, "no request met a 503");
+        let sent = String::from_utf8_lossy(&proxy.sent.lock().unwrap()).to_ascii_lowercase();
+        assert!(sent.contains("range: bytes="), "[{}] the cut download was not resumed with Range", mode.label());
+        cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("survived a reset\n");
+    }
+}

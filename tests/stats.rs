@@ -145,3 +145,32 @@ fn stats_verb_shows_busy_and_stopped_containers() {
         s.cove(&["stats", "--no-stream", "nosuchcontainer"]).code(1);
     }
 }
+
+/// `inspect` shows the limit flags under Docker's HostConfig keys.
+#[test]
+fn inspect_shows_the_limit_flags() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        let flags = ["--memory", "64m", "--memory-swap", "-1", "--memory-reservation", "32m", "--cpu-shares", "512"];
+        let more = ["--cpuset-cpus", "0", "--ulimit", "nofile=100:200", "--oom-score-adj", "10"];
+        let mut args = vec!["create", "--name", "lim"];
+        args.extend(flags);
+        args.extend(more);
+        args.extend(["--", "true"]);
+        s.cove(&args).ok();
+        let out = s.cove(&["inspect", "lim"]);
+        out.ok();
+        let v: serde_json::Value =
+            serde_json::from_str(&out.stdout()).unwrap_or_else(|e| out.fail(&format!("JSON ({e})")));
+        let h = &v[0]["HostConfig"];
+        let want = serde_json::json!({
+            "Memory": 64 << 20, "MemorySwap": -1, "MemoryReservation": 32 << 20, "CpuShares": 512,
+            "CpusetCpus": "0", "OomScoreAdj": 10, "Ulimits": [{"Name": "nofile", "Soft": 100, "Hard": 200}],
+        });
+        for (k, w) in want.as_object().unwrap() {
+            if &h[k] != w {
+                out.fail(&format!("HostConfig.{k} = {w} (got {})", h[k]));
+            }
+        }
+    }
+}

@@ -195,6 +195,14 @@ fn import_list_and_run_with_the_image_defaults() {
         // --entrypoint replaces the Entrypoint; an image id prefix names the image.
         cove_in(mode, &root).args(["run", "--entrypoint", "/bin/echo", &id, "a", "b"]).run().ok().stdout_is("a b\n");
         cove_in(mode, &root).args(["run", "--entrypoint", "pwd", "test/img:1"]).run().ok().stdout_is("/home/app\n");
+        // cove shell IMAGE: the image's /bin/sh (not its Entrypoint) with
+        // its Env, WorkingDir and User, reading stdin.
+        cove_in(mode, &root)
+            .args(["shell", "test/img:1"])
+            .stdin("echo $GREETING; pwd; id -u\n")
+            .run()
+            .ok()
+            .stdout_is("hello\n/home/app\n1000\n");
         // Writes go to a throwaway layer, never into the stored rootfs.
         cove_in(mode, &root).args(["run", "-u", "0", "test/img:1", "echo x > /etc/added"]).run().ok();
         cove_in(mode, &root).args(["run", "test/img:1", "cat /etc/added"]).run().ok().stdout_is("added\n");

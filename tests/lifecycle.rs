@@ -1,104 +1,14 @@
 //! Stored containers (issue 5): `run -d`, `create`/`start`, `ps`, `logs`,
-//! `stop`, `kill`, `rm`, `inspect`, `wait`, `rename`, restart policies and
-//! `--rm`, Docker's errors, a killed monitor, a killed CLI, and parallel
-//! runs racing `ps` and `rm -f`. Each test uses its own store (`COVE_ROOT`)
-//! and removes whatever it started, also when it fails.
+//! `stop`, `kill`, `rm`, `inspect`, `wait`, `attach`, `rename`, `top`,
+//! restart policies and `--rm`, Docker's errors and exit codes. Each test
+//! uses its own store (`COVE_ROOT`) and removes whatever it started, also
+//! when it fails. Crash safety is in lifecycle_crash.rs.
 
 mod common;
 
+use common::store::{Store, assert_gone};
 use common::*;
-use serde_json::Value;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// A private store for one mode; dropping it removes every container in it.
-struct Store {
-    mode: Mode,
-    _dir: TestDir,
-    root: PathBuf,
-    marker: String,
-}
-
-impl Store {
-    fn new(mode: Mode) -> Store {
-        let dir = TestDir::new(mode, "lifecycle");
-        let root = dir.join("store");
-        Store { mode, _dir: dir, root, marker: unique("cove-lc-marker") }
-    }
-
-    fn cove(&self, args: &[&str]) -> Out {
-        self.cove_with(args, Duration::from_secs(30))
-    }
-
-    fn cove_with(&self, args: &[&str], limit: Duration) -> Out {
-        cove(self.mode).env("COVE_ROOT", self.root.to_str().unwrap()).args(args).timeout(limit).run()
-    }
-
-    /// A long-running command that carries this store's marker.
-    fn sleeper(&self) -> String {
-        format!("sleep 60; : {}", self.marker)
-    }
-
-    fn inspect(&self, name: &str) -> Value {
-        let out = self.cove(&["inspect", name]);
-        out.ok();
-        let v: Value = serde_json::from_str(&out.stdout()).unwrap_or_else(|e| out.fail(&format!("JSON ({e})")));
-        v[0].clone()
-    }
-
-    /// Polls `inspect` until `f` holds (at most `limit`).
-    fn until(&self, name: &str, limit: Duration, f: impl Fn(&Value) -> bool) -> Value {
-        let end = Instant::now() + limit;
-        loop {
-            let v = self.inspect(name);
-            if f(&v) {
-                return v;
-            }
-            assert!(Instant::now() < end, "[{}] {name}: condition not reached in {limit:?}: {v:#}", self.mode.label());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn ids(&self) -> Vec<String> {
-        let out = self.cove(&["ps", "-aq", "--no-trunc"]);
-        out.ok();
-        out.lines()
-    }
-
-    /// Nothing of this store runs any more.
-    fn assert_no_processes(&self) {
-        let end = Instant::now() + Duration::from_secs(5);
-        while !processes_with(&self.marker).is_empty() {
-            assert!(Instant::now() < end, "processes left: {:?}", processes_with(&self.marker));
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-/// Waits up to 5 s for host process `pid` to be gone (reaped).
-fn assert_gone(pid: i64) {
-    let end = Instant::now() + Duration::from_secs(5);
-    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        assert!(Instant::now() < end, "process {pid} still exists 5 s later");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-impl Drop for Store {
-    fn drop(&mut self) {
-        let ids = self.ids();
-        if !ids.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(ids.iter().map(String::as_str));
-            let _ = self.cove(&args);
-        }
-        for (pid, _) in processes_with(&self.marker) {
-            if let Some(p) = rustix::process::Pid::from_raw(pid) {
-                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-            }
-        }
-    }
-}
 
 #[test]
 fn detached_container_from_run_to_rm() {
@@ -162,10 +72,27 @@ fn errors_match_docker() {
         s.cove(&["run", "-d", "--", "no-such-command"]).code(127).stderr_has("executable file not found");
         s.cove(&["run", "-d", "--restart", "sometimes", "--", "true"]).code(125).stderr_has("--restart");
         s.cove(&["ps", "--filter", "colour=red"]).code(125);
+        s.cove(&["run", "--restart", "always", "--", "true"]).code(125).stderr_has("needs -d");
         // a stopped container cannot be killed
         s.cove(&["create", "--name", "idle", "--", "true"]).ok();
         s.cove(&["ps", "-a", "--filter", "status=created", "--format", "{{.Names}}"]).ok().stdout_is("idle\n");
         s.cove(&["kill", "idle"]).code(1).stderr_has("not running");
+        // two concurrent starts run it once
+        let once = format!("sleep 60; : once-{}", s.marker);
+        s.cove(&["create", "--name", "once", "--", "sh", "-c", &once]).ok();
+        let starts: Vec<_> = (0..2)
+            .map(|_| {
+                let c = cove(mode).env("COVE_ROOT", s.root.to_str().unwrap()).args(["start", "once"]);
+                std::thread::spawn(move || c.run())
+            })
+            .collect();
+        for st in starts {
+            st.join().unwrap().ok();
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let shells = processes_with(&format!("once-{}", s.marker));
+        assert_eq!(shells.len(), 1, "{shells:?}");
+        s.cove(&["rm", "-f", "once"]).ok();
         s.cove(&["rm", "-f", "dup", "idle"]).ok().stdout_is("dup\nidle\n");
         s.assert_no_processes();
     }
@@ -209,6 +136,27 @@ fn exit_codes_restart_policies_and_auto_remove() {
         std::thread::sleep(Duration::from_millis(300));
         s.cove(&["kill", "-s", "TERM", "trap"]).ok().stdout_is("trap\n");
         s.cove_with(&["wait", "trap"], Duration::from_secs(10)).ok().stdout_is("7\n");
+        // --stop-signal and --stop-timeout are what stop uses
+        let usr1 = format!("trap 'exit 9' USR1; while :; do sleep 0.1; done; : {}", s.marker);
+        s.cove(&[
+            "run",
+            "-d",
+            "--name",
+            "usr1",
+            "--stop-signal",
+            "USR1",
+            "--stop-timeout",
+            "5",
+            "--",
+            "sh",
+            "-c",
+            &usr1,
+        ])
+        .ok();
+        s.cove(&["inspect", "-f", "{{.Config.StopSignal}} {{.Config.StopTimeout}}", "usr1"]).ok().stdout_is("10 5\n");
+        std::thread::sleep(Duration::from_millis(300));
+        s.cove(&["stop", "usr1"]).ok();
+        s.cove(&["wait", "usr1"]).ok().stdout_is("9\n");
         // rename
         s.cove(&["rename", "trap", "caught"]).ok();
         s.cove(&["rename", "caught", "three"]).code(1).stderr_has("already in use");
@@ -216,116 +164,6 @@ fn exit_codes_restart_policies_and_auto_remove() {
         s.cove(&["container", "prune", "-f"]).ok();
         s.cove(&["ps", "-aq"]).ok().stdout_is("");
         s.assert_no_processes();
-    }
-}
-
-#[test]
-fn killed_monitor_is_reported_and_cleaned() {
-    for mode in modes() {
-        let s = Store::new(mode);
-        s.cove(&["run", "-d", "--name", "orphan", "--", "sh", "-c", &s.sleeper()]).ok();
-        let v = s.until("orphan", Duration::from_secs(5), |v| v["State"]["Running"] == true);
-        let monitor = v["Cove"]["MonitorPid"].as_i64().unwrap() as i32;
-        let init = v["State"]["Pid"].as_i64().unwrap();
-        let p = rustix::process::Pid::from_raw(monitor).unwrap();
-        rustix::process::kill_process(p, rustix::process::Signal::KILL).unwrap();
-        // the container dies with its monitor and is reported as exited
-        s.assert_no_processes();
-        assert_gone(init);
-        s.cove(&["ps", "-a", "--format", "{{.Names}} {{.Status}}"]).ok().stdout_is("orphan Exited (unknown)\n");
-        s.cove(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "orphan"]).ok().stdout_is("exited -1\n");
-        s.cove(&["rm", "orphan"]).ok();
-        s.cove(&["ps", "-aq"]).ok().stdout_is("");
-    }
-}
-
-#[test]
-fn parallel_runs_race_ps_and_rm() {
-    const N: usize = 20;
-    for mode in modes() {
-        let s = std::sync::Arc::new(Store::new(mode));
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        // ps and rm -f race the runs; every answer must be clean
-        let racer = {
-            let (s, stop) = (s.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let mut rounds = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let ps = s.cove(&["ps", "-a", "--format", "json"]);
-                    ps.ok();
-                    for line in ps.lines() {
-                        serde_json::from_str::<Value>(&line).unwrap_or_else(|e| ps.fail(&format!("JSON lines ({e})")));
-                    }
-                    let victim = format!("p{}", rounds % N);
-                    let rm = s.cove(&["rm", "-f", &victim]);
-                    assert!(rm.code == Some(0) || rm.stderr().contains("No such container"), "{}", rm.stderr());
-                    rounds += 1;
-                }
-                rounds
-            })
-        };
-        let runs: Vec<_> = (0..N)
-            .map(|i| {
-                let s = s.clone();
-                std::thread::spawn(move || {
-                    s.cove(&["run", "-d", "--name", &format!("p{i}"), "--", "sh", "-c", &s.sleeper()])
-                })
-            })
-            .collect();
-        for r in runs {
-            let out = r.join().unwrap();
-            out.ok();
-            assert_eq!(out.stdout().trim().len(), 64, "{}", out.desc);
-        }
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        assert!(racer.join().unwrap() > 0);
-        let ids = s.ids();
-        let mut args = vec!["rm", "-f"];
-        args.extend(ids.iter().map(String::as_str));
-        if !ids.is_empty() {
-            s.cove(&args).ok();
-        }
-        s.cove(&["ps", "-aq"]).ok().stdout_is("");
-        s.assert_no_processes();
-    }
-}
-
-#[test]
-fn killed_cli_leaves_a_truthful_store() {
-    for mode in modes() {
-        let s = Store::new(mode);
-        for delay_ms in [0u64, 2, 5, 10, 20, 40, 80] {
-            let c = cove(mode).env("COVE_ROOT", s.root.to_str().unwrap()).args([
-                "run",
-                "-d",
-                "--",
-                "sh",
-                "-c",
-                &s.sleeper(),
-            ]);
-            let mut child =
-                c.command().stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
-            std::thread::sleep(Duration::from_millis(delay_ms));
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        // whatever got stored is listed with a real status and removable
-        let ps = s.cove(&["ps", "-a", "--format", "{{.State}}"]);
-        ps.ok();
-        for state in ps.lines() {
-            assert!(["created", "running", "exited"].contains(&state.as_str()), "{state:?} in {}", ps.stdout());
-        }
-        let ids = s.ids();
-        if !ids.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(ids.iter().map(String::as_str));
-            s.cove(&args).ok();
-        }
-        s.cove(&["ps", "-aq"]).ok().stdout_is("");
-        s.assert_no_processes();
-        let left: Vec<_> =
-            std::fs::read_dir(s.root.join("containers")).unwrap().flatten().map(|e| e.file_name()).collect();
-        assert!(left.iter().all(|n| n == ".lock" || n.to_string_lossy().starts_with(".tmp-")), "{left:?}");
     }
 }
 
@@ -379,19 +217,4 @@ fn common_prefix(ids: &[String]) -> String {
         }
     }
     best
-}
-
-#[test]
-fn oom_kill_is_recorded() {
-    if !modes().contains(&Mode::Root) {
-        return;
-    }
-    let s = Store::new(Mode::Root);
-    // more than 8 MiB in one shell variable
-    let hog = "x=a; while :; do x=$x$x; done";
-    s.cove(&["run", "-d", "--name", "hog", "--memory", "8m", "--", "sh", "-c", hog]).ok();
-    let v = s.until("hog", Duration::from_secs(20), |v| v["State"]["Status"] == "exited");
-    assert_eq!(v["State"]["ExitCode"], 137, "{v:#}");
-    assert_eq!(v["State"]["OOMKilled"], true, "{v:#}");
-    assert_eq!(v["HostConfig"]["Memory"], 8 * 1024 * 1024);
 }

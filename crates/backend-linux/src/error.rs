@@ -35,6 +35,15 @@ pub enum SpawnError {
     /// The seccomp profile cannot be compiled for this host (nothing was started).
     #[error(transparent)]
     Seccomp(#[from] crate::seccomp::CompileError),
+    /// `cove exec`: the container's first process is gone, or its pid now
+    /// belongs to another process.
+    #[error("container process {pid} is not running: {why}")]
+    NotRunning {
+        /// The recorded pid.
+        pid: i32,
+        /// What was found instead.
+        why: String,
+    },
     /// The parent and child disagreed on the protocol.
     #[error("spawn protocol: expected {expected}, got {got}")]
     Protocol {
@@ -46,6 +55,11 @@ pub enum SpawnError {
 }
 
 impl SpawnError {
+    /// Whether this is [`SpawnError::NotRunning`] (the container has ended).
+    pub fn is_not_running(&self) -> bool {
+        matches!(self, SpawnError::NotRunning { .. })
+    }
+
     /// A parent-side error for `op`.
     pub fn parent(op: impl Into<String>) -> impl FnOnce(io::Error) -> SpawnError {
         let op = op.into();

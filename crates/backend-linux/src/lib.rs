@@ -11,6 +11,8 @@ pub mod caps;
 pub mod cgroup;
 mod error;
 pub mod idmap;
+#[cfg(target_os = "linux")]
+pub mod join;
 pub mod markers;
 #[cfg(target_os = "linux")]
 pub mod monitor_io;
@@ -22,6 +24,9 @@ pub mod rlimit;
 pub mod seccomp;
 #[cfg(target_os = "linux")]
 mod spawn;
+/// OCI runtime mode: create up to the start gate, then start.
+#[cfg(target_os = "linux")]
+pub use spawn::create as oci;
 #[cfg(target_os = "linux")]
 pub mod stats;
 #[cfg(target_os = "linux")]

@@ -18,6 +18,12 @@ pub fn start_time(pid: i32) -> Option<u64> {
     rest.split_whitespace().nth(19)?.parse().ok()
 }
 
+/// Whether `pid` is still the live (not zombie) process started at
+/// `start_time`.
+pub fn alive(pid: i32, start_time: u64) -> bool {
+    self::start_time(pid) == Some(start_time)
+}
+
 /// This boot's id (`/proc/sys/kernel/random/boot_id`).
 pub fn boot_id() -> String {
     std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_owned()).unwrap_or_default()

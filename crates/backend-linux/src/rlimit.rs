@@ -5,6 +5,8 @@
 //! nobody may raise a hard limit (that needs `CAP_SYS_RESOURCE` in the
 //! initial namespace).
 //!
+//! [`resource`] maps the OCI config's `RLIMIT_*` names (runtime mode).
+//!
 //! [`check`] refuses before anything starts what this caller cannot set:
 //! without `CAP_SYS_RESOURCE` (rootless callers, and root where it has been
 //! dropped, as on the dev host), a hard limit above cove's own or an OOM
@@ -117,4 +119,36 @@ pub fn apply(pid: i32, limits: &ResourceLimits) -> Result<(), SpawnError> {
             .map_err(|e| SpawnError::Limits { flag: "--oom-score-adj", why: format!("write {path}: {e}") })?;
     }
     Ok(())
+}
+
+/// The resource named `name` as the OCI config spells it (`RLIMIT_NOFILE`, ...).
+pub fn resource(name: &str) -> Option<R> {
+    Some(match name {
+        "RLIMIT_CPU" => R::Cpu,
+        "RLIMIT_FSIZE" => R::Fsize,
+        "RLIMIT_DATA" => R::Data,
+        "RLIMIT_STACK" => R::Stack,
+        "RLIMIT_CORE" => R::Core,
+        "RLIMIT_RSS" => R::Rss,
+        "RLIMIT_NPROC" => R::Nproc,
+        "RLIMIT_NOFILE" => R::Nofile,
+        "RLIMIT_MEMLOCK" => R::Memlock,
+        "RLIMIT_AS" => R::As,
+        "RLIMIT_LOCKS" => R::Locks,
+        "RLIMIT_SIGPENDING" => R::Sigpending,
+        "RLIMIT_MSGQUEUE" => R::Msgqueue,
+        "RLIMIT_NICE" => R::Nice,
+        "RLIMIT_RTPRIO" => R::Rtprio,
+        "RLIMIT_RTTIME" => R::Rttime,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names() {
+        assert_eq!(super::resource("RLIMIT_NOFILE"), Some(rustix::process::Resource::Nofile));
+        assert_eq!(super::resource("NOFILE"), None);
+    }
 }

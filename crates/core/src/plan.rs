@@ -65,8 +65,15 @@ pub struct Plan {
     pub readonly_paths: Vec<String>,
     /// Remount `/` read-only as the last mount step.
     pub read_only_root: bool,
-    /// UTS hostname.
+    /// UTS hostname (set only with an own UTS namespace).
     pub hostname: String,
+    /// UTS (NIS) domain name, when set.
+    #[serde(default)]
+    pub domainname: Option<String>,
+    /// `/proc/sys` values written (dotted keys) after the mount steps,
+    /// before `/proc/sys` is made read-only.
+    #[serde(default)]
+    pub sysctls: Vec<(String, String)>,
     /// Whether to bring `lo` up in a new network namespace.
     pub loopback_up: bool,
     /// The process to execute.
@@ -211,6 +218,13 @@ pub enum MountStep {
         /// Flags.
         flags: MountFlags,
     },
+    /// A new cgroup2 instance (the container's cgroup namespace as its root).
+    Cgroup {
+        /// Container path.
+        dest: String,
+        /// Flags.
+        flags: MountFlags,
+    },
     /// Bind the host's `/dev/NAME` onto `/dev/NAME`.
     Device {
         /// Device name under `/dev`.
@@ -264,6 +278,9 @@ pub struct ProcessPlan {
     pub terminal: bool,
     /// Connect the caller's stdin (otherwise `/dev/null`).
     pub stdin: bool,
+    /// Without a terminal: stdout and stderr to `/dev/null` (`-a` without them).
+    #[serde(default)]
+    pub discard_output: (bool, bool),
     /// Capability names (`CAP_*`) kept in every set.
     pub capabilities: Vec<String>,
     /// Set `no_new_privs`.
@@ -272,6 +289,9 @@ pub struct ProcessPlan {
     pub seccomp: Option<crate::seccomp::Profile>,
     /// File mode creation mask of the command (Docker: 0022).
     pub umask: u32,
+    /// Resource limits (`setrlimit`) set before `execve` (OCI `process.rlimits`).
+    #[serde(default)]
+    pub rlimits: Vec<limits::Rlimit>,
 }
 
 /// A spec that cannot be planned.
@@ -302,6 +322,12 @@ pub enum PlanError {
     /// A mount onto `/` itself.
     #[error("invalid mount destination {0:?}: cannot mount over /")]
     MountOverRoot(String),
+    /// `--group-add` for a caller whose id map denies `setgroups`.
+    #[error(
+        "--group-add cannot be applied: this caller has no subordinate id ranges, so the container cannot set \
+         supplementary groups\nhint: add ranges (usermod --add-subuids/--add-subgids; see `cove info`) or run as root"
+    )]
+    GroupsDenied,
     /// A resource limit out of range.
     #[error(transparent)]
     Limits(#[from] limits::LimitError),
@@ -322,6 +348,9 @@ impl Plan {
         };
         let mut namespaces =
             vec![Namespace::User, Namespace::Mount, Namespace::Pid, Namespace::Uts, Namespace::Ipc, Namespace::Cgroup];
+        if spec.extra.host_uts {
+            namespaces.retain(|ns| *ns != Namespace::Uts);
+        }
         let own_net = spec.network == NetworkMode::None;
         if own_net {
             namespaces.push(Namespace::Net);
@@ -337,6 +366,12 @@ impl Plan {
             RootSpec::Layers { lowers } => (RootStep::Layers { lowers: lowers.clone() }, Vec::new()),
         };
         mounts.extend(defaults::kernel_filesystems(own_net, idmap::tty_gid(&id_map)));
+        if let Some(bytes) = spec.extra.shm_size {
+            defaults::set_shm_size(&mut mounts, bytes);
+        }
+        if spec.extra.no_shm {
+            mounts.retain(|m| !matches!(m, MountStep::Tmpfs { dest, .. } if dest == "/dev/shm"));
+        }
         mounts.extend(spec.mounts.iter().map(user_mount));
         let user = &spec.process.user;
         if spec.process.cwd != "/" {
@@ -345,6 +380,9 @@ impl Plan {
                 mode: 0o755,
                 owner: Some((user.uid, user.gid)),
             });
+        }
+        if !id_map.setgroups && !spec.extra.group_add.is_empty() {
+            return Err(PlanError::GroupsDenied);
         }
         let groups = if id_map.setgroups { user.groups.clone() } else { Vec::new() };
         Ok(Plan {
@@ -356,6 +394,8 @@ impl Plan {
             readonly_paths: READONLY_PATHS.iter().map(|s| s.to_string()).collect(),
             read_only_root: spec.read_only,
             hostname: spec.hostname.clone(),
+            domainname: spec.extra.domainname.clone(),
+            sysctls: spec.extra.sysctls.clone(),
             loopback_up: own_net,
             process: ProcessPlan {
                 args: spec.process.args.clone(),
@@ -366,10 +406,12 @@ impl Plan {
                 groups,
                 terminal: spec.process.terminal,
                 stdin: spec.process.stdin,
+                discard_output: (spec.extra.discard_stdout, spec.extra.discard_stderr),
                 capabilities,
                 no_new_privileges: sec.no_new_privileges,
                 seccomp,
                 umask: 0o022,
+                rlimits: Vec::new(),
             },
             init: spec.init,
             limits,

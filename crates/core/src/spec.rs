@@ -21,6 +21,9 @@ pub struct RunSpec {
     pub network: NetworkMode,
     /// `--init`: a built-in pid 1 reaps zombies and forwards signals.
     pub init: bool,
+    /// `--shm-size`, `--sysctl`, `--domainname`, `--group-add`.
+    #[serde(default)]
+    pub extra: ExtraSpec,
     /// Capabilities, no_new_privs and seccomp.
     pub security: SecuritySpec,
     /// Resource limits (`--memory`, `--cpus`, `--ulimit`, ...).
@@ -59,6 +62,31 @@ pub enum SwapLimit {
     Unlimited,
     /// Memory plus swap, in bytes (equal to `--memory`: no swap).
     Total(u64),
+}
+
+/// Docker settings of the container's own namespaces and identity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraSpec {
+    /// `--shm-size`: bytes of the `/dev/shm` tmpfs (Docker's default: 64 MiB).
+    pub shm_size: Option<u64>,
+    /// `--sysctl`: `(dotted key, value)`, only keys of namespaces the
+    /// container owns (checked in the request).
+    pub sysctls: Vec<(String, String)>,
+    /// `--domainname`: the NIS domain name of the container's UTS namespace.
+    pub domainname: Option<String>,
+    /// `--group-add`: extra supplementary gids (also in `process.user.groups`);
+    /// refused when the caller's id map cannot set groups.
+    pub group_add: Vec<u32>,
+    /// `--ipc none`: no `/dev/shm` (the IPC namespace stays private).
+    pub no_shm: bool,
+    /// `--uts host`: no UTS namespace of its own; the hostname is the host's
+    /// (read, never set).
+    pub host_uts: bool,
+    /// `-a/--attach` without `stdout`: the command's stdout is `/dev/null`
+    /// (Docker shows only attached streams).
+    pub discard_stdout: bool,
+    /// `-a/--attach` without `stderr`: the command's stderr is `/dev/null`.
+    pub discard_stderr: bool,
 }
 
 /// `--cap-add`, `--cap-drop` and `--security-opt`.

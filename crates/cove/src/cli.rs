@@ -4,12 +4,16 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod compat_args;
+mod docker_argv;
 mod image_args;
+pub use compat_args::CompatArgs;
 pub use image_args::*;
 mod containers;
 pub use containers::*;
 mod stats_args;
 pub use stats_args::*;
+pub mod oci;
 
 /// Docker-style containers with no virtualization, no daemon and no root.
 #[derive(Debug, Parser)]
@@ -25,8 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a command in a new container.
     Run(Box<RunArgs>),
-    /// An interactive shell in a new, throwaway container (the zero-setup
-    /// sandbox unless --rootfs is given): `cove run -it` with your shell.
+    /// An interactive shell in a throwaway container (sandbox, --rootfs or IMAGE).
+    ///
+    /// `cove run -it` with a shell: your $SHELL in the zero-setup sandbox,
+    /// /bin/sh on --rootfs DIR or on a local IMAGE (instead of its Entrypoint).
     Shell(Box<RunArgs>),
     /// Show what this host can enforce, feature by feature.
     Info(InfoArgs),
@@ -66,6 +72,8 @@ pub enum Command {
     Wait(ContainersArgs),
     /// Follow a running container's output until it ends (input not yet).
     Attach(AttachArgs),
+    /// Run a command in a running container (joining it, not a new sandbox).
+    Exec(ContainerExecArgs),
     /// Rename a container.
     Rename(RenameArgs),
     /// Show a container's processes.
@@ -86,6 +94,16 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Try to break out of real containers: cove's adversarial self-check.
     Test(TestArgs),
+    /// Be an OCI runtime (create, start, state, kill, delete on a bundle), as
+    /// podman and containerd call runc. See docs/oci.md.
+    Oci(oci::OciArgs),
+    /// Internal (tests): print the plan `cove run` would carry out, as JSON.
+    #[command(name = "__plan", hide = true)]
+    Plan(Box<RunArgs>),
+    /// Internal (tests, until the container store exists): join the
+    /// container whose first process is --pid, started with the plan in --plan.
+    #[command(name = "__join", hide = true)]
+    Join(JoinArgs),
     /// Internal: one attempt inside a `cove test` container.
     #[command(name = "__probe", hide = true)]
     Probe(ProbeArgs),
@@ -103,6 +121,24 @@ pub enum ContainerCommand {
     Rm(RmArgs),
     /// Show containers as JSON.
     Inspect(InspectArgs),
+    /// Start stopped or created containers.
+    Start(StartArgs),
+    /// Stop containers.
+    Stop(StopArgs),
+    /// Stop and start containers again.
+    Restart(StopArgs),
+    /// Send a signal to containers.
+    Kill(KillArgs),
+    /// Print a container's output.
+    Logs(LogsArgs),
+    /// Wait for containers to end and print their exit codes.
+    Wait(ContainersArgs),
+    /// Show a container's processes.
+    Top(ContainersArgs),
+    /// Rename a container.
+    Rename(RenameArgs),
+    /// Follow a running container's output until it ends.
+    Attach(AttachArgs),
 }
 
 /// Output format of table-printing verbs.
@@ -261,6 +297,74 @@ pub struct ProbeArgs {
     pub args: Vec<String>,
 }
 
+/// The flags of `cove exec` (Docker's).
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Keep stdin open.
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Start the command and return at once.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Set environment variables (KEY=VALUE, or KEY to copy the caller's value).
+    #[arg(short = 'e', long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// User inside the container (default: the container's).
+    #[arg(short = 'u', long = "user", value_name = "NAME|UID[:GROUP|GID]")]
+    pub user: Option<String>,
+    /// Working directory inside the container (default: the container's).
+    #[arg(short = 'w', long = "workdir", value_name = "DIR")]
+    pub workdir: Option<String>,
+}
+
+/// `cove exec [OPTIONS] CONTAINER COMMAND [ARG...]`.
+///
+/// The command joins the running container: its namespaces, root, cgroups
+/// and rlimits, with its capabilities, no_new_privs and seccomp profile; by
+/// default as its user, in its working directory, with its environment.
+/// Exits with the command's code (126: cannot execute, 127: not found; 1:
+/// no such container, or it is not running).
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  cove exec web ls /\n  cove exec -it web sh\n  \
+    cove exec -u app -w /tmp -e DEBUG=1 web env\n  cove exec -d web sh -c 'sleep 60'")]
+pub struct ContainerExecArgs {
+    /// The exec flags.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    /// The container (name, or a unique prefix of its id).
+    pub container: String,
+    /// The command and its arguments.
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, required = true)]
+    pub args: Vec<String>,
+}
+
+/// `cove __join --pid PID --plan FILE [EXEC FLAGS] COMMAND...` (hidden).
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// Host pid of the container's first process.
+    #[arg(long)]
+    pub pid: i32,
+    /// Its start time (`/proc/PID/stat` field 22), to detect a reused pid.
+    #[arg(long)]
+    pub start_time: Option<u64>,
+    /// The container's plan (`cove __plan` output for the same run flags).
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// Enter the namespaces one `/proc/PID/ns` descriptor at a time (the
+    /// fallback for kernels without `setns` on a pidfd).
+    #[arg(long)]
+    pub ns_fds: bool,
+    /// The exec flags.
+    #[command(flatten)]
+    pub exec: ExecArgs,
+    /// The command and its arguments.
+    #[arg(value_name = "COMMAND", trailing_var_arg = true, required = true)]
+    pub args: Vec<String>,
+}
+
 /// `--cap-add`, `--cap-drop`, `--security-opt`: shared by `run` and `test`.
 #[derive(Debug, Args)]
 pub struct SecurityArgs {
@@ -315,7 +419,7 @@ pub struct RunArgs {
     #[arg(short = 'u', long = "user", value_name = "NAME|UID[:GROUP|GID]")]
     pub user: Option<String>,
     /// Container hostname.
-    #[arg(long)]
+    #[arg(short = 'h', long)]
     pub hostname: Option<String>,
     /// Bind mount a host path.
     #[arg(short = 'v', long = "volume", value_name = "HOST:CONTAINER[:ro|rw]")]
@@ -402,6 +506,9 @@ pub struct RunArgs {
     /// and its arguments; with --rootfs, or after `--`, the command itself.
     #[arg(value_name = "COMMAND", trailing_var_arg = true)]
     pub args: Vec<String>,
+    /// Docker's other flags (see `cli/compat_args.rs`).
+    #[command(flatten)]
+    pub compat: CompatArgs,
     /// Set by [`parse`]: the command followed `--`.
     #[arg(skip)]
     pub after_dashdash: bool,
@@ -411,8 +518,14 @@ pub struct RunArgs {
 /// after `--` (no image) or not (the first word names an image).
 pub fn parse() -> Result<Cli, clap::Error> {
     let raw: Vec<String> = std::env::args().collect();
+    if raw.first().is_some_and(|a| oci::runtime_name(a)) {
+        let runtime = oci::RuntimeCli::try_parse_from(&raw)?;
+        return Ok(Cli { command: Command::Oci(runtime.args) });
+    }
+    // Docker's `--flag=true|false` on boolean flags.
+    let raw = docker_argv::normalize(&<Cli as clap::CommandFactory>::command(), raw);
     let mut cli = Cli::try_parse_from(&raw)?;
-    if let Command::Run(run) | Command::Create(run) = &mut cli.command {
+    if let Command::Run(run) | Command::Create(run) | Command::Shell(run) | Command::Plan(run) = &mut cli.command {
         // The command's words are always the last raw arguments, so the
         // one before them is `--` exactly when the command followed it
         // (clap's own positions count `-it` as two).

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// The caller's container store (`ROOT/containers`, see docs/architecture.md).
 pub fn open() -> anyhow::Result<(ContainerStore, PathBuf)> {
-    let uid = rustix_uid();
+    let uid = caller_uid();
     let root = store_root(uid)?;
     if !root.exists() {
         std::fs::create_dir_all(&root).with_context(|| format!("create store {}", root.display()))?;
@@ -23,11 +23,14 @@ pub fn open() -> anyhow::Result<(ContainerStore, PathBuf)> {
         std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
             .with_context(|| format!("chmod store {}", root.display()))?;
     }
+    // Absolute: the monitor runs in `/` and is handed this path.
+    let root = std::fs::canonicalize(&root).with_context(|| format!("resolve store {}", root.display()))?;
     let store = ContainerStore::open(&root).with_context(|| format!("open container store {}", root.display()))?;
     Ok((store, root))
 }
 
-fn rustix_uid() -> u32 {
+/// The calling user's uid (it decides where the store is).
+pub fn caller_uid() -> u32 {
     use cove_core::backend::Backend;
     crate::platform::backend().host_identity().uid
 }
@@ -69,6 +72,8 @@ pub fn find(store: &ContainerStore, query: &str) -> anyhow::Result<Container> {
 pub enum Ready {
     /// The command runs.
     Started,
+    /// Another monitor is already starting or running it.
+    AlreadyRunning,
     /// The container could not be started.
     Failed {
         /// The exit code the CLI ends with (125, 126, 127).
@@ -106,7 +111,8 @@ pub fn start_monitor(root: &std::path::Path, id: &ContainerId, limit: Duration) 
     // The monitor lives on (it detached); reap it only if it already ended.
     let _ = child.try_wait();
     if line.trim().is_empty() {
-        anyhow::bail!("the monitor of {id} ended without starting it (after {:?})", start.elapsed());
+        let message = format!("the monitor of {id} ended without starting it (after {:?})", start.elapsed());
+        return Ok(Ready::Failed { code: cove_core::exit::COVE_ERROR, message });
     }
     serde_json::from_str(line.trim()).with_context(|| format!("monitor answer {line:?}"))
 }
@@ -120,6 +126,8 @@ pub fn wait_until(
     done: impl Fn(&Container) -> bool,
 ) -> anyhow::Result<bool> {
     let start = Instant::now();
+    // Short first: most containers a verb waits for end within milliseconds.
+    let mut pause = Duration::from_millis(2);
     loop {
         match store.get(id)? {
             None => return Ok(true),
@@ -129,7 +137,8 @@ pub fn wait_until(
         if limit.is_some_and(|l| start.elapsed() >= l) {
             return Ok(false);
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

@@ -219,6 +219,40 @@ pub(crate) fn human_size(bytes: u64) -> String {
     format!("{text}{}", units[unit])
 }
 
+/// Prints runtime-spec JSON (`cove oci state`, `features`, `ps`).
+pub fn oci_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// An OCI runtime error: printed once on stderr and appended to `--log`
+/// (engines such as conmon read the last error there); exit 1, as runc.
+pub fn oci_error(err: &anyhow::Error, log: Option<&std::path::Path>, format: crate::cli::oci::LogFormat) -> i32 {
+    use std::io::Write;
+    let msg = format!("{err:#}");
+    eprintln!("cove: {msg}");
+    if let Some(path) = log {
+        let line = match format {
+            crate::cli::oci::LogFormat::Json => serde_json::json!({"level": "error", "msg": msg}).to_string(),
+            crate::cli::oci::LogFormat::Text => format!("level=error msg={}", serde_json::Value::String(msg)),
+        };
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+    1
+}
+
+/// A failed poststart/poststop hook: the spec says warn and go on.
+pub fn oci_warning(err: &anyhow::Error) {
+    eprintln!("cove: warning: {err:#}");
+}
+
+/// Prints plain lines (`cove oci ps` as a table).
+pub fn oci_text(text: &str) {
+    println!("{text}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::human_size;

@@ -9,6 +9,11 @@ pub fn backend() -> HostBackend {
     HostBackend::new()
 }
 
+/// Joining a running container (`cove exec`); a free module until the other
+/// backends have it and it moves onto the `Backend` trait.
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::join;
+
 /// This host's overlay marker writer (per-layer image storage).
 #[cfg(target_os = "linux")]
 pub fn overlay_markers() -> Option<std::sync::Arc<dyn cove_core::overlay::OverlayMarkers>> {

@@ -12,6 +12,7 @@ use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RootWrites,
 use cove_core::user;
 use std::path::{Path, PathBuf};
 
+mod compat;
 pub mod image;
 mod limits;
 mod mounts;
@@ -32,6 +33,7 @@ pub fn run_spec_for(
     uid: u32,
     id: &ContainerId,
 ) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
+    compat::check(&args.compat)?;
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
         let name = args.args.remove(0);
@@ -47,15 +49,18 @@ pub fn run_spec_for(
     };
     let hostname = match &args.hostname {
         Some(h) => checked_hostname(h)?,
+        None if args.compat.uts.as_deref() == Some("host") => compat::host_name()?,
         None => id.short().to_owned(),
     };
-    let user = resolve_user(&root, args.user.as_deref().or(defaults.user.as_deref().filter(|u| !u.is_empty())))?;
+    let (mut user, group_db) =
+        resolve_user(&root, args.user.as_deref().or(defaults.user.as_deref().filter(|u| !u.is_empty())))?;
+    let extra = compat::extra(&args, args.network != Network::Host, &group_db, &mut user)?;
     let workdir = args.workdir.as_ref().or(defaults.working_dir.as_ref().filter(|w| !w.is_empty()));
     let cwd = match workdir {
         Some(w) => normalize(w).with_context(|| format!("invalid --workdir {w:?}: it must be an absolute path"))?,
         None => "/".to_owned(),
     };
-    let mut mounts: Vec<MountSpec> = args.volume.iter().map(|v| mounts::volume(v)).collect::<Result<_, _>>()?;
+    let mut mounts: Vec<MountSpec> = compat::user_mounts(&args, &root)?;
     for t in &args.tmpfs {
         mounts.push(mounts::tmpfs(t)?);
     }
@@ -65,7 +70,14 @@ pub fn run_spec_for(
     let command = image::command(&args, is_image.then_some(&defaults))?;
     let spec = RunSpec {
         root,
-        process: ProcessSpec { args: command, env, cwd, user, terminal: args.tty, stdin: args.interactive },
+        process: ProcessSpec {
+            args: command,
+            env,
+            cwd,
+            user,
+            terminal: args.tty,
+            stdin: compat::stdin_attached(&args),
+        },
         hostname,
         mounts,
         read_only: args.read_only,
@@ -74,6 +86,7 @@ pub fn run_spec_for(
             Network::Host => NetworkMode::Host,
         },
         init: args.init,
+        extra,
         security,
         limits,
     };
@@ -101,8 +114,9 @@ fn checked_hostname(h: &str) -> anyhow::Result<String> {
     Ok(h.to_owned())
 }
 
-/// Looks the user up in the container's own user database.
-fn resolve_user(root: &RootSpec, spec: Option<&str>) -> anyhow::Result<UserIds> {
+/// Looks the user up in the container's own user database; also returns
+/// that database's `/etc/group` text.
+fn resolve_user(root: &RootSpec, spec: Option<&str>) -> anyhow::Result<(UserIds, String)> {
     let (passwd, group) = match root {
         RootSpec::HostSystem => {
             let numeric = |s: Option<&str>| s.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
@@ -122,7 +136,7 @@ fn resolve_user(root: &RootSpec, spec: Option<&str>) -> anyhow::Result<UserIds> 
     if matches!(root, RootSpec::HostSystem) && ids.uid != 0 && ids.home == "/" {
         ids.home = "/home/user".to_owned();
     }
-    Ok(ids)
+    Ok((ids, group))
 }
 
 fn read_db(root: &Path, file: &str) -> anyhow::Result<String> {

@@ -100,6 +100,17 @@ impl Cgroups {
         Ok(Some(made))
     }
 
+    /// Keeps the directories past this value (an OCI container outlives the
+    /// runtime); [`Cgroups::remove`] removes them later.
+    pub fn keep(mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.dirs)
+    }
+
+    /// Removes directories kept by [`Cgroups::keep`].
+    pub fn remove(dirs: Vec<PathBuf>) {
+        drop(Cgroups { dirs, memory: None });
+    }
+
     /// Moves `pid` into every cgroup.
     pub fn attach(&self, pid: i32) -> Result<(), SpawnError> {
         self.dirs.iter().try_for_each(|d| write(&d.join("cgroup.procs"), &pid.to_string()))

@@ -16,8 +16,24 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 pub enum Message {
     /// Parent → child: uid/gid maps are written; the child may go on.
     MapsWritten,
+    /// Parent → joining process (`cove exec`): it is in the container's
+    /// cgroups (or, to the forked process, its pid is known); go on.
+    Proceed,
+    /// Joining process → parent: it forked the exec process (this host
+    /// pid), which is cove's child (`CLONE_PARENT`).
+    Forked {
+        /// Host pid of the exec process.
+        pid: i32,
+    },
     /// Child → parent: the pseudo-terminal's master side (the fd rides along).
     PtyMaster,
+    /// Child → parent (OCI `create`): set up, waiting at the start gate.
+    Created,
+    /// Intermediate child → parent (OCI `exec`): the new process's host pid.
+    ExecPid {
+        /// The pid.
+        pid: i32,
+    },
     /// Child → parent: a setup step failed; the child exits 125.
     SetupFailed {
         /// The step.
@@ -37,10 +53,14 @@ pub enum Message {
 }
 
 impl Message {
-    fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         match self {
             Message::MapsWritten => "MapsWritten",
+            Message::Proceed => "Proceed",
+            Message::Forked { .. } => "Forked",
             Message::PtyMaster => "PtyMaster",
+            Message::Created => "Created",
+            Message::ExecPid { .. } => "ExecPid",
             Message::SetupFailed { .. } => "SetupFailed",
             Message::ExecFailed { .. } => "ExecFailed",
         }
@@ -109,10 +129,19 @@ impl Channel {
 
     /// Waits for `MapsWritten`.
     pub fn expect_maps_written(&self) -> Result<(), SpawnError> {
+        self.expect("MapsWritten", |m| matches!(m, Message::MapsWritten))
+    }
+
+    /// Waits for `Proceed` (`cove exec`).
+    pub fn expect_proceed(&self) -> Result<(), SpawnError> {
+        self.expect("Proceed", |m| matches!(m, Message::Proceed))
+    }
+
+    fn expect(&self, expected: &'static str, want: impl Fn(&Message) -> bool) -> Result<(), SpawnError> {
         match self.recv()? {
-            Some((Message::MapsWritten, _)) => Ok(()),
-            Some((other, _)) => Err(SpawnError::Protocol { expected: "MapsWritten", got: other.name().into() }),
-            None => Err(SpawnError::Protocol { expected: "MapsWritten", got: "end of stream".into() }),
+            Some((m, _)) if want(&m) => Ok(()),
+            Some((other, _)) => Err(SpawnError::Protocol { expected, got: other.name().into() }),
+            None => Err(SpawnError::Protocol { expected, got: "end of stream".into() }),
         }
     }
 }

@@ -3,18 +3,20 @@
 
 use super::channel::Channel;
 use super::error::{ChildError, at};
-use super::{exec, pid1, rootfs};
+use super::{exec, gate, pid1, rootfs};
 use crate::seccomp::Filter;
 use crate::sys;
 use crate::sys::signal::SavedMask;
 use cove_core::exit::COVE_ERROR;
 use cove_core::plan::{IdMap, IdRange, Plan};
 use rustix::process::{Gid, Signal, Uid};
+use std::path::Path;
 
-/// Runs in the cloned child; never returns.
-pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter>) -> ! {
+/// Runs in the cloned child; never returns. With `gate` (OCI `create`),
+/// the container outlives the runtime and waits there for `start`.
+pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter>, gate: Option<&Path>) -> ! {
     // 1. die with cove: a foreground container must not outlive its caller
-    if rustix::process::set_parent_process_death_signal(Some(Signal::KILL)).is_err() {
+    if gate.is_none() && rustix::process::set_parent_process_death_signal(Some(Signal::KILL)).is_err() {
         sys::clone::exit_now(COVE_ERROR);
     }
     // 2. wait until the parent has written uid_map/gid_map (end-of-stream
@@ -30,15 +32,21 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter
     {
         fail(&chan, &at("unshare", "cgroup namespace")(e));
     }
-    // 4. build the root and pivot into it, as root of the namespace
+    // 4. the start gate (OCI create), bound while the host's paths are
+    //    still visible
+    let listener = match gate.map(gate::listen_at).transpose() {
+        Ok(l) => l,
+        Err(e) => fail(&chan, &e),
+    };
+    // 5. build the root (namespaced sysctls are written through its /proc) and pivot into it, as root of the namespace
     if let Err(e) = become_namespace_root(&plan.id_map).and_then(|()| rootfs::prepare(plan)) {
         fail(&chan, &e);
     }
-    // 5. become the command, or its init
+    // 6. become the command, or its init
     if plan.init {
         pid1::run(plan, chan, mask, seccomp)
     }
-    let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups, seccomp);
+    let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups, seccomp, listener);
     fail(&chan, &err)
 }
 

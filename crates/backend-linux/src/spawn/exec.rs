@@ -15,9 +15,18 @@ use rustix::process::{Gid, Uid};
 use rustix::thread::{CapabilitySet, CapabilitySets};
 use std::ffi::CString;
 use std::io;
+use std::os::fd::OwnedFd;
 
-/// Turns this process into the container's command. Returns only on error.
-pub fn exec(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool, filter: Option<&Filter>) -> ChildError {
+/// Turns this process into the container's command (after waiting at the
+/// OCI start gate, when given). Returns only on error.
+pub fn exec(
+    p: &ProcessPlan,
+    chan: &Channel,
+    mask: &SavedMask,
+    setgroups: bool,
+    filter: Option<&Filter>,
+    gate: Option<OwnedFd>,
+) -> ChildError {
     // ORDER: seccomp last, after setuid, capset, no_new_privs and
     // close_range, so that the profile need not allow any setup syscall:
     // only execve (once per PATH candidate) and, if that fails, the report
@@ -27,7 +36,7 @@ pub fn exec(p: &ProcessPlan, chan: &Channel, mask: &SavedMask, setgroups: bool, 
     // allow setgroups, setres[ug]id, capset, prctl, chdir, umask,
     // rt_sigaction, rt_sigprocmask and close_range (Docker's default does).
     let (early, late) = if p.no_new_privileges { (None, filter) } else { (filter, None) };
-    match prepare(p, chan, mask, setgroups, early) {
+    match prepare(p, chan, mask, setgroups, early, gate) {
         Ok(()) => search_and_exec(p, late),
         Err(e) => e,
     }
@@ -37,12 +46,29 @@ fn load(filter: Option<&Filter>) -> Result<(), ChildError> {
     filter.map_or(Ok(()), |f| seccomp::load(f).map_err(at("load seccomp filter", "")))
 }
 
+/// `-a` without stdout or stderr: that stream goes to `/dev/null`.
+fn discard_output((stdout, stderr): (bool, bool)) -> Result<(), ChildError> {
+    if !stdout && !stderr {
+        return Ok(());
+    }
+    let null = open("/dev/null", OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| at("open", "/dev/null")(e.into()))?;
+    if stdout {
+        rustix::stdio::dup2_stdout(&null).map_err(|e| at("redirect stdout", "/dev/null")(e.into()))?;
+    }
+    if stderr {
+        rustix::stdio::dup2_stderr(&null).map_err(|e| at("redirect stderr", "/dev/null")(e.into()))?;
+    }
+    Ok(())
+}
+
 fn prepare(
     p: &ProcessPlan,
     chan: &Channel,
     mask: &SavedMask,
     setgroups: bool,
     early_filter: Option<&Filter>,
+    gate: Option<OwnedFd>,
 ) -> Result<(), ChildError> {
     // 1. stdio and session. The command always leads a new session, so the
     //    caller's terminal is never its controlling terminal: no TIOCSTI
@@ -56,22 +82,28 @@ fn prepare(
                 .map_err(|e| at("open", "/dev/null")(e.into()))?;
             rustix::stdio::dup2_stdin(&null).map_err(|e| at("redirect stdin", "/dev/null")(e.into()))?;
         }
+        discard_output(p.discard_output)?;
     }
-    // 2. identity and capabilities (the seccomp filter first only without
+    // 2. OCI create: report, then wait for `start` (the terminal master has
+    //    been sent by now, as the console socket needs it at create)
+    if let Some(listener) = gate {
+        super::gate::wait(listener, chan)?;
+    }
+    // 3. identity and capabilities (the seccomp filter first only without
     //    no_new_privs; see exec)
     load(early_filter)?;
     identity(p, setgroups)?;
-    // 3. working directory, as the user, so permissions apply
+    // 4. working directory, as the user, so permissions apply
     rustix::process::chdir(p.cwd.as_str()).map_err(|e| at("chdir to working directory", &p.cwd)(e.into()))?;
-    // 4. no_new_privs: setuid binaries and file capabilities gain nothing
+    // 5. no_new_privs: setuid binaries and file capabilities gain nothing
     if p.no_new_privileges {
         rustix::thread::set_no_new_privs(true).map_err(|e| at("set no_new_privs", "")(e.into()))?;
     }
-    // 5. the command's umask; signals as a fresh process expects them
+    // 6. the command's umask; signals as a fresh process expects them
     rustix::process::umask(Mode::from_raw_mode(p.umask));
     sys::signal::reset_default(&[libc::SIGPIPE]).map_err(at("reset signal dispositions", ""))?;
     sys::signal::restore(mask).map_err(at("restore signal mask", ""))?;
-    // 6. no descriptor but 0-2 survives execve (the channel closes on exec,
+    // 7. no descriptor but 0-2 survives execve (the channel closes on exec,
     //    which tells cove the command started)
     sys::exec::cloexec_from(3).map_err(at("close inherited descriptors", ""))
 }

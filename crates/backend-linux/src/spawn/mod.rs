@@ -7,20 +7,24 @@
 //! | 3 | `exec.rs`, `pty.rs` (`pid1.rs` with `--init`) | the command: stdio, identity, caps, exec |
 //!
 //! `channel.rs` carries the typed messages between them; `error.rs` the
-//! child-side errors.
+//! child-side errors. `cove exec` (`crate::join`) reuses stage 3, the
+//! channel and the relay.
 
-mod channel;
-mod child;
-mod error;
-mod exec;
+pub(crate) mod channel;
+pub(crate) mod child;
+pub mod create;
+pub(crate) mod error;
+pub(crate) mod exec;
+mod gate;
 mod inroot;
+mod join;
 mod mounts;
 mod pid1;
 mod pty;
 mod rootfs;
 mod sources;
 mod steps;
-mod supervise;
+pub(crate) mod supervise;
 mod terminal;
 
 use crate::SpawnError;
@@ -35,7 +39,7 @@ use cove_core::plan::{IdMap, Namespace, Plan};
 use rustix::process::{Pid, WaitOptions, waitpid};
 
 /// Signals cove relays to the container (plus SIGCHLD, SIGWINCH for itself).
-fn relayed_signals() -> Vec<i32> {
+pub(crate) fn relayed_signals() -> Vec<i32> {
     let mut s = pid1::FORWARDED.to_vec();
     s.push(libc::SIGCHLD);
     s
@@ -88,7 +92,7 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     let pid = match sys::clone::clone_process(clone_flags(plan)).map_err(SpawnError::parent("clone"))? {
         Forked::Child => {
             drop(ours);
-            child::main(plan, theirs, mask, filter.as_ref())
+            child::main(plan, theirs, mask, filter.as_ref(), None)
         }
         Forked::Parent(pid) => pid,
     };
@@ -180,7 +184,7 @@ fn finish_map_helper(helper: &str, pid: i32, child: std::process::Child) -> Resu
 }
 
 /// Kills and reaps the child if stage 1 fails after clone.
-struct KillOnDrop(i32);
+pub(crate) struct KillOnDrop(pub(crate) i32);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {

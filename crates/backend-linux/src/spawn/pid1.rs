@@ -31,7 +31,7 @@ pub fn run(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter>
         Err(e) => child::fail(&chan, &at("fork command", "init")(e)),
         Ok(Forked::Child) => {
             drop(sigfd);
-            let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups, seccomp);
+            let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups, seccomp, None);
             child::fail(&chan, &err)
         }
         Ok(Forked::Parent(pid)) => pid,

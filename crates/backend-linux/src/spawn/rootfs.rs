@@ -7,7 +7,7 @@ use super::mounts::{attach, attach_at, bind, fresh};
 use super::sources::{self, Sources};
 use super::steps;
 use crate::sys;
-use cove_core::plan::{MountFlags, Plan, RootStep};
+use cove_core::plan::{MountFlags, Namespace, Plan, RootStep};
 use rustix::fs::{FileType, Mode, OFlags, fstat, mkdirat};
 use rustix::mount::{MountPropagationFlags, UnmountFlags, mount_change, unmount};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -20,7 +20,16 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
     // Setup creates files with the plan's exact modes; stage 3 sets the
     // command's own umask.
     rustix::process::umask(Mode::empty());
-    rustix::system::sethostname(plan.hostname.as_bytes()).map_err(|e| at("sethostname", &plan.hostname)(e.into()))?;
+    // Only in the container's own UTS namespace (an OCI config may have none).
+    if plan.namespaces.contains(&Namespace::Uts) {
+        if !plan.hostname.is_empty() {
+            rustix::system::sethostname(plan.hostname.as_bytes())
+                .map_err(|e| at("sethostname", &plan.hostname)(e.into()))?;
+        }
+        if let Some(domain) = &plan.domainname {
+            rustix::system::setdomainname(domain.as_bytes()).map_err(|e| at("setdomainname", domain)(e.into()))?;
+        }
+    }
     // ORDER: every later mount must stay in this namespace; make the copied
     // tree a propagation slave first (mount_namespaces(7)).
     mount_change("/", MountPropagationFlags::DOWNSTREAM | MountPropagationFlags::REC)
@@ -32,6 +41,9 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
     for (step, source) in plan.mounts.iter().zip(step_sources) {
         steps::apply(&root, step, source)?;
     }
+    // ORDER: sysctls are written through the container's own /proc, which
+    // exists only after the mount steps, and before /proc/sys is read-only.
+    write_sysctls(&root, plan)?;
     mask_paths(&root, plan, &null)?;
     readonly_paths(&root, plan)?;
     if plan.read_only_root {
@@ -102,6 +114,17 @@ fn mask_paths(root: &OwnedFd, plan: &Plan, null: &OwnedFd) -> Result<(), ChildEr
             false => bind(null, MountFlags { read_only: true, ..MountFlags::default() }),
         };
         attach(cover.map_err(at("mask path", path))?, &target).map_err(at("mask path", path))?;
+    }
+    Ok(())
+}
+
+/// Writes `--sysctl` values into the container's `/proc/sys` (only keys of
+/// namespaces the container owns reach the plan).
+fn write_sysctls(root: &OwnedFd, plan: &Plan) -> Result<(), ChildError> {
+    for (key, value) in &plan.sysctls {
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        let fd = super::inroot::open_with(root, &path, OFlags::WRONLY).map_err(at("open sysctl", &path))?;
+        rustix::io::write(&fd, value.as_bytes()).map_err(|e| at("write sysctl", &path)(e.into()))?;
     }
     Ok(())
 }

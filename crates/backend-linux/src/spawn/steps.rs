@@ -40,6 +40,7 @@ pub fn apply(root: &OwnedFd, step: &MountStep, source: Option<Source>) -> Result
             fresh_onto(root, "devpts", dest, &opts, *flags)
         }
         MountStep::Mqueue { dest, flags } => fresh_onto(root, "mqueue", dest, &[], *flags),
+        MountStep::Cgroup { dest, flags } => fresh_onto(root, "cgroup2", dest, &[], *flags),
         MountStep::Device { name, flags } => {
             let dest = format!("/dev/{name}");
             match source {

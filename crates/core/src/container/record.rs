@@ -103,8 +103,10 @@ pub struct ProcessRef {
     pub boot_id: String,
 }
 
-/// Everything that changes while a container lives.
+/// Everything that changes while a container lives. Fields missing from
+/// an older record take their defaults, so new ones can be added.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct State {
     /// The status as last recorded (see [`Container::observed`]).
     pub status: Option<Status>,

@@ -23,6 +23,7 @@ fn spec() -> RunSpec {
         init: false,
         security: SecuritySpec::default(),
         limits: Default::default(),
+        extra: Default::default(),
     }
 }
 

@@ -69,3 +69,14 @@ pub(super) fn kernel_filesystems(own_net: bool, tty_gid: Option<u32>) -> Vec<Mou
     ]);
     steps
 }
+
+/// `--shm-size`: the size of the `/dev/shm` tmpfs.
+pub(super) fn set_shm_size(steps: &mut [MountStep], bytes: u64) {
+    for step in steps {
+        if let MountStep::Tmpfs { dest, size, .. } = step
+            && dest == "/dev/shm"
+        {
+            *size = Some(bytes);
+        }
+    }
+}

@@ -7,7 +7,7 @@
 //! backend's check, made before anything is started.
 
 use super::cpuset;
-use super::rlimits::Rlimit;
+use super::rlimits::Rlimit as Ulimit;
 use crate::spec::{Limits, SwapLimit};
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +40,7 @@ pub struct ResourceLimits {
     /// The most tasks (processes and threads) at once.
     pub pids: Option<u64>,
     /// Process resource limits (`--ulimit`), one per resource.
-    pub rlimits: Vec<Rlimit>,
+    pub rlimits: Vec<Ulimit>,
     /// The container's OOM-killer score adjustment.
     pub oom_score_adj: Option<i32>,
 }
@@ -94,6 +94,17 @@ impl ResourceLimits {
             || cpuset_mems.is_some()
             || pids.is_some()
     }
+}
+
+/// One `setrlimit` of the container's process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rlimit {
+    /// The resource as named by setrlimit(2), e.g. `RLIMIT_NOFILE`.
+    pub resource: String,
+    /// Soft limit.
+    pub soft: u64,
+    /// Hard limit.
+    pub hard: u64,
 }
 
 /// A limit that no host could enforce.

@@ -17,6 +17,7 @@ fn spec(root: RootSpec) -> RunSpec {
         read_only: false,
         network: NetworkMode::None,
         init: false,
+        extra: Default::default(),
         security: SecuritySpec::default(),
         limits: Default::default(),
     }
@@ -199,4 +200,33 @@ fn limits_are_checked_and_carried() {
     s.limits.memory = Some(1 << 20);
     let err = Plan::build(&s, ROOT).unwrap_err();
     assert!(matches!(err, PlanError::Limits(limits::LimitError::MemoryTooLow(_))), "{err}");
+}
+
+#[test]
+fn shm_size_sysctls_domainname_and_group_add() {
+    let mut s = spec(RootSpec::HostSystem);
+    s.extra.shm_size = Some(1 << 30);
+    s.extra.sysctls = vec![("kernel.shmmax".into(), "1024".into())];
+    s.extra.domainname = Some("example.org".into());
+    let plan = Plan::build(&s, ROOT).unwrap();
+    let shm = plan.mounts.iter().find_map(|m| match m {
+        MountStep::Tmpfs { dest, size, .. } if dest == "/dev/shm" => Some(*size),
+        _ => None,
+    });
+    assert_eq!(shm, Some(Some(1 << 30)));
+    assert_eq!(plan.sysctls, s.extra.sysctls);
+    assert_eq!(plan.domainname.as_deref(), Some("example.org"));
+    s.extra.no_shm = true;
+    assert!(
+        !Plan::build(&s, ROOT)
+            .unwrap()
+            .mounts
+            .iter()
+            .any(|m| matches!(m, MountStep::Tmpfs { dest, .. } if dest == "/dev/shm"))
+    );
+    s.extra.host_uts = true;
+    assert!(!Plan::build(&s, ROOT).unwrap().namespaces.contains(&Namespace::Uts));
+    s.extra.group_add = vec![10];
+    assert!(Plan::build(&s, ROOT).is_ok());
+    assert_eq!(Plan::build(&s, USER).unwrap_err(), PlanError::GroupsDenied);
 }

@@ -36,7 +36,14 @@ pub fn run_detached(args: RunArgs) -> anyhow::Result<i32> {
 /// Starts the monitor of a stored container; errors carry the exit code.
 pub fn start(store: &ContainerStore, root: &std::path::Path, c: &Container) -> anyhow::Result<()> {
     match containers::start_monitor(root, &c.id, START_LIMIT)? {
-        Ready::Started => Ok(()),
+        // Docker's start of a running container succeeds too.
+        Ready::Started | Ready::AlreadyRunning => Ok(()),
+        // A racing `rm -f` removed it (it may have killed the monitor just
+        // before it removes the directory: give it a moment).
+        Ready::Failed { .. } if !c.auto_remove && removed_meanwhile(store, c)? => {
+            let message = format!("No such container: {} (removed while it was starting)", c.id);
+            Err(output::Exit { code: 1, message }.into())
+        }
         Ready::Failed { code, message } => {
             if c.auto_remove {
                 let _ = store.lock(&c.id).and_then(|l| store.remove(l, &c.id));
@@ -44,6 +51,11 @@ pub fn start(store: &ContainerStore, root: &std::path::Path, c: &Container) -> a
             Err(output::Exit { code, message }.into())
         }
     }
+}
+
+/// Whether the container disappears within half a second.
+fn removed_meanwhile(store: &ContainerStore, c: &Container) -> anyhow::Result<bool> {
+    containers::wait_until(store, &c.id, Some(Duration::from_millis(500)), |_| false)
 }
 
 /// Resolves, validates and stores a new container.

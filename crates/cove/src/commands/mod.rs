@@ -1,6 +1,7 @@
 //! One file per verb: parse → request → library call → `output`.
 
 mod create;
+mod exec;
 mod image;
 mod images;
 mod import;
@@ -8,6 +9,8 @@ mod info;
 mod inspect;
 mod login;
 mod logs;
+#[cfg(target_os = "linux")]
+mod oci;
 mod ps;
 mod pull;
 mod rename;
@@ -39,18 +42,19 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(command) => image::run(command),
         Command::System(command) => system::run(command),
         Command::Create(args) => create::create(*args),
-        Command::Start(args) => start::run(args),
+        Command::Start(args) | Command::Container(ContainerCommand::Start(args)) => start::run(args),
         Command::Ps(args) | Command::Container(ContainerCommand::Ls(args)) => ps::run(args),
-        Command::Logs(args) => logs::run(args),
-        Command::Stop(args) => stop::stop(args),
-        Command::Restart(args) => stop::restart(args),
-        Command::Kill(args) => stop::kill(args),
+        Command::Logs(args) | Command::Container(ContainerCommand::Logs(args)) => logs::run(args),
+        Command::Stop(args) | Command::Container(ContainerCommand::Stop(args)) => stop::stop(args),
+        Command::Restart(args) | Command::Container(ContainerCommand::Restart(args)) => stop::restart(args),
+        Command::Kill(args) | Command::Container(ContainerCommand::Kill(args)) => stop::kill(args),
         Command::Rm(args) | Command::Container(ContainerCommand::Rm(args)) => rm::rm(args),
         Command::Inspect(args) | Command::Container(ContainerCommand::Inspect(args)) => inspect::run(args),
-        Command::Wait(args) => wait::run(args),
-        Command::Attach(args) => start::attach(args),
-        Command::Rename(args) => rename::run(args),
-        Command::Top(args) => top::run(args),
+        Command::Wait(args) | Command::Container(ContainerCommand::Wait(args)) => wait::run(args),
+        Command::Attach(args) | Command::Container(ContainerCommand::Attach(args)) => start::attach(args),
+        Command::Exec(args) => exec::run(args),
+        Command::Rename(args) | Command::Container(ContainerCommand::Rename(args)) => rename::run(args),
+        Command::Top(args) | Command::Container(ContainerCommand::Top(args)) => top::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
         Command::Monitor(args) => crate::monitor::run(args),
@@ -59,5 +63,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Logout(args) => login::logout(args),
         Command::Test(args) => test::run(args),
         Command::Probe(args) => test::probe(args),
+        #[cfg(target_os = "linux")]
+        Command::Oci(args) => Ok(oci::dispatch(args)),
+        #[cfg(not(target_os = "linux"))]
+        Command::Oci(_) => anyhow::bail!("cove oci: the OCI runtime runs on Linux only"),
+        Command::Plan(args) => exec::plan(*args),
+        Command::Join(args) => exec::join(args),
     }
 }

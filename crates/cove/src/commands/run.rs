@@ -11,6 +11,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     if args.stored.detach {
         return super::create::run_detached(args);
     }
+    // Fail closed: a foreground run is not stored, so nothing could restart it.
+    anyhow::ensure!(
+        args.stored.restart == "no",
+        "--restart {} needs -d (foreground runs are not stored containers yet)",
+        args.stored.restart
+    );
     let backend = platform::backend();
     let host = backend.host_identity();
     // The hold marks the image in use until the container has exited.

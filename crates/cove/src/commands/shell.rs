@@ -1,9 +1,10 @@
-//! `cove shell`: `cove run -it` with a shell, on the zero-setup sandbox or
-//! `--rootfs`. The container is removed when the shell exits (foreground
-//! runs always are).
+//! `cove shell [IMAGE]`: `cove run -it` with a shell, on the zero-setup
+//! sandbox, `--rootfs`, or a local image. The container is removed when
+//! the shell exits (foreground runs always are).
 
 use super::run;
 use crate::cli::RunArgs;
+use crate::request;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -12,12 +13,30 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<i32> {
     args.interactive = true;
     // A terminal when there is one; piped input still works without.
     args.tty |= std::io::stdin().is_terminal();
+    if image_first(&args)? {
+        // The image's shell, not its Entrypoint: `cove shell IMAGE [CMD...]`.
+        if args.args.len() == 1 {
+            args.entrypoint = Some("/bin/sh".to_owned());
+        } else {
+            args.entrypoint = Some(String::new());
+        }
+        return run::run(args);
+    }
     if args.args.is_empty() {
         args.args = vec![shell(args.rootfs.is_none())];
     }
-    // Every word is the command: a shell never takes an image name.
+    // Otherwise every word is the command.
     args.after_dashdash = true;
     run::run(args)
+}
+
+/// Whether the first word (not after `--`, without `--rootfs`) names an
+/// image in the local store.
+fn image_first(args: &RunArgs) -> anyhow::Result<bool> {
+    let Some(first) = args.args.first().filter(|_| args.rootfs.is_none() && !args.after_dashdash) else {
+        return Ok(false);
+    };
+    request::image::exists(first, crate::containers::caller_uid())
 }
 
 /// The caller's `$SHELL` in the zero-setup sandbox (the host's system

@@ -7,7 +7,7 @@ use crate::containers::{self, HostLiveness, not_running};
 use crate::output::Exit;
 use crate::platform::host_process;
 use anyhow::Context;
-use cove_core::container::{Container, ContainerStore, Status};
+use cove_core::container::{Container, ContainerStore, Liveness, Status};
 use std::time::Duration;
 
 /// `cove stop`: prints each container as named once it has stopped.
@@ -34,13 +34,13 @@ pub fn restart(args: StopArgs) -> anyhow::Result<i32> {
 
 /// `cove kill`: the signal (default SIGKILL) to each running container.
 pub fn kill(args: KillArgs) -> anyhow::Result<i32> {
-    let signal = parse(Some(&args.signal))?.unwrap_or(libc_sigkill());
+    let signal = parse(Some(&args.signal))?.unwrap_or(SIGKILL);
     let live = HostLiveness::new();
     containers::each(&args.containers, |store, _, c, q| {
         let Some(init) = c.running_init(&live).cloned() else {
             return Err(Exit { code: 1, message: format!("cannot kill container {q}: it is not running") }.into());
         };
-        if signal == libc_sigkill() {
+        if signal == SIGKILL {
             store.update(&c.id, |r| r.state.stopped_by_user = true)?;
         }
         host_process::signal(init.pid, signal).with_context(|| format!("signal {signal} to pid {}", init.pid))?;
@@ -49,9 +49,8 @@ pub fn kill(args: KillArgs) -> anyhow::Result<i32> {
     })
 }
 
-fn libc_sigkill() -> i32 {
-    9
-}
+/// SIGKILL (the same number on every OS cove runs containers on).
+const SIGKILL: i32 = 9;
 
 fn parse(s: Option<&str>) -> anyhow::Result<Option<i32>> {
     s.map(|s| host_process::parse_signal(s).with_context(|| format!("invalid signal {s:?}"))).transpose()
@@ -76,11 +75,9 @@ pub fn stop_one(store: &ContainerStore, c: &Container, signal: Option<i32>, time
         return Ok(());
     }
     if live.alive(&init) {
-        let _ = host_process::signal(init.pid, libc_sigkill());
+        let _ = host_process::signal(init.pid, SIGKILL);
     }
     let done = containers::wait_until(store, &c.id, Some(Duration::from_secs(10)), not_running(&live))?;
     anyhow::ensure!(done, "container {} did not stop within 10 s of SIGKILL", c.name);
     Ok(())
 }
-
-use cove_core::container::Liveness as _;

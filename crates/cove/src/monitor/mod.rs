@@ -14,7 +14,7 @@ use crate::containers::{HostLiveness, Ready};
 use crate::platform::{self, host_process, monitor_io};
 use anyhow::Context;
 use cove_core::backend::{Backend, RunObserver, RunOutcome};
-use cove_core::container::{Container, ContainerStore, Liveness, Status, time};
+use cove_core::container::{Container, ContainerStore, Liveness, Lookup, Status, time};
 use cove_core::exit::COVE_ERROR;
 use cove_core::id::ContainerId;
 use cove_core::plan::Plan;
@@ -31,7 +31,11 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<i32> {
     let io = monitor_io::capture().context("set up the container's stdio")?;
     let mut m = Monitor { store, id, live: HostLiveness::new(), ready: Some(io.ready), started: false };
     let container = match m.claim() {
-        Ok(c) => c,
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            m.report(Ready::AlreadyRunning);
+            return Ok(0);
+        }
         Err(e) => {
             m.report(Ready::Failed { code: COVE_ERROR, message: format!("{e:#}") });
             return Ok(COVE_ERROR);
@@ -73,23 +77,23 @@ struct Monitor {
 }
 
 impl Monitor {
-    /// Records this process as the container's monitor, unless another
-    /// live one already is.
-    fn claim(&mut self) -> anyhow::Result<Container> {
+    /// Records this process as the container's monitor; `None` when
+    /// another live one already is.
+    fn claim(&mut self) -> anyhow::Result<Option<Container>> {
         let me = self.live.reference(std::process::id() as i32).context("read own start time")?;
         let live = &self.live;
         let claimed = self.store.update(&self.id, |c| {
-            if c.state.monitor.as_ref().is_some_and(|m| live.alive(m))
-                && matches!(c.observed(live), Status::Running | Status::Restarting)
-            {
-                return Err(anyhow::anyhow!("container {} is already running", c.name));
+            // A live monitor that has not recorded an end is starting or
+            // running it (two concurrent `start`s: the second one yields).
+            if c.state.monitor.as_ref().is_some_and(|m| live.alive(m)) && c.observed(live) != Status::Exited {
+                return None;
             }
             c.state.monitor = Some(me);
             c.state.stopped_by_user = false;
             c.state.restart_count = 0;
-            Ok(c.clone())
+            Some(c.clone())
         });
-        claimed?
+        Ok(claimed?)
     }
 
     fn report(&mut self, answer: Ready) {
@@ -113,10 +117,14 @@ impl Monitor {
             let result = backend.run_observed(&plan, &mut watch);
             let oom = watch.oom;
             let (code, error) = match result {
-                Ok(RunOutcome::Exited(status) | RunOutcome::OomKilled(status)) => (status.code(), None),
-                Ok(outcome @ RunOutcome::ExecFailed { .. }) => {
-                    let RunOutcome::ExecFailed { program, reason } = &outcome else { unreachable!() };
-                    (outcome.exit_code(), Some(crate::output::exec_failure(program, reason)))
+                Ok(outcome) => {
+                    let why = match &outcome {
+                        RunOutcome::ExecFailed { program, reason } => {
+                            Some(crate::output::exec_failure(program, reason))
+                        }
+                        RunOutcome::Exited(_) | RunOutcome::OomKilled(_) => None,
+                    };
+                    (outcome.exit_code(), why)
                 }
                 Err(e) => (COVE_ERROR, Some(format!("{:#}", anyhow::Error::new(e)))),
             };
@@ -201,7 +209,7 @@ impl RunObserver for Watch<'_> {
     fn started(&mut self, pid: i32, cgroups: &[PathBuf]) {
         let m = &mut *self.monitor;
         let init = m.live.reference(pid);
-        let _ = m.store.update(&m.id, |c| {
+        let recorded = m.store.update(&m.id, |c| {
             c.state.status = Some(Status::Running);
             c.state.init = init;
             c.state.cgroups = cgroups.to_vec();
@@ -210,6 +218,12 @@ impl RunObserver for Watch<'_> {
             c.state.error = None;
             c.state.oom_killed = false;
         });
+        if let Err(Lookup::NotFound(_)) = recorded {
+            // `rm -f` won a race with the start: nothing may run without a record.
+            let _ = host_process::signal(pid, 9);
+            let message = format!("No such container: {} (removed while it was starting)", m.id);
+            return m.report(Ready::Failed { code: 1, message });
+        }
         m.started = true;
         m.report(Ready::Started);
     }

@@ -2,7 +2,7 @@
 //! `inspect` objects with Docker's keys, and the ids verbs print.
 
 use super::template::Template;
-use cove_core::container::{Container, Liveness, Status, time};
+use cove_core::container::{Container, Liveness, RestartPolicy, Status, time};
 use cove_core::spec::{MountSpec, NetworkMode};
 use serde_json::{Value, json};
 
@@ -99,43 +99,12 @@ pub fn ps(rows: &[Row], format: &str, quiet: bool, no_trunc: bool) -> anyhow::Re
 /// `cove inspect`'s object for one container (Docker's keys).
 pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, log_path: &str) -> Value {
     let s = &c.state;
-    let pid = c.running_init(live).map_or(0, |p| p.pid);
-    let exit_code = if lost { -1 } else { s.exit_code.unwrap_or(0) };
-    let error = if lost {
-        "its monitor ended without recording how the container ended".to_owned()
-    } else {
-        s.error.clone().unwrap_or_default()
-    };
-    let binds: Vec<String> = c
-        .spec
-        .mounts
-        .iter()
-        .filter_map(|m| match m {
-            MountSpec::Bind { source, destination, read_only } => {
-                Some(format!("{}:{destination}{}", source.display(), if *read_only { ":ro" } else { "" }))
-            }
-            MountSpec::Tmpfs { .. } => None,
-        })
-        .collect();
-    let limits = &c.spec.limits;
     json!({
         "Id": c.id.as_str(),
         "Created": time::rfc3339(Some(c.created)),
         "Path": c.spec.process.args.first(),
         "Args": c.spec.process.args.get(1..).unwrap_or_default(),
-        "State": {
-            "Status": status.name(),
-            "Running": status == Status::Running,
-            "Paused": false,
-            "Restarting": status == Status::Restarting,
-            "OOMKilled": s.oom_killed,
-            "Dead": false,
-            "Pid": pid,
-            "ExitCode": exit_code,
-            "Error": error,
-            "StartedAt": time::rfc3339(s.started_at),
-            "FinishedAt": time::rfc3339(s.finished_at),
-        },
+        "State": state(c, status, lost, live),
         "Image": image(c),
         "Name": format!("/{}", c.name),
         "RestartCount": s.restart_count,
@@ -152,35 +121,77 @@ pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, l
             "StopSignal": c.stop_signal(),
             "StopTimeout": c.stop_timeout.unwrap_or(10),
         },
-        "HostConfig": {
-            "Binds": binds,
-            "NetworkMode": match c.spec.network { NetworkMode::None => "none", NetworkMode::Host => "host" },
-            "RestartPolicy": { "Name": c.restart.name(), "MaximumRetryCount": match c.restart {
-                cove_core::container::RestartPolicy::OnFailure { max } => max, _ => 0 } },
-            "AutoRemove": c.auto_remove,
-            "ReadonlyRootfs": c.spec.read_only,
-            "Init": c.spec.init,
-            "CapAdd": c.spec.security.cap_add,
-            "CapDrop": c.spec.security.cap_drop,
-            "Memory": limits.memory.unwrap_or(0),
-            "NanoCpus": limits.nano_cpus.unwrap_or(0),
-            "PidsLimit": limits.pids.unwrap_or(0),
-            "MemorySwap": match limits.memory_swap {
-                Some(cove_core::spec::SwapLimit::Unlimited) => -1,
-                Some(cove_core::spec::SwapLimit::Total(t)) => t as i64,
-                None => limits.memory.map_or(0, |m| m as i64),
-            },
-            "MemoryReservation": limits.memory_reservation.unwrap_or(0),
-            "CpuShares": limits.cpu_shares.unwrap_or(0),
-            "CpusetCpus": limits.cpuset_cpus.clone().unwrap_or_default(),
-            "CpusetMems": limits.cpuset_mems.clone().unwrap_or_default(),
-            "Ulimits": limits.ulimits.iter().map(|u| serde_json::json!({
-                "Name": u.resource.name(),
-                "Soft": if u.soft == u64::MAX { -1 } else { u.soft as i64 },
-                "Hard": if u.hard == u64::MAX { -1 } else { u.hard as i64 },
-            })).collect::<Vec<_>>(),
-            "OomScoreAdj": limits.oom_score_adj.unwrap_or(0),
-        },
+        "HostConfig": host_config(c),
         "Cove": { "Cgroups": s.cgroups, "MonitorPid": s.monitor.as_ref().map_or(0, |m| m.pid) },
+    })
+}
+
+/// `State`: a lost monitor shows as exit code -1 with an `Error`.
+fn state(c: &Container, status: Status, lost: bool, live: &dyn Liveness) -> Value {
+    let s = &c.state;
+    let error = if lost {
+        "its monitor ended without recording how the container ended".to_owned()
+    } else {
+        s.error.clone().unwrap_or_default()
+    };
+    json!({
+        "Status": status.name(),
+        "Running": status == Status::Running,
+        "Paused": false,
+        "Restarting": status == Status::Restarting,
+        "OOMKilled": s.oom_killed,
+        "Dead": false,
+        "Pid": c.running_init(live).map_or(0, |p| p.pid),
+        "ExitCode": if lost { -1 } else { s.exit_code.unwrap_or(0) },
+        "Error": error,
+        "StartedAt": time::rfc3339(s.started_at),
+        "FinishedAt": time::rfc3339(s.finished_at),
+    })
+}
+
+fn host_config(c: &Container) -> Value {
+    let binds: Vec<String> = c
+        .spec
+        .mounts
+        .iter()
+        .filter_map(|m| match m {
+            MountSpec::Bind { source, destination, read_only } => {
+                Some(format!("{}:{destination}{}", source.display(), if *read_only { ":ro" } else { "" }))
+            }
+            MountSpec::Tmpfs { .. } => None,
+        })
+        .collect();
+    let max_retries = match c.restart {
+        RestartPolicy::OnFailure { max } => max,
+        _ => 0,
+    };
+    let limits = &c.spec.limits;
+    json!({
+        "Binds": binds,
+        "NetworkMode": match c.spec.network { NetworkMode::None => "none", NetworkMode::Host => "host" },
+        "RestartPolicy": { "Name": c.restart.name(), "MaximumRetryCount": max_retries },
+        "AutoRemove": c.auto_remove,
+        "ReadonlyRootfs": c.spec.read_only,
+        "Init": c.spec.init,
+        "CapAdd": c.spec.security.cap_add,
+        "CapDrop": c.spec.security.cap_drop,
+        "Memory": limits.memory.unwrap_or(0),
+        "NanoCpus": limits.nano_cpus.unwrap_or(0),
+        "PidsLimit": limits.pids.unwrap_or(0),
+        "MemorySwap": match limits.memory_swap {
+            Some(cove_core::spec::SwapLimit::Unlimited) => -1,
+            Some(cove_core::spec::SwapLimit::Total(t)) => t as i64,
+            None => limits.memory.map_or(0, |m| m as i64),
+        },
+        "MemoryReservation": limits.memory_reservation.unwrap_or(0),
+        "CpuShares": limits.cpu_shares.unwrap_or(0),
+        "CpusetCpus": limits.cpuset_cpus.clone().unwrap_or_default(),
+        "CpusetMems": limits.cpuset_mems.clone().unwrap_or_default(),
+        "Ulimits": limits.ulimits.iter().map(|u| json!({
+            "Name": u.resource.name(),
+            "Soft": if u.soft == u64::MAX { -1 } else { u.soft as i64 },
+            "Hard": if u.hard == u64::MAX { -1 } else { u.hard as i64 },
+        })).collect::<Vec<_>>(),
+        "OomScoreAdj": limits.oom_score_adj.unwrap_or(0),
     })
 }

@@ -106,6 +106,16 @@ pub fn read_in_layers(lowers: &[PathBuf], file: &str) -> anyhow::Result<Option<S
     Ok(None)
 }
 
+/// Whether `name` is an image in the caller's local store (by reference
+/// or id prefix); `false` when there is no store or `name` is no valid
+/// reference (it is then a command, not an image).
+pub fn exists(name: &str, uid: u32) -> anyhow::Result<bool> {
+    match open_store(uid, false)? {
+        Some((store, _)) => Ok(store.find(name).ok().flatten().is_some()),
+        None => Ok(false),
+    }
+}
+
 /// The command line, as Docker builds it: `--entrypoint` replaces the
 /// image's Entrypoint (and drops its Cmd), words after the image replace
 /// Cmd. Without an image, `--entrypoint` goes in front of the command and an

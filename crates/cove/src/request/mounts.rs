@@ -5,11 +5,15 @@ use anyhow::{Context, bail};
 use cove_core::rootpath::normalize;
 use cove_core::spec::{MountFlags, MountSpec};
 
-/// `HOST:CONTAINER[:OPTIONS]` with options `ro`/`rw` (SELinux `z`/`Z` and
-/// propagation words are accepted and have no effect).
+/// `HOST:CONTAINER[:OPTIONS]` with options `ro`/`rw` (SELinux `z`/`Z`,
+/// macOS `cached`/`delegated`/`consistent` and private/slave propagation are
+/// accepted and have no effect); `./rel:CONTAINER` is relative to the
+/// current directory (Docker 23+); `/CONTAINER` alone is an anonymous volume
+/// (see [`anonymous`]); a named volume is refused.
 pub fn volume(arg: &str) -> anyhow::Result<MountSpec> {
     let parts: Vec<&str> = arg.split(':').collect();
     let (source, dest, opts) = match parts.as_slice() {
+        [d] => return anonymous(d).with_context(|| format!("invalid volume {arg:?}")),
         [s, d] => (*s, *d, ""),
         [s, d, o] => (*s, *d, *o),
         _ => bail!("invalid volume {arg:?}: expected HOST:CONTAINER[:ro|rw]"),
@@ -17,18 +21,115 @@ pub fn volume(arg: &str) -> anyhow::Result<MountSpec> {
     let mut read_only = false;
     for opt in opts.split(',').filter(|o| !o.is_empty()) {
         match opt {
-            "ro" => read_only = true,
-            "rw" | "z" | "Z" | "private" | "rprivate" | "slave" | "rslave" | "nocopy" => {}
+            "ro" | "readonly" => read_only = true,
+            "rw" | "z" | "Z" | "private" | "rprivate" | "slave" | "rslave" | "nocopy" | "cached" | "delegated"
+            | "consistent" => {}
+            "shared" | "rshared" => bail!(
+                "invalid volume {arg:?}: {opt} propagation is not supported (a container's mounts never reach the host); use rslave or rprivate"
+            ),
             other => bail!("invalid volume {arg:?}: unknown option {other:?}"),
         }
     }
-    let source = host_source(source)?;
-    let destination =
-        normalize(dest).with_context(|| format!("invalid volume {arg:?}: container path must be absolute"))?;
+    bind(source, dest, read_only, &format!("invalid volume {arg:?}"))
+}
+
+/// A bind of a host path (`what` names the flag and value in errors).
+fn bind(source: &str, dest: &str, read_only: bool, what: &str) -> anyhow::Result<MountSpec> {
+    let source = host_source(&named_or_relative(source, what)?)?;
+    let destination = normalize(dest).with_context(|| format!("{what}: container path must be absolute"))?;
     if destination == "/" {
-        bail!("invalid volume {arg:?}: cannot mount over /");
+        bail!("{what}: cannot mount over /");
     }
     Ok(MountSpec::Bind { source, destination, read_only })
+}
+
+/// A host path as given, `./x` and `../x` made absolute; a name is refused.
+fn named_or_relative(source: &str, what: &str) -> anyhow::Result<String> {
+    if source == "." || source == ".." || source.starts_with("./") || source.starts_with("../") {
+        let path = std::env::current_dir().context("current directory")?.join(source);
+        let abs = std::fs::canonicalize(&path).with_context(|| format!("volume source {}", path.display()))?;
+        return Ok(abs.display().to_string());
+    }
+    if !source.starts_with('/') {
+        bail!(
+            "{what}: named volumes are not supported yet\n\
+             hint: use an absolute host path (-v /abs/path:/dest, or ./dir:/dest) or --tmpfs /dest"
+        );
+    }
+    Ok(source.to_owned())
+}
+
+/// An anonymous volume (`-v /data`, `--mount type=volume,target=/data`): a
+/// fresh, empty, writable directory that lasts as long as the container —
+/// a tmpfs. Docker would copy the image's files at that path into a new
+/// volume; `request.rs` refuses the path when the root has files there.
+pub fn anonymous(dest: &str) -> anyhow::Result<MountSpec> {
+    let destination = normalize(dest).context("the container path must be absolute")?;
+    if destination == "/" {
+        bail!("cannot mount over /");
+    }
+    let flags = MountFlags { nodev: true, ..MountFlags::default() };
+    Ok(MountSpec::Tmpfs { destination, size: None, mode: 0o755, flags })
+}
+
+/// `--mount type=bind|tmpfs|volume,source=…,target=…,…` (Docker's keys).
+pub fn mount(arg: &str) -> anyhow::Result<MountSpec> {
+    let bad = || format!("invalid --mount {arg:?}");
+    let (mut kind, mut source, mut target, mut read_only) = ("volume".to_owned(), None, None, false);
+    let mut tmpfs_opts = Vec::new();
+    for field in csv_fields(arg).iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
+        let (key, value) = field.split_once('=').map_or((field, None), |(k, v)| (k, Some(v)));
+        match (key, value) {
+            ("type", Some(v)) => kind = v.to_owned(),
+            ("source" | "src", Some(v)) => source = Some(v.to_owned()),
+            ("target" | "destination" | "dst", Some(v)) => target = Some(v.to_owned()),
+            ("readonly" | "ro", None | Some("true" | "1")) => read_only = true,
+            ("readonly" | "ro", Some("false" | "0")) => read_only = false,
+            ("bind-propagation", Some("private" | "rprivate" | "slave" | "rslave")) => {}
+            ("consistency", Some(_)) | ("volume-nocopy", _) | ("bind-recursive", Some("enabled")) => {}
+            ("tmpfs-size", Some(v)) => tmpfs_opts.push(format!("size={v}")),
+            ("tmpfs-mode", Some(v)) => tmpfs_opts.push(format!("mode={v}")),
+            _ => bail!("{}: unsupported option {field:?}", bad()),
+        }
+    }
+    let target = target.with_context(|| format!("{}: target is required", bad()))?;
+    let spec = match (kind.as_str(), source) {
+        ("bind", Some(src)) => bind(&src, &target, read_only, &bad())?,
+        ("bind", None) => bail!("{}: a bind mount needs source=HOST_PATH", bad()),
+        ("tmpfs", None) => {
+            let ro = if read_only { ",ro" } else { "" };
+            tmpfs(&format!("{target}:{}{ro}", tmpfs_opts.join(","))).with_context(bad)?
+        }
+        ("tmpfs", Some(_)) => bail!("{}: a tmpfs mount takes no source", bad()),
+        ("volume", None) => anonymous(&target).with_context(bad)?,
+        ("volume", Some(_)) => bail!(
+            "{}: named volumes are not supported yet\n\
+             hint: use type=bind,source=/abs/path or type=tmpfs",
+            bad()
+        ),
+        (other, _) => bail!("{}: type {other:?} is not supported (bind, tmpfs, volume)", bad()),
+    };
+    Ok(spec)
+}
+
+/// Docker reads `--mount` as one CSV record: a field in double quotes may
+/// hold commas (`"source=/a,b"`), and `""` inside quotes is a quote.
+fn csv_fields(arg: &str) -> Vec<String> {
+    let (mut fields, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = arg.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    fields.push(cur);
+    fields
 }
 
 /// `PATH[:size=N,mode=OCTAL,ro,exec,suid,dev,...]`; Docker's defaults are
@@ -79,11 +180,47 @@ mod tests {
     fn volumes() {
         let m = volume("/tmp:/data/../x:ro").unwrap();
         assert_eq!(m, MountSpec::Bind { source: "/tmp".into(), destination: "/x".into(), read_only: true });
-        assert!(volume("rel:/x").unwrap_err().to_string().contains("absolute host path"));
+        assert!(volume("rel:/x").unwrap_err().to_string().contains("named volumes"));
         assert!(volume("/tmp:rel").is_err());
         assert!(volume("/tmp:/x:bogus").is_err());
         assert!(volume("/tmp:/").is_err());
         assert!(volume("/definitely/missing:/x").unwrap_err().to_string().contains("volume source"));
+    }
+
+    #[test]
+    fn docker_volume_forms() {
+        let m = volume("/tmp:/w:ro,z").unwrap();
+        assert_eq!(m, MountSpec::Bind { source: "/tmp".into(), destination: "/w".into(), read_only: true });
+        assert!(!matches!(volume("/tmp:/w:rw,Z").unwrap(), MountSpec::Bind { read_only: true, .. }));
+        let MountSpec::Bind { source, .. } = volume("./:/w").unwrap() else { panic!() };
+        assert_eq!(source, std::fs::canonicalize(".").unwrap());
+        assert!(matches!(volume("/data").unwrap(), MountSpec::Tmpfs { size: None, mode: 0o755, .. }));
+        assert!(volume("mydata:/data").unwrap_err().to_string().contains("named volumes are not supported"));
+        assert!(volume("/tmp:/w:rshared").is_err());
+    }
+
+    #[test]
+    fn mount_flag() {
+        let m = mount("type=bind,source=/tmp,target=/w,readonly").unwrap();
+        assert_eq!(m, MountSpec::Bind { source: "/tmp".into(), destination: "/w".into(), read_only: true });
+        let m = mount("type=bind,src=/tmp,dst=/w,ro=false,bind-propagation=rslave").unwrap();
+        assert!(matches!(m, MountSpec::Bind { read_only: false, .. }));
+        let m = mount("type=tmpfs,destination=/cache,tmpfs-size=64m,tmpfs-mode=1770").unwrap();
+        assert!(matches!(m, MountSpec::Tmpfs { size: Some(s), mode: 0o1770, .. } if s == 64 << 20), "{m:?}");
+        assert!(matches!(mount("target=/data").unwrap(), MountSpec::Tmpfs { .. }));
+        assert_eq!(csv_fields(r#"type=bind,"source=/a,b",target=/x"#), ["type=bind", "source=/a,b", "target=/x"]);
+        assert_eq!(csv_fields(r#""target=/say ""hi""""#), [r#"target=/say "hi""#]);
+        for bad in [
+            "type=volume,source=named,target=/d",
+            "type=bind,target=/d",
+            "type=bind,source=/tmp",
+            "type=tmpfs,source=/x,target=/d",
+            "type=npipe,target=/d",
+            "type=bind,source=/tmp,target=/d,bind-propagation=rshared",
+            "type=bind,source=/tmp,target=/d,bogus=1",
+        ] {
+            assert!(mount(bad).is_err(), "{bad} accepted");
+        }
     }
 
     #[test]

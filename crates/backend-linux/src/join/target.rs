@@ -1,0 +1,159 @@
+//! The running container, pinned: its first process by pid, held with a
+//! pidfd so that a reused pid is noticed, and everything the join copies
+//! from it read through `/proc/PID` while it is known to be alive.
+
+use crate::SpawnError;
+use cove_core::exec::UserDatabase;
+use cove_core::rootpath::read_in_root;
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::fs::{Mode, OFlags, openat};
+use rustix::process::{Pid, PidfdFlags, pidfd_open};
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+/// Which process to join: the container's first process (host pid) and,
+/// when recorded, its start time (`/proc/PID/stat` field 22, clock ticks
+/// since boot), which tells a reused pid apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Host pid of the container's first process.
+    pub pid: i32,
+    /// Its start time, when known.
+    pub start_time: Option<u64>,
+}
+
+/// A pinned container process and what the join copies from it.
+#[derive(Debug)]
+pub struct Pinned {
+    /// The host pid.
+    pub pid: i32,
+    /// A pidfd: `setns` takes the namespaces from it, and pid reuse cannot
+    /// redirect it.
+    pub(super) pidfd: OwnedFd,
+    /// Its root directory (`/proc/PID/root`, `O_PATH`), entered after the join.
+    pub(super) root: OwnedFd,
+    /// `/proc/PID/cgroup`.
+    pub(super) cgroup: String,
+    /// `/proc/PID/limits`.
+    pub(super) limits: String,
+    /// `/proc/PID/ns/*`, for kernels without `setns` on a pidfd.
+    pub(super) ns: super::namespaces::Descriptors,
+}
+
+/// The start time in a `/proc/PID/stat` text (field 22; the command name,
+/// field 2, may hold spaces and parentheses, so fields are counted after its
+/// last `)`).
+pub fn start_time(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Pins `target`: fails with [`SpawnError::NotRunning`] when it has exited
+/// or its pid now belongs to another process.
+pub fn pin(target: &Target) -> Result<Pinned, SpawnError> {
+    let pid = target.pid;
+    let gone = |why: String| SpawnError::NotRunning { pid, why };
+    let raw = Pid::from_raw(pid).ok_or_else(|| gone("not a valid pid".into()))?;
+    let pidfd = pidfd_open(raw, PidfdFlags::empty()).map_err(|e| gone(format!("pidfd_open: {e}")))?;
+    let dir = rustix::fs::open(format!("/proc/{pid}"), OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| gone(format!("open /proc/{pid}: {e}")))?;
+    // ORDER: the pidfd is checked after /proc/PID is opened: a live process
+    // keeps its pid, so the directory is the pidfd's process. Later reads
+    // through the directory fail (ESRCH) once that process is gone, even if
+    // the pid is reused.
+    check_alive(&pidfd, pid)?;
+    // A read that fails because the process is exiting says so: its /proc
+    // entries vanish (ENOENT, ESRCH) before its pidfd turns readable.
+    let failed = |what: String| {
+        let pidfd = &pidfd;
+        move |e: io::Error| {
+            let exiting = e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ESRCH);
+            match check_alive(pidfd, pid) {
+                Err(gone) => gone,
+                Ok(()) if exiting => SpawnError::NotRunning { pid, why: format!("it is exiting ({what}: {e})") },
+                Ok(()) => SpawnError::parent(what)(e),
+            }
+        }
+    };
+    let read = |name: &str| read_at(&dir, name).map_err(failed(format!("read /proc/{pid}/{name}")));
+    let stat = read("stat")?;
+    let started = start_time(&stat).ok_or_else(|| gone(format!("unreadable /proc/{pid}/stat")))?;
+    if let Some(want) = target.start_time
+        && want != started
+    {
+        return Err(gone(format!("pid {pid} now belongs to another process (started at {started}, not {want})")));
+    }
+    let root = openat(&dir, "root", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| failed(format!("open /proc/{pid}/root"))(e.into()))?;
+    let (cgroup, limits) = (read("cgroup")?, read("limits")?);
+    let ns = super::namespaces::open(&dir).map_err(failed(format!("open /proc/{pid}/ns")))?;
+    check_alive(&pidfd, pid)?;
+    Ok(Pinned { pid, pidfd, root, cgroup, limits, ns })
+}
+
+impl Pinned {
+    /// The container's `/etc/passwd` and `/etc/group`, read inside its root
+    /// (links never lead out of it); missing files are empty.
+    pub fn user_database(&self) -> Result<UserDatabase, SpawnError> {
+        let root = PathBuf::from(format!("/proc/self/fd/{}", self.root.as_raw_fd()));
+        let read = |file: &str| {
+            read_in_root(&root, file)
+                .map(Option::unwrap_or_default)
+                .map_err(SpawnError::parent(format!("read {file} in container process {}", self.pid)))
+        };
+        Ok(UserDatabase { passwd: read("/etc/passwd")?, group: read("/etc/group")? })
+    }
+}
+
+fn read_at(dir: &OwnedFd, name: &str) -> io::Result<String> {
+    let fd = openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut text = String::new();
+    std::fs::File::from(fd).read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// A pidfd turns readable when its process exits.
+fn check_alive(pidfd: &OwnedFd, pid: i32) -> Result<(), SpawnError> {
+    let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
+    let zero = rustix::event::Timespec { tv_sec: 0, tv_nsec: 0 };
+    match poll(&mut fds, Some(&zero)) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(SpawnError::NotRunning { pid, why: "it has exited".into() }),
+        Err(e) => Err(SpawnError::parent(format!("poll pidfd of {pid}"))(e.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_time_after_the_command_name() {
+        let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 98765 1000 10";
+        assert_eq!(start_time(stat), Some(98765));
+        assert_eq!(start_time("garbage"), None);
+    }
+
+    #[test]
+    fn pins_a_live_process_and_refuses_a_wrong_start_time() {
+        let me = std::process::id() as i32;
+        let pinned = pin(&Target { pid: me, start_time: None }).unwrap();
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let started = start_time(&stat).unwrap();
+        assert!(pin(&Target { pid: me, start_time: Some(started) }).is_ok());
+        let err = pin(&Target { pid: me, start_time: Some(started + 1) }).unwrap_err();
+        assert!(matches!(err, SpawnError::NotRunning { .. }), "{err}");
+        assert!(pinned.limits.contains("Max open files"));
+        let db = pinned.user_database().unwrap();
+        assert!(db.passwd.contains("root:"), "the host's root is this process's root");
+    }
+
+    #[test]
+    fn a_dead_pid_is_not_running() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        child.wait().unwrap();
+        assert!(matches!(pin(&Target { pid, start_time: None }), Err(SpawnError::NotRunning { .. })));
+    }
+}

@@ -1,0 +1,134 @@
+//! Stage 1 for OCI `create`: the same clone, cgroups and id maps as a
+//! foreground run, then, instead of relaying, wait until the container
+//! stands at its start gate and return, leaving it running without us.
+
+use super::channel::{self, Channel, Message};
+use super::{KillOnDrop, child, clone_flags, gate, write_id_maps};
+use crate::SpawnError;
+use crate::cgroup::create::Cgroups;
+use crate::seccomp;
+use crate::sys;
+use crate::sys::clone::Forked;
+use cove_core::plan::Plan;
+use cove_core::plan::limits::Rlimit;
+use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+pub use super::join::{Executed, exec_in};
+use std::time::Duration;
+
+/// What `create` needs beyond the plan.
+#[derive(Debug)]
+pub struct CreateOptions<'a> {
+    /// Where the container listens for `start` (in its state directory).
+    pub gate: &'a Path,
+    /// `--console-socket`: receives the terminal's master (`process.terminal`).
+    pub console_socket: Option<&'a Path>,
+    /// `process.oomScoreAdj`.
+    pub oom_score_adj: Option<i32>,
+}
+
+/// A created container.
+#[derive(Debug)]
+pub struct Created {
+    /// Its first process, as the host sees it.
+    pub pid: i32,
+    /// Its cgroup directories (removed by `delete`).
+    pub cgroups: Vec<PathBuf>,
+}
+
+/// Starts the container up to its gate and returns.
+pub fn create(plan: &Plan, opts: &CreateOptions) -> Result<Created, SpawnError> {
+    // 0. seccomp compiled and cgroups prepared before anything starts
+    let caps = &plan.process.capabilities;
+    let filter = plan.process.seccomp.as_ref().map(|p| seccomp::compile_for_host(p, caps)).transpose()?;
+    let cgroups = Cgroups::prepare(&plan.limits)?;
+    // 1. the channel; the command later restores today's signal mask
+    let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
+    let mask = sys::signal::block(&[]).map_err(SpawnError::parent("read signal mask"))?;
+    // 2. clone; the child outlives us (no parent-death signal)
+    let pid = match sys::clone::clone_process(clone_flags(plan)).map_err(SpawnError::parent("clone"))? {
+        Forked::Child => {
+            drop(ours);
+            child::main(plan, theirs, mask, filter.as_ref(), Some(opts.gate))
+        }
+        Forked::Parent(pid) => pid,
+    };
+    drop(theirs);
+    let guard = KillOnDrop(pid);
+    // ORDER: cgroups, rlimits and the OOM score before MapsWritten, so the
+    // child runs no step of its own outside them.
+    if let Some(cgroups) = &cgroups {
+        cgroups.attach(pid)?;
+    }
+    set_rlimits(pid, &plan.process.rlimits)?;
+    if let Some(adj) = opts.oom_score_adj {
+        let path = format!("/proc/{pid}/oom_score_adj");
+        std::fs::write(&path, adj.to_string()).map_err(SpawnError::parent(format!("write {path}")))?;
+    }
+    write_id_maps(pid, &plan.id_map)?;
+    ours.send(&Message::MapsWritten, None).map_err(SpawnError::parent(format!("signal child {pid}")))?;
+    // 3. until the child stands at the gate
+    wait_created(&ours, opts.console_socket)?;
+    std::mem::forget(guard);
+    Ok(Created { pid, cgroups: cgroups.map(Cgroups::keep).unwrap_or_default() })
+}
+
+/// Receives the terminal (passed on to the console socket), then `Created`.
+fn wait_created(chan: &Channel, console: Option<&Path>) -> Result<(), SpawnError> {
+    loop {
+        match chan.recv()? {
+            Some((Message::Created, _)) => return Ok(()),
+            Some((Message::PtyMaster, Some(fd))) => send_console(console, fd)?,
+            Some((Message::SetupFailed { step, path, errno }, _)) => {
+                return Err(SpawnError::Setup { step, path, source: io::Error::from_raw_os_error(errno) });
+            }
+            Some((other, _)) => return Err(SpawnError::Protocol { expected: "Created", got: other.name().into() }),
+            None => return Err(SpawnError::Protocol { expected: "Created", got: "end of stream".into() }),
+        }
+    }
+}
+
+/// Sends the pty master over `--console-socket` (SCM_RIGHTS), as runc does.
+pub(super) fn send_console(console: Option<&Path>, master: OwnedFd) -> Result<(), SpawnError> {
+    let Some(path) = console else {
+        return Err(SpawnError::Protocol { expected: "no terminal without --console-socket", got: "PtyMaster".into() });
+    };
+    let op = format!("send terminal to console socket {}", path.display());
+    let stream = UnixStream::connect(path).map_err(SpawnError::parent(op.clone()))?;
+    stream.set_write_timeout(Some(Duration::from_secs(10))).map_err(SpawnError::parent(op.clone()))?;
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    let fds = [master.as_fd()];
+    control.push(SendAncillaryMessage::ScmRights(&fds));
+    sendmsg(&stream, &[IoSlice::new(b"/dev/ptmx")], &mut control, SendFlags::NOSIGNAL)
+        .map_err(|e| SpawnError::parent(op)(e.into()))?;
+    Ok(())
+}
+
+/// `process.rlimits`, set by us on the child (`prlimit`): a root runtime
+/// may raise hard limits, which the child, privileged only in its own user
+/// namespace, could not.
+fn set_rlimits(pid: i32, limits: &[Rlimit]) -> Result<(), SpawnError> {
+    let Some(target) = rustix::process::Pid::from_raw(pid) else { return Ok(()) };
+    for l in limits {
+        let op = format!("set {} of pid {pid}", l.resource);
+        let Some(resource) = crate::rlimit::resource(&l.resource) else {
+            return Err(SpawnError::parent(op)(io::Error::from(io::ErrorKind::InvalidInput)));
+        };
+        let value = |v: u64| (v != u64::MAX).then_some(v);
+        let new = rustix::process::Rlimit { current: value(l.soft), maximum: value(l.hard) };
+        rustix::process::prlimit(Some(target), resource, new).map_err(|e| SpawnError::parent(op)(e.into()))?;
+    }
+    Ok(())
+}
+
+/// `start`: opens the gate of the container whose socket is `path`;
+/// `connected` runs once the connection stands.
+pub fn start(path: &Path, connected: &dyn Fn()) -> io::Result<()> {
+    gate::open(path, Duration::from_secs(10), connected)
+}

@@ -1,0 +1,63 @@
+//! The OCI create/start gate: a container made by `create` stops just before
+//! it becomes its command, listening on a unix socket in its state
+//! directory; `start` connects to it and the command's `execve` follows.
+//!
+//! The listener is bound by the container's first process while it still
+//! sees the host's paths (before `pivot_root`); it and the accepted
+//! connection are close-on-exec, so `start` sees end-of-file once the
+//! command has replaced the runtime's code (or the process is gone).
+
+use super::channel::{Channel, Message};
+use super::error::{ChildError, at};
+use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType, accept_with, bind, listen, socket_with};
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+/// Binds and listens on `path` (stage 2, before the root changes).
+pub fn listen_at(path: &Path) -> Result<OwnedFd, ChildError> {
+    let shown = path.display().to_string();
+    let err = |e: rustix::io::Errno| at("listen on start socket", &shown)(e.into());
+    let fd = socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None).map_err(err)?;
+    let addr = SocketAddrUnix::new(path).map_err(err)?;
+    bind(&fd, &addr).map_err(err)?;
+    listen(&fd, 1).map_err(err)?;
+    Ok(fd)
+}
+
+/// Tells the runtime the container is created, then blocks until `start`
+/// connects and sends its byte (stage 3, after the terminal is attached).
+pub fn wait(listener: OwnedFd, chan: &Channel) -> Result<(), ChildError> {
+    chan.send(&Message::Created, None).map_err(at("report created", ""))?;
+    loop {
+        let conn = match accept_with(&listener, SocketFlags::CLOEXEC) {
+            Err(rustix::io::Errno::INTR) => continue,
+            other => other.map_err(|e| at("wait for start", "")(e.into()))?,
+        };
+        let mut byte = [0u8; 1];
+        if rustix::io::read(&conn, &mut byte).map_err(|e| at("wait for start", "")(e.into()))? == 1 {
+            // Kept open (close-on-exec): `start` waits for its end-of-file.
+            std::mem::forget(conn);
+            return Ok(());
+        }
+    }
+}
+
+/// `start`: opens the gate at `path` (calling `connected` once connected)
+/// and waits (up to `timeout`) until the command has been executed or the
+/// container is gone.
+pub fn open(path: &Path, timeout: Duration, connected: &dyn Fn()) -> io::Result<()> {
+    let mut s = UnixStream::connect(path)?;
+    connected();
+    s.write_all(b"s")?;
+    s.set_read_timeout(Some(timeout))?;
+    let mut rest = Vec::new();
+    match s.read_to_end(&mut rest) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
+            Err(io::Error::new(io::ErrorKind::TimedOut, "the container did not start in time"))
+        }
+        other => other.map(|_| ()),
+    }
+}

@@ -1,0 +1,222 @@
+//! The `linux` section: namespaces, id mappings, devices and resources, and
+//! the Linux fields cove refuses.
+
+use super::OciError;
+use crate::plan::limits::{CpuQuota, MIN_MEMORY, ResourceLimits};
+use crate::plan::{HostIdentity, IdMap, IdRange, Namespace};
+use oci_spec::runtime::{Linux, LinuxIdMapping, LinuxNamespaceType, LinuxResources};
+
+/// The namespaces to create: always a user namespace first (it owns the
+/// others; for a root caller without one in the config it maps every id
+/// to itself), then the config's.
+pub(super) fn namespaces(lin: &Linux) -> Result<Vec<Namespace>, OciError> {
+    refuse(lin)?;
+    let mut out = vec![Namespace::User];
+    for ns in lin.namespaces().as_deref().unwrap_or_default() {
+        if ns.path().is_some() {
+            let detail = format!("joining an existing {} namespace by path", ns.typ());
+            return Err(OciError::unsupported("linux.namespaces[].path", detail));
+        }
+        let kind = match ns.typ() {
+            LinuxNamespaceType::User => continue,
+            LinuxNamespaceType::Mount => Namespace::Mount,
+            LinuxNamespaceType::Pid => Namespace::Pid,
+            LinuxNamespaceType::Uts => Namespace::Uts,
+            LinuxNamespaceType::Ipc => Namespace::Ipc,
+            LinuxNamespaceType::Cgroup => Namespace::Cgroup,
+            LinuxNamespaceType::Network => Namespace::Net,
+            other => return Err(OciError::unsupported("linux.namespaces", format!("{other} namespaces"))),
+        };
+        if out.contains(&kind) {
+            return Err(OciError::invalid("linux.namespaces", format!("{} listed twice", ns.typ())));
+        }
+        out.push(kind);
+    }
+    if !out.contains(&Namespace::Mount) {
+        return Err(OciError::unsupported("linux.namespaces", "running without a mount namespace"));
+    }
+    Ok(out)
+}
+
+/// `uidMappings`/`gidMappings`, or the identity map for a root caller whose
+/// config has no user namespace.
+pub(super) fn id_map(lin: &Linux, host: HostIdentity) -> Result<IdMap, OciError> {
+    let userns = lin.namespaces().as_deref().unwrap_or_default().iter().any(|n| n.typ() == LinuxNamespaceType::User);
+    let (uids, gids) = (ranges(lin.uid_mappings()), ranges(lin.gid_mappings()));
+    if !userns {
+        if !uids.is_empty() || !gids.is_empty() {
+            return Err(OciError::invalid("linux.uidMappings", "set without a user namespace"));
+        }
+        if host.uid != 0 {
+            let detail = "a rootless caller needs a user namespace (generate the config with `runc spec --rootless`)";
+            return Err(OciError::unsupported("linux.namespaces", detail));
+        }
+        let all = vec![IdRange { inside: 0, outside: 0, count: u32::MAX }];
+        return Ok(IdMap { uids: all.clone(), gids: all, setgroups: true, helper: false });
+    }
+    if uids.is_empty() && gids.is_empty() {
+        // As crun: a user namespace without mappings maps 0 to the caller.
+        let own = |id| vec![IdRange { inside: 0, outside: id, count: 1 }];
+        return Ok(IdMap { uids: own(host.uid), gids: own(host.gid), setgroups: host.uid == 0, helper: false });
+    }
+    if uids.is_empty() || gids.is_empty() {
+        return Err(OciError::invalid("linux.uidMappings", "uidMappings and gidMappings go together"));
+    }
+    if host.uid == 0 {
+        return Ok(IdMap { uids, gids, setgroups: true, helper: false });
+    }
+    let own = |r: &[IdRange], id: u32| r.len() == 1 && r[0].outside == id && r[0].count == 1;
+    if own(&uids, host.uid) && own(&gids, host.gid) {
+        return Ok(IdMap { uids, gids, setgroups: false, helper: false });
+    }
+    if host.subids.is_none() {
+        let detail =
+            "mapping ids other than your own needs newuidmap/newgidmap and a range in /etc/subuid and /etc/subgid";
+        return Err(OciError::invalid("linux.uidMappings", detail));
+    }
+    Ok(IdMap { uids, gids, setgroups: true, helper: true })
+}
+
+fn ranges(m: &Option<Vec<LinuxIdMapping>>) -> Vec<IdRange> {
+    let m = m.as_deref().unwrap_or_default();
+    m.iter().map(|r| IdRange { inside: r.container_id(), outside: r.host_id(), count: r.size() }).collect()
+}
+
+/// Devices the runtime supplies anyway (runtime-spec "Default Devices").
+const DEFAULT_DEVICES: &[&str] =
+    &["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/console"];
+
+/// `linux.devices`: only the default devices, which cove binds anyway.
+pub(super) fn devices(lin: &Linux) -> Result<(), OciError> {
+    for d in lin.devices().as_deref().unwrap_or_default() {
+        let path = d.path().display().to_string();
+        if !DEFAULT_DEVICES.contains(&path.as_str()) {
+            return Err(OciError::unsupported("linux.devices", format!("creating device {path}")));
+        }
+    }
+    Ok(())
+}
+
+/// `linux.resources` → memory, CPU quota and task limits.
+pub(super) fn limits(lin: &Linux) -> Result<ResourceLimits, OciError> {
+    let Some(r) = lin.resources() else { return Ok(ResourceLimits::default()) };
+    refuse_resources(r)?;
+    let mut out = ResourceLimits::default();
+    if let Some(m) = r.memory() {
+        let unsupported = m.reservation().is_some()
+            || m.kernel().is_some()
+            || m.kernel_tcp().is_some()
+            || m.swappiness().is_some()
+            || m.disable_oom_killer() == Some(true);
+        if unsupported {
+            let detail = "only limit and swap (no swap is allowed on top of the limit)";
+            return Err(OciError::unsupported("linux.resources.memory", detail));
+        }
+        if let Some(limit) = m.limit().filter(|l| *l > 0) {
+            let limit = limit as u64;
+            if limit < MIN_MEMORY {
+                return Err(OciError::invalid("linux.resources.memory.limit", "the minimum is 6291456 bytes"));
+            }
+            out.memory = Some(limit);
+        }
+    }
+    if let Some(c) = r.cpu() {
+        let unsupported = c.shares().is_some()
+            || c.idle().is_some()
+            || c.burst().is_some()
+            || c.realtime_runtime().is_some()
+            || c.realtime_period().is_some()
+            || c.cpus().as_deref().is_some_and(|s| !s.is_empty())
+            || c.mems().as_deref().is_some_and(|s| !s.is_empty());
+        if unsupported {
+            return Err(OciError::unsupported("linux.resources.cpu", "only quota and period"));
+        }
+        if let Some(quota) = c.quota().filter(|q| *q > 0) {
+            let period_us = c.period().unwrap_or(crate::plan::limits::CPU_PERIOD_US);
+            out.cpu = Some(CpuQuota { quota_us: quota as u64, period_us });
+        }
+    }
+    if let Some(p) = r.pids().filter(|p| p.limit() > 0) {
+        out.pids = Some(p.limit() as u64);
+    }
+    Ok(out)
+}
+
+/// Resource fields cove cannot enforce, and device rules that would allow
+/// more than cove's fixed set (cove never creates device nodes, and a user
+/// namespace cannot use any it did not bind, so "deny all" holds as is).
+fn refuse_resources(r: &LinuxResources) -> Result<(), OciError> {
+    for (field, set) in [
+        ("linux.resources.blockIO", r.block_io().is_some()),
+        ("linux.resources.hugepageLimits", r.hugepage_limits().as_ref().is_some_and(|v| !v.is_empty())),
+        ("linux.resources.network", r.network().is_some()),
+        ("linux.resources.rdma", r.rdma().as_ref().is_some_and(|v| !v.is_empty())),
+        ("linux.resources.unified", r.unified().as_ref().is_some_and(|v| !v.is_empty())),
+    ] {
+        if set {
+            return Err(OciError::unsupported(field, "this resource controller"));
+        }
+    }
+    if let Some(first) = r.devices().as_deref().and_then(|d| d.first())
+        && first.allow()
+        && first.typ().is_none()
+        && first.major().is_none()
+    {
+        return Err(OciError::unsupported("linux.resources.devices", "allowing every device"));
+    }
+    Ok(())
+}
+
+/// `linux.sysctl`: only sysctls of a namespace the container owns (runc's
+/// rule); others would change the host and are refused.
+pub(super) fn sysctls(lin: &Linux, namespaces: &[Namespace]) -> Result<Vec<(String, String)>, OciError> {
+    let mut out: Vec<(String, String)> = lin.sysctl().clone().unwrap_or_default().into_iter().collect();
+    out.sort();
+    for (key, _) in &out {
+        let ipc = key.starts_with("kernel.msg")
+            || key.starts_with("kernel.shm")
+            || key == "kernel.sem"
+            || key.starts_with("fs.mqueue.");
+        let needs = if ipc {
+            Namespace::Ipc
+        } else if key.starts_with("net.") {
+            Namespace::Net
+        } else if key == "kernel.hostname" || key == "kernel.domainname" {
+            Namespace::Uts
+        } else {
+            return Err(OciError::unsupported("linux.sysctl", format!("{key} is not namespaced")));
+        };
+        let clean = key.split('.').all(|p| !p.is_empty() && p != ".." && !p.contains('/'));
+        if !clean {
+            return Err(OciError::invalid("linux.sysctl", format!("{key:?} is not a sysctl name")));
+        }
+        if !namespaces.contains(&needs) {
+            return Err(OciError::invalid(
+                "linux.sysctl",
+                format!("{key} needs the container's own {needs:?} namespace"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Linux fields cove refuses when they are set.
+fn refuse(lin: &Linux) -> Result<(), OciError> {
+    let some_str = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+    for (field, set) in [
+        ("linux.mountLabel", some_str(lin.mount_label())),
+        ("linux.intelRdt", lin.intel_rdt().is_some()),
+        ("linux.memoryPolicy", lin.memory_policy().is_some()),
+        ("linux.personality", lin.personality().is_some()),
+        ("linux.timeOffsets", lin.time_offsets().as_ref().is_some_and(|m| !m.is_empty())),
+        ("linux.netDevices", lin.net_devices().as_ref().is_some_and(|m| !m.is_empty())),
+    ] {
+        if set {
+            return Err(OciError::unsupported(field, "this setting"));
+        }
+    }
+    match lin.rootfs_propagation().as_deref() {
+        None | Some("" | "private" | "rprivate" | "slave" | "rslave") => Ok(()),
+        Some(other) => Err(OciError::unsupported("linux.rootfsPropagation", format!("{other:?} (cove uses rslave)"))),
+    }
+}

@@ -1,0 +1,99 @@
+//! `create`: bundle → plan → a container waiting at its start gate, its
+//! state recorded and its pid written where the engine asked.
+
+use super::store::{self, Record};
+use crate::cli::oci::CreateArgs;
+use crate::platform;
+use anyhow::{Context, bail};
+use cove_backend_linux::oci::{CreateOptions, create as spawn_created};
+use cove_core::backend::Backend;
+use std::path::Path;
+
+/// Creates container `args.id` from its bundle.
+pub fn create(root: &Path, args: &CreateArgs, systemd_cgroup: bool) -> anyhow::Result<()> {
+    store::check_id(&args.id)?;
+    if systemd_cgroup {
+        bail!("--systemd-cgroup is not supported: cove places cgroups itself (podman: --cgroup-manager cgroupfs)");
+    }
+    if args.preserve_fds > 0 {
+        bail!("--preserve-fds {} is not supported yet", args.preserve_fds);
+    }
+    let bundle = args.bundle.canonicalize().with_context(|| format!("bundle {}", args.bundle.display()))?;
+    let config = bundle.join("config.json");
+    let text = std::fs::read_to_string(&config).with_context(|| format!("read {}", config.display()))?;
+    let spec = cove_core::oci::parse(&text)?;
+    let backend = platform::backend();
+    let oci = cove_core::oci::plan(&spec, &bundle, backend.host_identity())?;
+    let rootfs = match &oci.plan.root {
+        cove_core::plan::RootStep::Bind { source } => source.clone(),
+        _ => unreachable!("OCI plans bind the bundle's root"),
+    };
+    if !rootfs.is_dir() {
+        bail!("root.path {}: not a directory", rootfs.display());
+    }
+    match (oci.plan.process.terminal, &args.console_socket) {
+        (true, None) => bail!("process.terminal is true: a --console-socket is needed to receive the terminal"),
+        (false, Some(_)) => bail!("--console-socket given but process.terminal is false"),
+        _ => {}
+    }
+    let dir = store::make(root, &args.id)?;
+    let made = (|| {
+        let opts = CreateOptions {
+            gate: &store::gate(&dir),
+            console_socket: args.console_socket.as_deref(),
+            oom_score_adj: oci.oom_score_adj,
+        };
+        let created = spawn_created(&oci.plan, &opts)?;
+        let recorded = record(&dir, args, &bundle, &rootfs, &oci, &created);
+        if recorded.is_err() {
+            let _ = cove_backend_linux::process::signal(created.pid, 9);
+            cove_backend_linux::cgroup::create::Cgroups::remove(created.cgroups);
+        }
+        recorded
+    })();
+    if made.is_err() {
+        // The backend killed what it started; nothing of the id is left.
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    made
+}
+
+/// Records the created container and writes `--pid-file`.
+fn record(
+    dir: &Path,
+    args: &CreateArgs,
+    bundle: &Path,
+    rootfs: &Path,
+    oci: &cove_core::oci::OciPlan,
+    created: &cove_backend_linux::oci::Created,
+) -> anyhow::Result<()> {
+    let start_time = cove_backend_linux::process::start_time(created.pid).unwrap_or(0);
+    let record = Record {
+        id: args.id.clone(),
+        pid: created.pid,
+        start_time,
+        bundle: bundle.to_owned(),
+        rootfs: rootfs.to_owned(),
+        annotations: oci.annotations.clone(),
+        cgroups: created.cgroups.clone(),
+        hooks: oci.hooks.clone(),
+    };
+    store::save(dir, &record)?;
+    // Both at the same point: the container is set up and waits at its
+    // gate (cove runs them after pivot_root, not before).
+    let state = record.state_json("created");
+    super::hooks::run_all("createRuntime", &oci.hooks.create_runtime, &state)?;
+    super::hooks::run_all("prestart", &oci.hooks.prestart, &state)?;
+    if let Some(pid_file) = &args.pid_file {
+        write_pid_file(pid_file, created.pid)?;
+    }
+    Ok(())
+}
+
+/// The pid as decimal text without a newline (as runc), temp file then rename.
+fn write_pid_file(path: &Path, pid: i32) -> anyhow::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    std::fs::write(&tmp, pid.to_string()).with_context(|| format!("write pid file {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("write pid file {}", path.display()))
+}

@@ -1,0 +1,37 @@
+//! `cove oci VERB` (or VERB under a runtime's name): the runtime-spec
+//! operations on bundles, for podman, containerd and friends. Thin: the
+//! config becomes a plan in `cove_core::oci`, the container is made by the
+//! backend (`cove_backend_linux::oci`), the state lives in `store`.
+//!
+//! Errors end in exit 1, as with runc, and also go to `--log`.
+
+mod create;
+mod exec;
+mod hooks;
+mod lifecycle;
+mod store;
+
+use crate::cli::oci::{OciArgs, OciVerb};
+use crate::{output, platform};
+use cove_core::backend::Backend;
+
+/// Runs one verb; returns the exit code.
+pub fn dispatch(args: OciArgs) -> i32 {
+    let uid = platform::backend().host_identity().uid;
+    let root = store::root_dir(args.root.as_deref(), uid);
+    let done = |r: anyhow::Result<()>| r.map(|()| 0);
+    let result = match &args.verb {
+        OciVerb::Create(c) => done(create::create(&root, c, args.systemd_cgroup)),
+        OciVerb::Start(a) => done(lifecycle::start(&root, &a.id)),
+        OciVerb::State(a) => done(lifecycle::state(&root, &a.id)),
+        OciVerb::Kill(k) => done(lifecycle::kill(&root, k)),
+        OciVerb::Exec(e) => exec::exec(&root, e),
+        OciVerb::Delete(d) => done(lifecycle::delete(&root, &d.id, d.force)),
+        OciVerb::Ps(p) => done(lifecycle::ps(&root, &p.id, p.format)),
+        OciVerb::Features => done(output::oci_json(&lifecycle::features())),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => output::oci_error(&err, args.log.as_deref(), args.log_format),
+    }
+}

@@ -2,9 +2,12 @@
 
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::LinuxBackend as HostBackend;
+#[cfg(target_os = "macos")]
+pub use cove_backend_macos::MacosBackend as HostBackend;
+#[cfg(windows)]
+pub use cove_backend_windows::WindowsBackend as HostBackend;
 
 /// The backend for this host.
-#[cfg(target_os = "linux")]
 pub fn backend() -> HostBackend {
     HostBackend::new()
 }
@@ -35,6 +38,31 @@ pub use cove_backend_linux::process as host_process;
 /// The monitor's stdio plumbing (session, pipes, pumping).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::monitor_io;
+
+/// `cove test` on Windows: the backend's checks, with `cove __probe sleep`
+/// as the process that a closed job must kill.
+#[cfg(windows)]
+pub fn host_checks() -> anyhow::Result<Vec<cove_core::hostcheck::HostCheck>> {
+    let exe = std::env::current_exe()?.display().to_string();
+    Ok(backend().host_checks(&[exe, "__probe".into(), "sleep".into()]))
+}
+
+/// `cove test` on macOS: the backend's checks.
+#[cfg(target_os = "macos")]
+pub fn host_checks() -> anyhow::Result<Vec<cove_core::hostcheck::HostCheck>> {
+    Ok(backend().host_checks())
+}
+
 /// Usage counters of running containers (`cove stats`).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::stats as host_stats;
+
+/// No usage reader on the other backends yet (Job Object accounting and
+/// rusage fill the same schema later): `cove stats` shows zeros there.
+#[cfg(not(target_os = "linux"))]
+pub mod host_stats {
+    /// Always `Unsupported`.
+    pub fn sample(_pid: i32) -> std::io::Result<cove_core::stats::Sample> {
+        Err(std::io::ErrorKind::Unsupported.into())
+    }
+}

@@ -177,7 +177,7 @@ fn environment(
 /// An absolute host path for a volume source, checked to exist.
 fn host_source(path: &str) -> anyhow::Result<PathBuf> {
     ensure!(
-        path.starts_with('/'),
+        path.starts_with('/') || (cfg!(windows) && Path::new(path).is_absolute()),
         "invalid volume source {path:?}: use an absolute host path (named volumes are not supported)"
     );
     let p = PathBuf::from(path);

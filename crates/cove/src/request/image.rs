@@ -8,7 +8,6 @@ use cove_image::hold::{self, Hold};
 use cove_image::images::ImageRoot;
 use cove_image::oci::RunConfig;
 use cove_image::{ImageRecord, ImageStore};
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 /// The store root: `$COVE_ROOT`, else `/var/lib/cove` for root, else
@@ -20,6 +19,11 @@ pub fn store_root(uid: u32) -> anyhow::Result<PathBuf> {
     }
     if uid == 0 {
         return Ok(PathBuf::from("/var/lib/cove"));
+    }
+    if cfg!(windows) {
+        let local =
+            set("LOCALAPPDATA").context("cannot place the image store: LOCALAPPDATA is not set (set COVE_ROOT)")?;
+        return Ok(local.join("cove"));
     }
     if let Some(data) = set("XDG_DATA_HOME").filter(|p| p.is_absolute()) {
         return Ok(data.join("cove"));
@@ -38,9 +42,7 @@ pub fn open_store(uid: u32, create: bool) -> anyhow::Result<Option<(ImageStore, 
             return Ok(None);
         }
         std::fs::create_dir_all(&root).with_context(|| format!("create image store {}", root.display()))?;
-        // Unpacking must happen where nobody else can write (see cove_image::unpack).
-        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("chmod image store {}", root.display()))?;
+        private(&root)?;
     }
     let store = ImageStore::open(&root).with_context(|| format!("open image store {}", root.display()))?;
     // COVE_STORAGE=flat: store new images flattened even where per-layer
@@ -49,6 +51,22 @@ pub fn open_store(uid: u32, create: bool) -> anyhow::Result<Option<(ImageStore, 
     let flat = std::env::var("COVE_STORAGE").is_ok_and(|v| v == "flat");
     let store = if flat { store } else { crate::platform::with_overlay_markers(store) };
     Ok(Some((store, uid == 0)))
+}
+
+/// Unpacking must happen where nobody else can write (see
+/// cove_image::unpack): mode 0700.
+#[cfg(unix)]
+fn private(root: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("chmod image store {}", root.display()))
+}
+
+/// On Windows the store lives in the caller's profile (below), whose ACL
+/// already admits only the caller and the system.
+#[cfg(not(unix))]
+fn private(_root: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
 }
 
 /// A resolved image: the root to run on and the defaults it carries.

@@ -1,0 +1,82 @@
+//! cove's macOS backend: a container is the command run by
+//! `sandbox-exec -p PROFILE` under a generated Seatbelt profile (deny by
+//! default), with its own files in a per-container directory.
+//!
+//! What belongs here: pure translators, tested on any OS (`sbpl.rs`: SBPL
+//! quoting and rules; `profile.rs`: the container's profile; `translate.rs`:
+//! a plan to profile, directories, program and environment; `probe.rs`:
+//! judging host evidence), and the spawn (`spawn.rs`), which is plain Unix
+//! code: it compiles and is tested on Linux with a stand-in `sandbox-exec`.
+//! There is no `unsafe` here. Policy is decided in `cove-core`'s `Plan`.
+
+pub mod probe;
+pub mod profile;
+pub mod sbpl;
+#[cfg(unix)]
+pub mod selftest;
+#[cfg(unix)]
+pub mod spawn;
+pub mod translate;
+
+use std::path::PathBuf;
+
+/// Where macOS keeps `sandbox-exec`.
+pub const SANDBOX_EXEC: &str = "/usr/bin/sandbox-exec";
+
+/// The macOS backend.
+#[derive(Debug)]
+pub struct MacosBackend {
+    /// The `sandbox-exec` to run (tests use a stand-in).
+    pub sandbox_exec: PathBuf,
+}
+
+impl Default for MacosBackend {
+    fn default() -> Self {
+        MacosBackend { sandbox_exec: PathBuf::from(SANDBOX_EXEC) }
+    }
+}
+
+impl MacosBackend {
+    /// The backend for this process.
+    pub fn new() -> Self {
+        MacosBackend::default()
+    }
+}
+
+#[cfg(target_os = "macos")]
+mod backend_impl {
+    use super::*;
+    use cove_core::backend::{Backend, Capabilities, RunOutcome};
+    use cove_core::hostcheck::HostCheck;
+    use cove_core::plan::{HostIdentity, Plan};
+
+    impl Backend for MacosBackend {
+        type Error = spawn::SpawnError;
+
+        fn name(&self) -> &'static str {
+            "macos"
+        }
+
+        fn host_identity(&self) -> HostIdentity {
+            // The uid only picks the store's place (never root's: the
+            // command runs as the caller either way).
+            let uid = spawn::caller_uid();
+            HostIdentity { uid, gid: uid, subids: None }
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            probe::capabilities(&spawn::facts(&self.sandbox_exec))
+        }
+
+        fn run(&self, plan: &Plan) -> Result<RunOutcome, spawn::SpawnError> {
+            spawn::run(plan, &self.capabilities(), &self.sandbox_exec)
+        }
+    }
+
+    impl MacosBackend {
+        /// `cove test` on macOS: checks that the generated profile confines.
+        pub fn host_checks(&self) -> Vec<HostCheck> {
+            selftest::run(&self.sandbox_exec)
+        }
+    }
+}

@@ -196,6 +196,7 @@ pub fn unique(tag: &str) -> String {
     format!("{tag}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+mod cgroups;
 mod command;
 mod fixture;
 mod host;
@@ -204,7 +205,7 @@ pub mod store;
 
 // Each test binary uses a different part of the harness.
 #[allow(unused_imports)]
-pub use {command::*, fixture::*, host::*, out::*};
+pub use {cgroups::*, command::*, fixture::*, host::*, out::*};
 
 /// The roots a behaviour is checked in: the zero-setup sandbox (no flags)
 /// and, when the fixture exists, the busybox rootfs (`--rootfs DIR`).

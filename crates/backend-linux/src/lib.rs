@@ -30,6 +30,8 @@ mod spawn;
 #[cfg(target_os = "linux")]
 pub use spawn::create as oci;
 #[cfg(target_os = "linux")]
+pub mod stats;
+#[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod sys;
 

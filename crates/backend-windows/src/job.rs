@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn every_limit_maps_to_its_field() {
-        let limits = ResourceLimits { memory: Some(64 << 20), cpu: quota(50), pids: Some(10) };
+        let limits = ResourceLimits { memory: Some(64 << 20), cpu: quota(50), pids: Some(10), ..Default::default() };
         let j = job_limits(&limits, 4).unwrap();
         assert_eq!(j.flags & LIMIT_JOB_MEMORY, LIMIT_JOB_MEMORY);
         assert_eq!(j.flags & LIMIT_ACTIVE_PROCESS, LIMIT_ACTIVE_PROCESS);

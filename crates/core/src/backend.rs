@@ -49,6 +49,9 @@ pub trait RunObserver {
 pub enum RunOutcome {
     /// The main process ran and ended.
     Exited(ExitStatus),
+    /// It ended and the kernel's OOM killer killed a process of the
+    /// container on the way (`--memory`): Docker's `OOMKilled: true`.
+    OomKilled(ExitStatus),
     /// The container was set up but its command could not be executed.
     ExecFailed {
         /// The program as given.
@@ -71,10 +74,18 @@ impl RunOutcome {
     /// The exit code cove ends with (Docker's conventions).
     pub fn exit_code(&self) -> i32 {
         match self {
-            RunOutcome::Exited(status) => status.code(),
+            RunOutcome::Exited(status) | RunOutcome::OomKilled(status) => status.code(),
             RunOutcome::ExecFailed { reason: ExecFailure::NotFound, .. } => NOT_FOUND,
             RunOutcome::ExecFailed { reason: ExecFailure::NotExecutable(_), .. } => CANNOT_EXEC,
         }
+    }
+}
+
+impl RunOutcome {
+    /// Whether the OOM killer killed a process of the container (the
+    /// monitor's `OOMKilled`).
+    pub fn oom_killed(&self) -> bool {
+        matches!(self, RunOutcome::OomKilled(_))
     }
 }
 

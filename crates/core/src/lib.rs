@@ -28,4 +28,5 @@ pub mod sandbox;
 pub mod seccomp;
 pub mod spec;
 pub mod state;
+pub mod stats;
 pub mod user;

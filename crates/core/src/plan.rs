@@ -9,11 +9,13 @@ use crate::spec::{MountSpec, NetworkMode, RootSpec, RootWrites, RunSpec, Seccomp
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+pub mod cpuset;
 mod defaults;
 mod host_system;
 mod idmap;
 pub mod limits;
 mod network;
+pub mod rlimits;
 
 pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 pub use host_system::user_database;

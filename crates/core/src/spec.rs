@@ -26,19 +26,42 @@ pub struct RunSpec {
     pub extra: ExtraSpec,
     /// Capabilities, no_new_privs and seccomp.
     pub security: SecuritySpec,
-    /// `--memory`, `--cpus`, `--pids-limit`.
+    /// Resource limits (`--memory`, `--cpus`, `--ulimit`, ...).
     pub limits: Limits,
 }
 
 /// Resource limits as asked for (Docker's meanings); `None` is no limit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// `--memory`: bytes.
     pub memory: Option<u64>,
+    /// `--memory-swap`: memory plus swap.
+    pub memory_swap: Option<SwapLimit>,
+    /// `--memory-reservation`: a soft limit in bytes.
+    pub memory_reservation: Option<u64>,
     /// `--cpus`: CPUs in billionths (Docker's `NanoCPUs`; 0.5 is 500000000).
     pub nano_cpus: Option<u64>,
+    /// `--cpu-shares`: a relative weight (Docker's 2..262144; 1024 is the default).
+    pub cpu_shares: Option<u64>,
+    /// `--cpuset-cpus`: a CPU list such as `0-2,4`.
+    pub cpuset_cpus: Option<String>,
+    /// `--cpuset-mems`: a memory node list.
+    pub cpuset_mems: Option<String>,
     /// `--pids-limit`: at most this many tasks (Docker's -1 and 0 are `None`).
     pub pids: Option<u64>,
+    /// `--ulimit`: one entry per resource (the last one given wins).
+    pub ulimits: Vec<crate::plan::rlimits::Rlimit>,
+    /// `--oom-score-adj`: -1000..1000.
+    pub oom_score_adj: Option<i32>,
+}
+
+/// `--memory-swap`: the total of memory and swap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SwapLimit {
+    /// `-1`: swap is not limited.
+    Unlimited,
+    /// Memory plus swap, in bytes (equal to `--memory`: no swap).
+    Total(u64),
 }
 
 /// Docker settings of the container's own namespaces and identity.

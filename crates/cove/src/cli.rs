@@ -11,6 +11,8 @@ pub use compat_args::CompatArgs;
 pub use image_args::*;
 mod containers;
 pub use containers::*;
+mod stats_args;
+pub use stats_args::*;
 pub mod oci;
 
 /// Docker-style containers with no virtualization, no daemon and no root.
@@ -78,6 +80,8 @@ pub enum Command {
     Top(ContainersArgs),
     /// List a container's published ports (`-p`).
     Port(PortArgs),
+    /// Live resource usage of containers (CPU, memory, network, block I/O, pids).
+    Stats(StatsArgs),
     /// Manage containers (`cove container prune`, `cove container ls`, ...).
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -484,7 +488,7 @@ pub struct RunArgs {
     /// Not supported: cove never grants host privileges (refused with a hint).
     #[arg(long)]
     pub privileged: bool,
-    /// Memory limit (b, k, m, g; at least 6m); no swap on top of it.
+    /// Memory limit (b, k, m, g; at least 6m); no swap on top of it unless --memory-swap.
     #[arg(short = 'm', long, value_name = "SIZE")]
     pub memory: Option<String>,
     /// CPUs the container may use, e.g. 0.5 or 2 (a CFS quota per 100 ms).
@@ -493,6 +497,28 @@ pub struct RunArgs {
     /// Most processes and threads at once (-1 or 0: unlimited).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub pids_limit: Option<i64>,
+    /// Memory plus swap (needs --memory; -1: unlimited swap; default: no swap).
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Soft memory limit, reclaimed down to under memory pressure.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_reservation: Option<String>,
+    /// Relative CPU weight (2 to 262144; 1024 is the default).
+    #[arg(short = 'c', long, value_name = "N")]
+    pub cpu_shares: Option<u64>,
+    /// CPUs the container may run on (0-3, 0,1).
+    #[arg(long, value_name = "LIST")]
+    pub cpuset_cpus: Option<String>,
+    /// Memory nodes the container may use (0-3, 0,1).
+    #[arg(long, value_name = "LIST")]
+    pub cpuset_mems: Option<String>,
+    /// Process limits: NAME=SOFT[:HARD] (core cpu data fsize locks memlock msgqueue nice nofile nproc rss
+    /// rtprio rttime sigpending stack as; -1 for unlimited).
+    #[arg(long, value_name = "NAME=SOFT[:HARD]")]
+    pub ulimit: Vec<String>,
+    /// OOM-killer score adjustment (-1000 to 1000).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub oom_score_adj: Option<i32>,
     /// Replace the image's Entrypoint ("" clears it; the image's Cmd is then
     /// not used either, as with Docker).
     #[arg(long, value_name = "CMD")]

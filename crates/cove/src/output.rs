@@ -1,6 +1,8 @@
 //! The one place that prints: data on stdout (a table or `--format json`),
 //! diagnostics on stderr, and the mapping from errors to exit codes.
 
+pub mod stats;
+
 use crate::cli::Format;
 use cove_core::backend::{Capabilities, ExecFailure, RunOutcome, Support};
 use cove_core::exit::COVE_ERROR;
@@ -56,6 +58,9 @@ pub fn usage_error(err: clap::Error) -> i32 {
 
 /// Reports how a foreground run ended and returns the exit code.
 pub fn run_outcome(outcome: &RunOutcome) -> i32 {
+    if outcome.oom_killed() {
+        eprintln!("cove: the container was OOM-killed: it ran out of memory under its --memory limit");
+    }
     if let RunOutcome::ExecFailed { program, reason } = outcome {
         eprintln!("cove: {}", exec_failure(program, reason));
     }

@@ -58,3 +58,17 @@ pub fn host_checks() -> anyhow::Result<Vec<cove_core::hostcheck::HostCheck>> {
 pub fn host_checks() -> anyhow::Result<Vec<cove_core::hostcheck::HostCheck>> {
     Ok(backend().host_checks())
 }
+
+/// Usage counters of running containers (`cove stats`).
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::stats as host_stats;
+
+/// No usage reader on the other backends yet (Job Object accounting and
+/// rusage fill the same schema later): `cove stats` shows zeros there.
+#[cfg(not(target_os = "linux"))]
+pub mod host_stats {
+    /// Always `Unsupported`.
+    pub fn sample(_pid: i32) -> std::io::Result<cove_core::stats::Sample> {
+        Err(std::io::ErrorKind::Unsupported.into())
+    }
+}

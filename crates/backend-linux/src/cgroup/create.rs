@@ -7,9 +7,10 @@
 //! left when cove itself is SIGKILLed (the kernel kills the container through
 //! `PR_SET_PDEATHSIG`, but nobody is left to `rmdir`).
 
+use super::checks;
 use super::files;
 use super::mounts::{parse_mountinfo, parse_self_cgroup};
-use super::place::{Access, Hierarchies, Via};
+use super::place::{Access, Hierarchies, LEAF, Via};
 use crate::SpawnError;
 use cove_core::plan::limits::ResourceLimits;
 use std::io;
@@ -42,23 +43,30 @@ pub fn hierarchies() -> Hierarchies {
 /// The container's cgroup directories; dropping it removes them.
 #[derive(Debug, Default)]
 pub struct Cgroups {
+    /// One per hierarchy (a v2 cgroup serves every controller).
     dirs: Vec<PathBuf>,
+    /// The memory controller's cgroup and its hierarchy, for OOM kills.
+    memory: Option<(PathBuf, Via)>,
 }
 
 impl Cgroups {
     /// Creates and configures the cgroups `limits` need, or refuses when a
-    /// limit cannot be enforced here. `None` when no limit is asked for.
+    /// limit cannot be enforced here. `None` when no limit needs cgroups.
     pub fn prepare(limits: &ResourceLimits) -> Result<Option<Cgroups>, SpawnError> {
         let wanted = files::controllers(limits);
         if wanted.is_empty() {
             return Ok(None);
         }
-        check_cpus(limits)?;
+        checks::cpus(limits)?;
         let host = hierarchies();
-        let mut targets: Vec<(&str, Via, PathBuf)> = Vec::new();
+        let mut targets: Vec<(&'static str, Via, PathBuf)> = Vec::new();
         for c in wanted {
-            let Some(t) = host.choose(c, &HostAccess) else { return Err(refusal(c, &host)) };
+            let Some(t) = host.choose(c, &HostAccess) else { return Err(checks::refusal(c, limits, &host)) };
+            checks::cpuset(c, limits, &t)?;
             targets.push((c, t.via, t.base));
+        }
+        if targets.iter().any(|(_, via, _)| *via == Via::V2) && !host.root {
+            move_self_to_leaf(&host)?;
         }
         let id = cove_core::id::ContainerId::generate()
             .map_err(|e| SpawnError::parent("generate cgroup name")(io::Error::other(e.to_string())))?;
@@ -72,9 +80,20 @@ impl Cgroups {
                 make_dir(&parent, via, controller, &base)?;
                 std::fs::create_dir(&dir).map_err(SpawnError::parent(format!("create cgroup {}", dir.display())))?;
                 made.dirs.push(dir.clone());
+            } else if via == Via::V2 {
+                make_dir(&parent, via, controller, &base)?;
+            }
+            if controller == "memory" {
+                made.memory = Some((dir.clone(), via));
+            }
+            if controller == "cpuset" && via == Via::V1 {
+                inherit_cpuset(&base, &parent)?;
+                inherit_cpuset(&parent, &dir)?;
             }
             let present = |f: &str| dir.join(f).exists();
-            for (file, value) in files::values(controller, via, limits, &present) {
+            let values = files::values(controller, via, limits, &present)
+                .map_err(|u| SpawnError::Limits { flag: u.flag, why: u.why })?;
+            for (file, value) in values {
                 write(&dir.join(file), &value)?;
             }
         }
@@ -89,19 +108,23 @@ impl Cgroups {
 
     /// Removes directories kept by [`Cgroups::keep`].
     pub fn remove(dirs: Vec<PathBuf>) {
-        drop(Cgroups { dirs });
+        drop(Cgroups { dirs, memory: None });
     }
 
     /// Moves `pid` into every cgroup.
     pub fn attach(&self, pid: i32) -> Result<(), SpawnError> {
         self.dirs.iter().try_for_each(|d| write(&d.join("cgroup.procs"), &pid.to_string()))
     }
-}
 
-impl Cgroups {
     /// The directories, one per hierarchy used.
     pub fn dirs(&self) -> &[PathBuf] {
         &self.dirs
+    }
+
+    /// Whether the OOM killer killed a process in the container's memory
+    /// cgroup (read before the cgroup is removed).
+    pub fn oom_killed(&self) -> bool {
+        self.memory.as_ref().is_some_and(|(dir, via)| super::oom::kills(dir, *via) > 0)
     }
 }
 
@@ -120,28 +143,43 @@ impl Drop for Cgroups {
     }
 }
 
-/// `--cpus` beyond this host's CPUs is refused (as Docker does).
-fn check_cpus(limits: &ResourceLimits) -> Result<(), SpawnError> {
-    let Some(q) = limits.cpu else { return Ok(()) };
-    let host = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
-    if q.nano_cpus() > host * 1_000_000_000 {
-        return Err(SpawnError::Limits { flag: "--cpus", why: format!("only {host} CPUs are available on this host") });
+/// Rootless v2: a delegated cgroup may enable controllers for its
+/// children only while it has no processes of its own (the
+/// no-internal-process rule), so cove moves itself, and whatever else runs
+/// in the delegated cgroup (the CLI waiting for a `run -d` monitor, a shell
+/// that did not `exec` cove), into `BASE/cove-leaf`. A process it may not
+/// move is left, and enabling the controllers then fails with a hint.
+fn move_self_to_leaf(host: &Hierarchies) -> Result<(), SpawnError> {
+    let Some(base) = host.v2_base() else { return Ok(()) };
+    let leaf = base.join(LEAF);
+    match std::fs::create_dir(&leaf) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            return Err(SpawnError::parent(format!("create cgroup {}", leaf.display()))(e));
+        }
+        _ => {}
+    }
+    let procs = leaf.join("cgroup.procs");
+    write(&procs, &std::process::id().to_string())?;
+    let others = std::fs::read_to_string(base.join("cgroup.procs")).unwrap_or_default();
+    for pid in others.lines().filter(|p| !p.trim().is_empty()) {
+        // a process that ended meanwhile, or is not ours: see above
+        let _ = std::fs::write(&procs, pid.trim());
     }
     Ok(())
 }
 
-/// Why `controller` cannot be used by this caller.
-fn refusal(controller: &str, host: &Hierarchies) -> SpawnError {
-    let why = if host.root {
-        format!("no cgroup hierarchy holding the {controller} controller is mounted read-write")
-    } else if host.delegated(&HostAccess) {
-        format!("the delegated cgroup v2 subtree does not offer the {controller} controller (cgroup delegation)")
-    } else {
-        "it needs cgroup delegation: this user has no delegated (writable) cgroup v2 subtree, and v1 \
-         hierarchies are writable by root only"
-            .to_owned()
-    };
-    SpawnError::Limits { flag: files::flag(controller), why }
+/// A new v1 cpuset has empty `cpuset.cpus`/`cpuset.mems` and takes no
+/// task until they are set: copy the parent's.
+fn inherit_cpuset(from: &Path, to: &Path) -> Result<(), SpawnError> {
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        let current = std::fs::read_to_string(to.join(file)).unwrap_or_default();
+        if current.trim().is_empty() {
+            let parent = std::fs::read_to_string(from.join(file))
+                .map_err(SpawnError::parent(format!("read {}", from.join(file).display())))?;
+            write(&to.join(file), parent.trim())?;
+        }
+    }
+    Ok(())
 }
 
 /// `BASE/cove`, with `controller` enabled for its children on v2.
@@ -154,10 +192,29 @@ fn make_dir(parent: &Path, via: Via, controller: &str, base: &Path) -> Result<()
     }
     if via == Via::V2 {
         let enable = format!("+{controller}");
-        write(&base.join("cgroup.subtree_control"), &enable)?;
+        let control = base.join("cgroup.subtree_control");
+        if let Err(e) = std::fs::write(&control, &enable) {
+            if e.raw_os_error() == Some(libc::EBUSY) {
+                return Err(busy(controller, base));
+            }
+            return Err(SpawnError::parent(format!("write {enable:?} to {}", control.display()))(e));
+        }
         write(&parent.join("cgroup.subtree_control"), &enable)?;
     }
     Ok(())
+}
+
+/// v2 enables a controller for children only in a cgroup without
+/// processes of its own (the root cgroup excepted): other processes share
+/// cove's delegated cgroup.
+fn busy(controller: &str, base: &Path) -> SpawnError {
+    let why = format!(
+        "cgroup {} holds processes besides cove, and cgroup v2 enables the {controller} controller only for a \
+         cgroup without processes of its own; start cove in a delegated cgroup of its own (systemd-run --user \
+         --scope -p Delegate=yes cove ...)",
+        base.display()
+    );
+    SpawnError::Limits { flag: "--memory/--cpus/--pids-limit", why }
 }
 
 /// Removes empty `PID-ID` cgroups whose cove process is gone.

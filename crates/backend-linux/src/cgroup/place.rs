@@ -14,6 +14,11 @@
 use super::mounts::{CgroupMount, SelfCgroup, cgroup_dir};
 use std::path::{Path, PathBuf};
 
+/// The leaf a rootless cove moves itself into under its delegated cgroup,
+/// so that the cgroup may enable controllers for its children (cgroup v2's
+/// no-internal-process rule).
+pub const LEAF: &str = "cove-leaf";
+
 /// Which hierarchy makes a controller usable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Via {
@@ -62,9 +67,16 @@ impl Hierarchies {
         self.v2_mount().zip(self.me.v2.as_deref()).map(|(m, p)| cgroup_dir(m, p))
     }
 
+    /// The caller's v2 cgroup that rootless containers go under: its own,
+    /// or the parent of the [`LEAF`] an earlier step moved it into.
+    pub fn v2_base(&self) -> Option<PathBuf> {
+        let me = self.v2_self()?;
+        if me.file_name().is_some_and(|n| n == LEAF) { me.parent().map(Path::to_path_buf) } else { Some(me) }
+    }
+
     /// Whether the caller's own v2 cgroup is delegated to it.
     pub fn delegated(&self, access: &dyn Access) -> bool {
-        let dir = self.v2_self();
+        let dir = self.v2_base();
         self.v2_mount().is_some_and(|m| !m.read_only)
             && dir.is_some_and(|d| {
                 access.writable(&d)
@@ -86,7 +98,7 @@ impl Hierarchies {
         let base = if self.root {
             Some(PathBuf::from(&v2.mount_point)).filter(|b| access.writable(b))
         } else {
-            self.v2_self().filter(|_| self.delegated(access))
+            self.v2_base().filter(|_| self.delegated(access))
         }?;
         access.controllers(&base).iter().any(|c| c == controller).then_some(Target { via: Via::V2, base })
     }
@@ -148,6 +160,8 @@ mod tests {
             Target { via: Via::V2, base: "/sys/fs/cgroup/user/1000".into() }
         );
         assert_eq!(h.choose("pids", &fake), None);
+        let moved = Hierarchies { me: parse_self_cgroup("0::/user/1000/cove-leaf\n"), ..h.clone() };
+        assert_eq!(moved.choose("memory", &fake).unwrap().base, PathBuf::from("/sys/fs/cgroup/user/1000"));
         let undelegated = Hierarchies { me: parse_self_cgroup("0::/system/x\n"), ..h };
         assert_eq!(undelegated.choose("memory", &fake), None);
     }

@@ -12,6 +12,7 @@ mod cgroups;
 mod host;
 mod idranges;
 mod kernel;
+mod limits;
 mod overlay;
 mod seccomp;
 mod tun;
@@ -32,6 +33,7 @@ pub fn probe() -> Capabilities {
         userns::probe(&host),
         idranges::probe(&host),
         cgroups.feature,
+        cgroups.limits,
         overlay::probe(&host),
         kernel::new_mount_api(&host),
         kernel::clone3(&host),
@@ -71,6 +73,7 @@ mod tests {
             "user_namespaces",
             "id_ranges",
             "cgroups",
+            "limits",
             "overlay_userns",
             "new_mount_api",
             "clone3",

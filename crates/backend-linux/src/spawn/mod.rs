@@ -50,7 +50,7 @@ pub(crate) fn relayed_signals() -> Vec<i32> {
 /// cgroups (`unshare` after `MapsWritten`), so that its root is the
 /// container's own cgroup rather than cove's.
 pub(super) fn late_cgroup_namespace(plan: &Plan) -> bool {
-    !plan.limits.is_empty() && plan.namespaces.contains(&Namespace::Cgroup)
+    plan.limits.needs_cgroups() && plan.namespaces.contains(&Namespace::Cgroup)
 }
 
 /// clone(2) flags for the plan's namespaces.
@@ -77,8 +77,10 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     //    inherits the finished program with its copy of our memory
     let caps = &plan.process.capabilities;
     let filter = plan.process.seccomp.as_ref().map(|p| seccomp::compile_for_host(p, caps)).transpose()?;
-    // 1. the cgroups for the limits, created and filled in (or refused)
-    //    before anything starts; dropped last, removing them
+    // 1. the limits: rlimits and OOM score this caller cannot set are
+    //    refused; the cgroups are created and filled in (or refused) before
+    //    anything starts, and dropped last, removing them
+    crate::rlimit::check(&plan.limits)?;
     let cgroups = Cgroups::prepare(&plan.limits)?;
     // 1b. --network bridge: published ports bound and the TUN device
     //     checked before anything starts (a taken port is exit 125)
@@ -107,6 +109,9 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     if let Some(cgroups) = &cgroups {
         cgroups.attach(pid)?;
     }
+    // ORDER: rlimits and the OOM score too, before MapsWritten, so that
+    // they are inherited by everything the container starts.
+    crate::rlimit::apply(pid, &plan.limits)?;
     // 4. id maps, then let the child go on
     write_id_maps(pid, &plan.id_map)?;
     ours.send(&Message::MapsWritten, None).map_err(SpawnError::parent(format!("signal child {pid}")))?;
@@ -115,7 +120,9 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     let dirs = cgroups.as_ref().map(Cgroups::dirs).unwrap_or_default();
     let mut started = || observer.started(pid, dirs);
     let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin, &mut started, network);
-    if outcome.is_ok() && cgroups.as_ref().is_some_and(|c| crate::process::oom_killed(c.dirs())) {
+    // 6. an OOM kill is read from the memory cgroup before it is removed
+    let oom = outcome.is_ok() && cgroups.as_ref().is_some_and(Cgroups::oom_killed);
+    if oom {
         observer.oom_killed();
     }
     if outcome.is_ok() {
@@ -123,7 +130,10 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
         std::mem::forget(guard);
     }
     let _ = sys::signal::restore(&mask);
-    outcome
+    match outcome {
+        Ok(RunOutcome::Exited(status)) if oom => Ok(RunOutcome::OomKilled(status)),
+        other => other,
+    }
 }
 
 /// Writes the child's `setgroups`, `uid_map` and `gid_map`: directly, or

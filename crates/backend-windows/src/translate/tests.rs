@@ -101,7 +101,12 @@ fn network_host_grants_the_three_capabilities() {
 #[test]
 fn limits_reach_the_job() {
     let mut s = spec(&["x.exe"]);
-    s.limits = cove_core::spec::Limits { memory: Some(64 << 20), nano_cpus: Some(1_000_000_000), pids: Some(5) };
+    s.limits = cove_core::spec::Limits {
+        memory: Some(64 << 20),
+        nano_cpus: Some(1_000_000_000),
+        pids: Some(5),
+        ..Default::default()
+    };
     let j = win(&s).unwrap().job;
     assert_eq!((j.job_memory, j.active_processes, j.cpu_rate), (64 << 20, 5, Some(2500)));
     s.limits.nano_cpus = Some(8_000_000_000);

@@ -187,7 +187,12 @@ fn root_with_userns_auto_maps_onto_roots_range() {
 fn limits_are_checked_and_carried() {
     let mut s = spec(RootSpec::HostSystem);
     assert!(Plan::build(&s, ROOT).unwrap().limits.is_empty());
-    s.limits = crate::spec::Limits { memory: Some(64 << 20), nano_cpus: Some(500_000_000), pids: Some(10) };
+    s.limits = crate::spec::Limits {
+        memory: Some(64 << 20),
+        nano_cpus: Some(500_000_000),
+        pids: Some(10),
+        ..Default::default()
+    };
     let plan = Plan::build(&s, USER).unwrap();
     assert_eq!(plan.limits.memory, Some(64 << 20));
     assert_eq!(plan.limits.cpu, Some(limits::CpuQuota { quota_us: 50_000, period_us: 100_000 }));

@@ -20,6 +20,7 @@ mod rmi;
 mod run;
 mod shell;
 mod start;
+mod stats;
 mod stop;
 mod system;
 mod tag;
@@ -56,6 +57,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Rename(args) | Command::Container(ContainerCommand::Rename(args)) => rename::run(args),
         Command::Top(args) | Command::Container(ContainerCommand::Top(args)) => top::run(args),
         Command::Port(args) => port::run(args),
+        Command::Stats(args) => stats::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
         Command::Monitor(args) => crate::monitor::run(args),
         Command::Pull(args) => pull::run(args),

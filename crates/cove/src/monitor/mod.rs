@@ -122,7 +122,7 @@ impl Monitor {
                         RunOutcome::ExecFailed { program, reason } => {
                             Some(crate::output::exec_failure(program, reason))
                         }
-                        RunOutcome::Exited(_) => None,
+                        RunOutcome::Exited(_) | RunOutcome::OomKilled(_) => None,
                     };
                     (outcome.exit_code(), why)
                 }

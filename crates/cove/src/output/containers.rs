@@ -198,5 +198,20 @@ fn host_config(c: &Container) -> Value {
         "Memory": limits.memory.unwrap_or(0),
         "NanoCpus": limits.nano_cpus.unwrap_or(0),
         "PidsLimit": limits.pids.unwrap_or(0),
+        "MemorySwap": match limits.memory_swap {
+            Some(cove_core::spec::SwapLimit::Unlimited) => -1,
+            Some(cove_core::spec::SwapLimit::Total(t)) => t as i64,
+            None => limits.memory.map_or(0, |m| m as i64),
+        },
+        "MemoryReservation": limits.memory_reservation.unwrap_or(0),
+        "CpuShares": limits.cpu_shares.unwrap_or(0),
+        "CpusetCpus": limits.cpuset_cpus.clone().unwrap_or_default(),
+        "CpusetMems": limits.cpuset_mems.clone().unwrap_or_default(),
+        "Ulimits": limits.ulimits.iter().map(|u| json!({
+            "Name": u.resource.name(),
+            "Soft": if u.soft == u64::MAX { -1 } else { u.soft as i64 },
+            "Hard": if u.hard == u64::MAX { -1 } else { u.hard as i64 },
+        })).collect::<Vec<_>>(),
+        "OomScoreAdj": limits.oom_score_adj.unwrap_or(0),
     })
 }

@@ -1,16 +1,25 @@
-//! `--memory`, `--cpus` and `--pids-limit` into `Limits`, with Docker's
-//! units and meanings. Ranges are checked by `Plan::build`; whether the host
-//! can enforce them is the backend's check.
+//! The resource-limit flags (`--memory`, `--memory-swap`,
+//! `--memory-reservation`, `--cpus`, `--cpu-shares`, `--cpuset-cpus`,
+//! `--cpuset-mems`, `--pids-limit`, `--ulimit`, `--oom-score-adj`) into
+//! `Limits`, with Docker's units and meanings. Ranges are checked by
+//! `Plan::build`; whether the host can enforce them is the backend's check.
 
 use super::mounts::parse_size;
 use crate::cli::RunArgs;
 use anyhow::{Context, ensure};
-use cove_core::spec::Limits;
+use cove_core::plan::rlimits;
+use cove_core::spec::{Limits, SwapLimit};
 
 /// The limits `args` ask for.
 pub fn spec(args: &RunArgs) -> anyhow::Result<Limits> {
-    let memory = args.memory.as_deref().map(|m| parse_size(m).context("invalid --memory")).transpose()?;
-    let nano_cpus = args.cpus.as_deref().map(parse_cpus).transpose()?;
+    let size = |v: &Option<String>, flag: &str| {
+        v.as_deref().map(|m| parse_size(m).with_context(|| format!("invalid {flag}"))).transpose()
+    };
+    let memory_swap = match args.memory_swap.as_deref() {
+        None => None,
+        Some("-1") => Some(SwapLimit::Unlimited),
+        Some(v) => Some(SwapLimit::Total(parse_size(v).context("invalid --memory-swap")?)),
+    };
     let pids = match args.pids_limit {
         None | Some(-1) | Some(0) => None,
         Some(n) => {
@@ -18,7 +27,19 @@ pub fn spec(args: &RunArgs) -> anyhow::Result<Limits> {
             Some(n as u64)
         }
     };
-    Ok(Limits { memory, nano_cpus, pids })
+    Ok(Limits {
+        memory: size(&args.memory, "--memory")?,
+        memory_swap,
+        memory_reservation: size(&args.memory_reservation, "--memory-reservation")?,
+        nano_cpus: args.cpus.as_deref().map(parse_cpus).transpose()?,
+        // Docker: 0 is the default weight
+        cpu_shares: args.cpu_shares.filter(|s| *s != 0),
+        cpuset_cpus: args.cpuset_cpus.clone(),
+        cpuset_mems: args.cpuset_mems.clone(),
+        pids,
+        ulimits: rlimits::parse_all(&args.ulimit)?,
+        oom_score_adj: args.oom_score_adj,
+    })
 }
 
 /// `1.5` CPUs as 1500000000 billionths (at most 9 decimal places).

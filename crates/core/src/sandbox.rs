@@ -63,6 +63,23 @@ pub enum Place {
     Volume(PathBuf, Vec<String>),
 }
 
+/// The first limit flag only Linux can enforce (cgroup files and per-process
+/// rlimits set from outside), if `limits` asks for one.
+fn linux_only_limit(l: &crate::plan::limits::ResourceLimits) -> Option<&'static str> {
+    use crate::plan::limits::Swap;
+    [
+        (l.swap != Swap::Default, "--memory-swap"),
+        (l.memory_reservation.is_some(), "--memory-reservation"),
+        (l.cpu_shares.is_some(), "--cpu-shares"),
+        (l.cpuset_cpus.is_some(), "--cpuset-cpus"),
+        (l.cpuset_mems.is_some(), "--cpuset-mems"),
+        (!l.rlimits.is_empty(), "--ulimit"),
+        (l.oom_score_adj.is_some(), "--oom-score-adj"),
+    ]
+    .into_iter()
+    .find_map(|(asked, flag)| asked.then_some(flag))
+}
+
 /// Lays `plan` out for `backend`, refusing what it cannot carry out.
 /// `source_exists` answers for optional bind sources (skipped when missing).
 pub fn layout(
@@ -85,6 +102,9 @@ pub fn layout(
     }
     if plan.process.seccomp.as_ref().is_some_and(|p| *p != crate::seccomp::default_profile()) {
         return refuse("--security-opt seccomp=FILE", "seccomp is a Linux kernel feature");
+    }
+    if let Some(flag) = linux_only_limit(&plan.limits) {
+        return refuse(flag, "this limit exists only as a Linux cgroup or rlimit setting");
     }
     if plan.domainname.is_some() {
         return refuse("--domainname", "there is no UTS namespace to set it in");

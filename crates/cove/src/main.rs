@@ -8,7 +8,9 @@
 
 mod cli;
 mod commands;
+#[cfg(target_os = "linux")]
 mod containers;
+#[cfg(target_os = "linux")]
 mod monitor;
 mod output;
 mod platform;

@@ -18,6 +18,12 @@ pub fn bridge_usable() -> bool {
     cove_backend_linux::net::tun_usable()
 }
 
+/// Whether the built-in network (`--network bridge`) can run: not on this OS.
+#[cfg(not(target_os = "linux"))]
+pub fn bridge_usable() -> bool {
+    false
+}
+
 /// Joining a running container (`cove exec`); a free module until the other
 /// backends have it and it moves onto the `Backend` trait.
 #[cfg(target_os = "linux")]
@@ -27,6 +33,12 @@ pub use cove_backend_linux::join;
 #[cfg(target_os = "linux")]
 pub fn overlay_markers() -> Option<std::sync::Arc<dyn cove_core::overlay::OverlayMarkers>> {
     Some(std::sync::Arc::new(cove_backend_linux::markers::LinuxOverlayMarkers))
+}
+
+/// No overlay here: images are stored flattened.
+#[cfg(not(target_os = "linux"))]
+pub fn overlay_markers() -> Option<std::sync::Arc<dyn cove_core::overlay::OverlayMarkers>> {
+    None
 }
 
 /// `store` storing new images per layer where this host can.
@@ -62,13 +74,3 @@ pub fn host_checks() -> anyhow::Result<Vec<cove_core::hostcheck::HostCheck>> {
 /// Usage counters of running containers (`cove stats`).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::stats as host_stats;
-
-/// No usage reader on the other backends yet (Job Object accounting and
-/// rusage fill the same schema later): `cove stats` shows zeros there.
-#[cfg(not(target_os = "linux"))]
-pub mod host_stats {
-    /// Always `Unsupported`.
-    pub fn sample(_pid: i32) -> std::io::Result<cove_core::stats::Sample> {
-        Err(std::io::ErrorKind::Unsupported.into())
-    }
-}

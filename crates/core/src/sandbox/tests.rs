@@ -89,6 +89,11 @@ fn what_cannot_be_enforced_is_refused_naming_the_flag() {
                 }
             }),
         ),
+        ("--cpu-shares", Box::new(|s| s.limits.cpu_shares = Some(512))),
+        ("--cpuset-cpus", Box::new(|s| s.limits.cpuset_cpus = Some("0".into()))),
+        ("--oom-score-adj", Box::new(|s| s.limits.oom_score_adj = Some(500))),
+        ("--domainname", Box::new(|s| s.extra.domainname = Some("example.org".into()))),
+        ("--sysctl", Box::new(|s| s.extra.sysctls = vec![("kernel.msgmax".into(), "1".into())])),
     ];
     for (flag, change) in cases {
         let mut s = spec();

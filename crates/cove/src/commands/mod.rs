@@ -1,34 +1,49 @@
 //! One file per verb: parse → request → library call → `output`.
 
+#[cfg(target_os = "linux")]
 mod create;
+#[cfg(target_os = "linux")]
 mod exec;
 mod image;
 mod images;
 mod import;
 mod info;
+#[cfg(target_os = "linux")]
 mod inspect;
 mod login;
+#[cfg(target_os = "linux")]
 mod logs;
 #[cfg(target_os = "linux")]
 mod oci;
+#[cfg(target_os = "linux")]
 mod port;
+#[cfg(target_os = "linux")]
 mod ps;
 mod pull;
+#[cfg(target_os = "linux")]
 mod rename;
+#[cfg(target_os = "linux")]
 mod rm;
 mod rmi;
 mod run;
 mod shell;
+#[cfg(target_os = "linux")]
 mod start;
+#[cfg(target_os = "linux")]
 mod stats;
+#[cfg(target_os = "linux")]
 mod stop;
 mod system;
 mod tag;
 mod test;
+#[cfg(target_os = "linux")]
 mod top;
+#[cfg(target_os = "linux")]
 mod wait;
 
-use crate::cli::{Cli, Command, ContainerCommand};
+#[cfg(target_os = "linux")]
+use crate::cli::ContainerCommand;
+use crate::cli::{Cli, Command};
 
 /// Runs the verb and returns the process exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
@@ -42,6 +57,29 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Rmi(args) => rmi::run(args),
         Command::Image(command) => image::run(command),
         Command::System(command) => system::run(command),
+        Command::Pull(args) => pull::run(args),
+        Command::Login(args) => login::login(args),
+        Command::Logout(args) => login::logout(args),
+        Command::Test(args) => test::run(args),
+        Command::Probe(args) => test::probe(args),
+        #[cfg(target_os = "linux")]
+        Command::Oci(args) => Ok(oci::dispatch(args)),
+        #[cfg(not(target_os = "linux"))]
+        Command::Oci(_) => anyhow::bail!("cove oci: the OCI runtime runs on Linux only"),
+        #[cfg(target_os = "linux")]
+        other => stored(other),
+        #[cfg(not(target_os = "linux"))]
+        _ => anyhow::bail!(
+            "stored containers (create, -d, ps, exec, logs, stop, stats, ...) run on Linux only so far\n\
+             hint: on this OS, run in the foreground: cove run -- CMD"
+        ),
+    }
+}
+
+/// The verbs on stored containers (Linux only so far; issue 8).
+#[cfg(target_os = "linux")]
+fn stored(command: Command) -> anyhow::Result<i32> {
+    match command {
         Command::Create(args) => create::create(*args),
         Command::Start(args) | Command::Container(ContainerCommand::Start(args)) => start::run(args),
         Command::Ps(args) | Command::Container(ContainerCommand::Ls(args)) => ps::run(args),
@@ -60,16 +98,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Stats(args) => stats::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
         Command::Monitor(args) => crate::monitor::run(args),
-        Command::Pull(args) => pull::run(args),
-        Command::Login(args) => login::login(args),
-        Command::Logout(args) => login::logout(args),
-        Command::Test(args) => test::run(args),
-        Command::Probe(args) => test::probe(args),
-        #[cfg(target_os = "linux")]
-        Command::Oci(args) => Ok(oci::dispatch(args)),
-        #[cfg(not(target_os = "linux"))]
-        Command::Oci(_) => anyhow::bail!("cove oci: the OCI runtime runs on Linux only"),
         Command::Plan(args) => exec::plan(*args),
         Command::Join(args) => exec::join(args),
+        _ => unreachable!("dispatched above"),
     }
 }

@@ -36,7 +36,10 @@ fn image_first(args: &RunArgs) -> anyhow::Result<bool> {
     let Some(first) = args.args.first().filter(|_| args.rootfs.is_none() && !args.after_dashdash) else {
         return Ok(false);
     };
-    request::image::exists(first, crate::containers::caller_uid())
+    request::image::exists(first, {
+        use cove_core::backend::Backend;
+        crate::platform::backend().host_identity().uid
+    })
 }
 
 /// The caller's `$SHELL` in the zero-setup sandbox (the host's system

@@ -41,7 +41,6 @@ pub(crate) fn chain_ids(diff_ids: &[Digest]) -> Vec<Digest> {
 /// read-only (a layer's `0555` directories): their mode is opened to the
 /// owner first. Symlinks are never followed.
 pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     let meta = match fs::symlink_metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         other => other?,
@@ -49,13 +48,33 @@ pub(crate) fn remove_tree(path: &Path) -> io::Result<()> {
     if !meta.is_dir() {
         return fs::remove_file(path);
     }
-    if meta.permissions().mode() & 0o700 != 0o700 {
-        fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
-    }
+    open_to_owner(path, &meta)?;
     for entry in fs::read_dir(path)? {
         remove_tree(&entry?.path())?;
     }
     fs::remove_dir(path)
+}
+
+/// Gives the owner full access to a directory about to be emptied.
+#[cfg(unix)]
+fn open_to_owner(path: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if meta.permissions().mode() & 0o700 != 0o700 {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Gives the owner full access to a directory about to be emptied.
+#[cfg(not(unix))]
+fn open_to_owner(path: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    let mut perms = meta.permissions();
+    if perms.readonly() {
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        fs::set_permissions(path, perms)?;
+    }
+    Ok(())
 }
 
 /// `<dir>/.tmp-<hex>-<pid>`.

@@ -5,6 +5,8 @@
 //! user (scripts/test-all makes it 0666, as most distributions ship it).
 
 mod common;
+#[path = "network/image.rs"]
+mod image;
 #[path = "network/testhost.rs"]
 mod testhost;
 
@@ -357,5 +359,61 @@ fn a_detached_container_serves_its_published_port_and_cove_port_lists_it() {
         cove(mode).env("COVE_ROOT", &store).args(["port", &id, "53/udp"]).run().code(1);
         cove(mode).env("COVE_ROOT", &store).args(["rm", "-f", &id]).run().ok();
         wait_until("the port to close after rm -f", || TcpStream::connect(("127.0.0.1", port)).is_err());
+    }
+}
+
+/// The host port `cove port ID` shows for `key` (`8080/tcp`), checked non-zero.
+fn shown_port(mode: Mode, store: &str, id: &str, key: &str) -> u16 {
+    let out = cove(mode).env("COVE_ROOT", store).args(["port", id]).run();
+    let text = out.ok().stdout().to_owned();
+    let line = text.lines().find(|l| l.starts_with(&format!("{key} -> 0.0.0.0:"))).unwrap_or_else(|| panic!("{text}"));
+    let port: u16 = line.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    assert_ne!(port, 0, "[{}] cove port shows the port the kernel chose: {text}", mode.label());
+    port
+}
+
+/// Fetches `/` from a published port until it answers with `want`.
+fn fetch_until(port: u16, want: &str) {
+    wait_until(&format!("{want:?} on host port {port}"), || {
+        let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let mut body = String::new();
+        s.write_all(b"GET / HTTP/1.0\r\n\r\n").is_ok() && s.read_to_string(&mut body).is_ok() && body.contains(want)
+    });
+}
+
+#[test]
+fn publish_all_and_kernel_chosen_ports_show_and_serve_their_real_port() {
+    for mode in net_modes("publish_all") {
+        let dir = TestDir::new(mode, "publish-all");
+        dir.write("www/index.html", "served on a chosen port\n");
+        let store = dir.mkdir("store").display().to_string();
+        let rootfs_dir = busybox(mode).expect("the busybox rootfs (scripts/mkrootfs-busybox)");
+        let layout = image::exposing_httpd(&dir, "img", rootfs_dir, 8080);
+        cove(mode).env("COVE_ROOT", &store).arg("import").arg(&layout).args(["--tag", "exposed:1"]).run().ok();
+        let vol = format!("{}:/www:ro", dir.join("www").display());
+        let run = |args: &[&str]| {
+            let out = cove(mode).env("COVE_ROOT", &store).args(["run", "-d", "-v", &vol]).args(args).run();
+            out.ok().stdout().trim().to_owned()
+        };
+        // -P: the image's ExposedPorts, on a port the kernel chose.
+        let id = run(&["-P", "exposed:1"]);
+        let port = shown_port(mode, &store, &id, "8080/tcp");
+        fetch_until(port, "served on a chosen port");
+        let inspect = cove(mode).env("COVE_ROOT", &store).args(["inspect", &id]).run();
+        let v: serde_json::Value = serde_json::from_str(&inspect.ok().stdout()).expect("inspect json");
+        let shown = &v[0]["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"];
+        assert_eq!(shown.as_str(), Some(port.to_string().as_str()), "{v}");
+        cove(mode).env("COVE_ROOT", &store).args(["rm", "-f", &id]).run().ok();
+        // -p 8080 (no host port) on a --rootfs run.
+        let mut args = vec!["-p".to_owned(), "8080".to_owned()];
+        args.extend(rootfs(mode));
+        args.extend(["--", "httpd", "-f", "-p", "8080", "-h", "/www"].map(String::from));
+        let id = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let port = shown_port(mode, &store, &id, "8080/tcp");
+        fetch_until(port, "served on a chosen port");
+        cove(mode).env("COVE_ROOT", &store).args(["rm", "-f", &id]).run().ok();
     }
 }

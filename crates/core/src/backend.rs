@@ -42,6 +42,10 @@ pub trait RunObserver {
     /// The container's memory limit was hit and the kernel killed a
     /// process for it (reported after the run, before its cgroups go).
     fn oom_killed(&mut self) {}
+
+    /// The published ports are bound (before the container starts), with
+    /// the host ports the kernel chose where none was asked for.
+    fn ports_bound(&mut self, _ports: &[crate::net::PortSpec]) {}
 }
 
 /// How a foreground run ended.

@@ -387,6 +387,9 @@ pub struct NetArgs {
     /// Publish a container port on the host.
     #[arg(short = 'p', long = "publish", value_name = "[IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]")]
     pub publish: Vec<String>,
+    /// Publish every exposed port (the image's and --expose) on a random host port.
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
     /// Nameserver for the container's resolv.conf (default: cove's forwarder at 10.0.2.3).
     #[arg(long, value_name = "IP")]
     pub dns: Vec<String>,

@@ -69,7 +69,12 @@ pub fn run_spec_for(
     let security = security::spec(&args)?;
     let limits = limits::spec(&args)?;
     let command = image::command(&args, is_image.then_some(&defaults))?;
-    let network = network::mode(args.network, &args.net, is_image || args.rootfs.is_some())?;
+    let exposed = if args.net.publish_all {
+        network::exposed(defaults.exposed_ports.iter().flat_map(|m| m.keys()), &args.compat.expose)?
+    } else {
+        Vec::new()
+    };
+    let network = network::mode(args.network, &args.net, is_image || args.rootfs.is_some(), &exposed)?;
     let spec = RunSpec {
         root,
         process: ProcessSpec {

@@ -17,7 +17,7 @@ mod tcp;
 mod udp;
 
 use crate::SpawnError;
-use cove_core::net::{BridgeSpec, DNS, GATEWAY, LIMITS, Protocol, SUBNET};
+use cove_core::net::{BridgeSpec, DNS, GATEWAY, LIMITS, PortSpec, Protocol, SUBNET};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, UdpSocket};
 use std::os::fd::OwnedFd;
 
@@ -32,6 +32,7 @@ pub struct Network {
     udp_listeners: Vec<(UdpSocket, u16)>,
     host_loopback: bool,
     dns_upstream: Option<SocketAddr>,
+    bound: Vec<PortSpec>,
 }
 
 /// The running stack; dropping it stops the thread.
@@ -59,6 +60,7 @@ impl Network {
             udp_listeners: Vec::new(),
             host_loopback: spec.host_loopback,
             dns_upstream: host_resolver(),
+            bound: Vec::new(),
         };
         for p in &spec.ports {
             let addr = SocketAddrV4::new(p.host_ip, p.host_port);
@@ -70,20 +72,31 @@ impl Network {
                 };
                 SpawnError::Network { what: format!("publish {addr}/{}", p.protocol), hint, source }
             };
-            match p.protocol {
+            let local = match p.protocol {
                 Protocol::Tcp => {
                     let l = TcpListener::bind(addr).map_err(failed)?;
                     l.set_nonblocking(true).map_err(failed)?;
+                    let local = l.local_addr().map_err(failed)?;
                     net.tcp_listeners.push((l, p.container_port));
+                    local
                 }
                 Protocol::Udp => {
                     let s = UdpSocket::bind(addr).map_err(failed)?;
                     s.set_nonblocking(true).map_err(failed)?;
+                    let local = s.local_addr().map_err(failed)?;
                     net.udp_listeners.push((s, p.container_port));
+                    local
                 }
-            }
+            };
+            net.bound.push(PortSpec { host_port: local.port(), ..*p });
         }
         Ok(net)
+    }
+
+    /// The published ports as bound: a host port of 0 replaced by the
+    /// one the kernel chose.
+    pub fn bound(&self) -> &[PortSpec] {
+        &self.bound
     }
 
     /// Starts the stack on the container's device.

@@ -85,6 +85,9 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     // 1b. --network bridge: published ports bound and the TUN device
     //     checked before anything starts (a taken port is exit 125)
     let network = plan.bridge.as_ref().map(crate::net::Network::prepare).transpose()?;
+    if let Some(n) = &network {
+        observer.ports_bound(n.bound());
+    }
     // 2. the typed channel
     let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
     // ORDER: block the relayed signals before clone, so none that arrives

@@ -130,6 +130,9 @@ pub struct State {
     pub restart_count: u32,
     /// A verb stopped it (`stop`, `kill`, `rm -f`): no restart.
     pub stopped_by_user: bool,
+    /// The published ports of the last start as bound, with the host
+    /// ports the kernel chose (`-p 80`, `-P`).
+    pub ports: Vec<crate::net::PortSpec>,
 }
 
 /// One stored container.
@@ -158,6 +161,18 @@ pub struct Container {
 }
 
 impl Container {
+    /// The published ports: as bound at the last start (real host ports),
+    /// else as asked for at create (0 where the kernel is to choose).
+    pub fn published_ports(&self) -> Vec<crate::net::PortSpec> {
+        if !self.state.ports.is_empty() {
+            return self.state.ports.clone();
+        }
+        match &self.spec.network {
+            crate::spec::NetworkMode::Bridge(b) => b.ports.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The status as it really is: a container whose monitor is gone while
     /// the record says it runs ended without anyone recording how.
     pub fn observed(&self, live: &dyn Liveness) -> Status {

@@ -75,9 +75,55 @@ pub fn parse_port(value: &str) -> Result<PortSpec, PortError> {
     Ok(PortSpec { host_ip, host_port, container_port, protocol })
 }
 
+/// The container ports of one `ExposedPorts` key or `--expose` value
+/// (`80`, `80/udp`, `8000-8010/tcp`) that `-P` publishes; `None` when it
+/// is malformed. SCTP, which the built-in network does not carry, gives
+/// no ports.
+pub fn exposed_ports(value: &str) -> Option<Vec<(u16, Protocol)>> {
+    let (ports, proto) = value.split_once('/').unwrap_or((value, "tcp"));
+    let port = |s: &str| s.parse::<u16>().ok().filter(|p| *p > 0);
+    let (first, last) = match ports.split_once('-') {
+        Some((a, b)) => (port(a)?, port(b)?),
+        None => (port(ports)?, port(ports)?),
+    };
+    let protocol = match proto {
+        "tcp" => Protocol::Tcp,
+        "udp" => Protocol::Udp,
+        "sctp" => return Some(Vec::new()),
+        _ => return None,
+    };
+    (first <= last).then(|| (first..=last).map(|p| (p, protocol)).collect())
+}
+
+/// `-P`: every exposed port on a port the kernel chooses, on every address.
+pub fn publish_all(exposed: &[(u16, Protocol)]) -> Vec<PortSpec> {
+    let mut out: Vec<PortSpec> = Vec::new();
+    for &(container_port, protocol) in exposed {
+        let spec = PortSpec { host_ip: Ipv4Addr::UNSPECIFIED, host_port: 0, container_port, protocol };
+        if !out.contains(&spec) {
+            out.push(spec);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exposed_values_expand() {
+        assert_eq!(exposed_ports("80/tcp"), Some(vec![(80, Protocol::Tcp)]));
+        assert_eq!(exposed_ports("53/udp"), Some(vec![(53, Protocol::Udp)]));
+        assert_eq!(exposed_ports("8000-8002").map(|v| v.len()), Some(3));
+        assert_eq!(exposed_ports("9/sctp"), Some(vec![]));
+        for bad in ["", "x/tcp", "0", "9-8", "80/icmp"] {
+            assert_eq!(exposed_ports(bad), None, "{bad}");
+        }
+        let all = publish_all(&[(80, Protocol::Tcp), (80, Protocol::Tcp), (80, Protocol::Udp)]);
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|p| p.host_port == 0 && p.host_ip == Ipv4Addr::UNSPECIFIED));
+    }
 
     #[test]
     fn docker_forms_parse() {

@@ -1,19 +1,15 @@
-//! `cove port`: a stored container's published ports, from the spec it was
-//! created with (a port the kernel chose, `-p 80`, shows as 0).
+//! `cove port`: a stored container's published ports as bound at its last
+//! start (a port the kernel chose, `-p 80` or `-P`, shows as chosen).
 
 use crate::cli::PortArgs;
 use crate::containers;
 use crate::output::{self, Exit};
-use cove_core::spec::NetworkMode;
 
 /// Prints `CTRPORT/PROTO -> HOSTIP:HOSTPORT` per published port.
 pub fn run(args: PortArgs) -> anyhow::Result<i32> {
     let (store, _) = containers::open()?;
     let c = containers::find(&store, &args.container)?;
-    let ports = match &c.spec.network {
-        NetworkMode::Bridge(b) => b.ports.clone(),
-        _ => Vec::new(),
-    };
+    let ports = c.published_ports();
     let want = args.port.as_deref().map(|p| if p.contains('/') { p.to_owned() } else { format!("{p}/tcp") });
     let lines: Vec<(String, String)> = ports
         .iter()

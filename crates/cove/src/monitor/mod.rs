@@ -113,7 +113,7 @@ impl Monitor {
         let mut delay = Duration::from_millis(100);
         loop {
             let began = Instant::now();
-            let mut watch = Watch { monitor: self, oom: false };
+            let mut watch = Watch { monitor: self, oom: false, ports: Vec::new() };
             let result = backend.run_observed(&plan, &mut watch);
             let oom = watch.oom;
             let (code, error) = match result {
@@ -203,16 +203,19 @@ impl Monitor {
 struct Watch<'a> {
     monitor: &'a mut Monitor,
     oom: bool,
+    ports: Vec<cove_core::net::PortSpec>,
 }
 
 impl RunObserver for Watch<'_> {
     fn started(&mut self, pid: i32, cgroups: &[PathBuf]) {
+        let ports = std::mem::take(&mut self.ports);
         let m = &mut *self.monitor;
         let init = m.live.reference(pid);
         let recorded = m.store.update(&m.id, |c| {
             c.state.status = Some(Status::Running);
             c.state.init = init;
             c.state.cgroups = cgroups.to_vec();
+            c.state.ports = ports.clone();
             c.state.started_at = Some(time::now());
             c.state.exit_code = None;
             c.state.error = None;
@@ -230,5 +233,9 @@ impl RunObserver for Watch<'_> {
 
     fn oom_killed(&mut self) {
         self.oom = true;
+    }
+
+    fn ports_bound(&mut self, ports: &[cove_core::net::PortSpec]) {
+        self.ports = ports.to_vec();
     }
 }

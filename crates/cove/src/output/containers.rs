@@ -122,20 +122,27 @@ pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, l
             "StopTimeout": c.stop_timeout.unwrap_or(10),
         },
         "HostConfig": host_config(c),
+        "NetworkSettings": { "Ports": port_map(&c.published_ports()) },
         "Cove": { "Cgroups": s.cgroups, "MonitorPid": s.monitor.as_ref().map_or(0, |m| m.pid) },
     })
 }
 
 /// Docker's `HostConfig.PortBindings`: `{"80/tcp": [{"HostIp", "HostPort"}]}`.
 fn port_bindings(c: &cove_core::container::Container) -> serde_json::Value {
+    match &c.spec.network {
+        NetworkMode::Bridge(b) => port_map(&b.ports),
+        _ => port_map(&[]),
+    }
+}
+
+/// Ports in Docker's map form (`PortBindings`, `NetworkSettings.Ports`).
+fn port_map(ports: &[cove_core::net::PortSpec]) -> serde_json::Value {
     let mut map = serde_json::Map::new();
-    if let NetworkMode::Bridge(b) = &c.spec.network {
-        for p in &b.ports {
-            let key = format!("{}/{}", p.container_port, p.protocol);
-            let entry = serde_json::json!({ "HostIp": p.host_ip.to_string(), "HostPort": p.host_port.to_string() });
-            if let Some(a) = map.entry(key).or_insert_with(|| serde_json::Value::Array(Vec::new())).as_array_mut() {
-                a.push(entry);
-            }
+    for p in ports {
+        let key = format!("{}/{}", p.container_port, p.protocol);
+        let entry = serde_json::json!({ "HostIp": p.host_ip.to_string(), "HostPort": p.host_port.to_string() });
+        if let Some(a) = map.entry(key).or_insert_with(|| serde_json::Value::Array(Vec::new())).as_array_mut() {
+            a.push(entry);
         }
     }
     serde_json::Value::Object(map)

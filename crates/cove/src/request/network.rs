@@ -1,15 +1,21 @@
-//! `--network` and its flags (`-p`, `--dns`, `--dns-search`, `--add-host`)
-//! into a `NetworkMode`. Docker's defaults: an image or `--rootfs` run gets
+//! `--network` and its flags (`-p`, `-P`, `--dns`, `--dns-search`,
+//! `--add-host`) into a `NetworkMode`. Docker's defaults: an image or `--rootfs` run gets
 //! the built-in bridge; the zero-setup sandbox stays offline (`none`).
 
 use crate::cli::{NetArgs, Network};
 use crate::{output, platform};
 use anyhow::{Context, bail};
-use cove_core::net::{BridgeSpec, parse_add_host, parse_port};
+use cove_core::net::{BridgeSpec, Protocol, exposed_ports, parse_add_host, parse_port, publish_all};
 use cove_core::spec::NetworkMode;
 
-/// The network mode; `with_root` is an image or `--rootfs` run.
-pub fn mode(asked: Option<Network>, args: &NetArgs, with_root: bool) -> anyhow::Result<NetworkMode> {
+/// The network mode; `with_root` is an image or `--rootfs` run, `exposed`
+/// the ports `-P` publishes (see [`exposed`]).
+pub fn mode(
+    asked: Option<Network>,
+    args: &NetArgs,
+    with_root: bool,
+    exposed: &[(u16, Protocol)],
+) -> anyhow::Result<NetworkMode> {
     let implicit = asked.is_none();
     let chosen = asked.unwrap_or(if with_root { Network::Bridge } else { Network::None });
     let has_flags = !(args.publish.is_empty() && args.dns.is_empty() && args.add_host.is_empty());
@@ -21,7 +27,11 @@ pub fn mode(asked: Option<Network>, args: &NetArgs, with_root: bool) -> anyhow::
         Network::None => Ok(NetworkMode::None),
         Network::Host => Ok(NetworkMode::Host),
         Network::Bridge => {
-            let spec = bridge(args, implicit)?;
+            let mut spec = bridge(args, implicit)?;
+            if args.publish_all {
+                // Docker: -P with nothing exposed publishes nothing.
+                spec.ports.extend(publish_all(exposed));
+            }
             if implicit && !has_flags && !platform::bridge_usable() {
                 // Told to people at a terminal; scripts keep a clean stderr
                 // (the run is what `--network none` would give).
@@ -50,4 +60,21 @@ fn bridge(args: &NetArgs, implicit: bool) -> anyhow::Result<BridgeSpec> {
         spec.hosts.push(entry);
     }
     Ok(spec)
+}
+
+/// The ports `-P` publishes: the image's `ExposedPorts` keys and each
+/// `--expose` value (Docker counts both).
+pub fn exposed<'a>(image: impl Iterator<Item = &'a String>, expose: &[String]) -> anyhow::Result<Vec<(u16, Protocol)>> {
+    let mut out = Vec::new();
+    for key in image {
+        let ports =
+            exposed_ports(key).with_context(|| format!("the image's ExposedPorts has an invalid entry {key:?}"))?;
+        out.extend(ports);
+    }
+    for e in expose {
+        let ports =
+            exposed_ports(e).with_context(|| format!("invalid --expose {e:?}: expected PORT[-PORT][/tcp|udp|sctp]"))?;
+        out.extend(ports);
+    }
+    Ok(out)
 }

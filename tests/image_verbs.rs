@@ -220,6 +220,49 @@ fn rmi_is_refused_while_cove_run_uses_the_image() {
     }
 }
 
+#[test]
+fn stored_containers_keep_their_image_and_inspect_finds_images() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { continue };
+        let (dir, root) = store(mode, "verbs-stored");
+        let c = |args: &[&str]| cove_in(mode, &root).args(args).run();
+        let path = layout(&dir, "img", &[&base_layer(rootfs), &top_layer("s")]);
+        cove_in(mode, &root).arg("import").arg(&path).args(["--tag", "kept:1"]).run().ok();
+        let created = c(&["create", "--name", "user", "kept:1", "cat /s"]);
+        let short = created.ok().stdout().trim().get(..12).unwrap_or_default().to_owned();
+        let conflict = format!("(must force) - container {short} is using its referenced image ");
+        c(&["rmi", "kept:1"])
+            .code(1)
+            .stderr_has("unable to remove repository reference \"kept:1\"")
+            .stderr_has(&conflict);
+        c(&["image", "rm", "kept:1"]).code(1).stderr_has(&conflict);
+        c(&["image", "prune", "-a", "-f"]).ok().stdout_is("Total reclaimed space: 0B\n");
+        let df = c(&["system", "df", "--format", "json"]);
+        let rows: Vec<Value> = df.ok().lines().iter().map(|l| serde_json::from_str(l).expect("df JSON")).collect();
+        assert_eq!(
+            (rows[1]["Type"].as_str(), rows[1]["TotalCount"].as_str()),
+            (Some("Containers"), Some("1")),
+            "{rows:?}"
+        );
+        // inspect: a container first, else an image; --type picks one.
+        let image: Value = serde_json::from_str(&c(&["inspect", "kept:1"]).ok().stdout()).expect("inspect JSON");
+        assert_eq!(image[0]["RepoTags"], json!(["kept:1"]), "{image}");
+        c(&["inspect", "--type", "image", "-f", "{{.Config.WorkingDir}}", "kept:1"]).ok().stdout_is("/\n");
+        c(&["inspect", "-f", "{{.Name}}", "user"]).ok().stdout_is("/user\n");
+        c(&["inspect", "--type", "container", "kept:1"]).code(1).stderr_has("No such container: kept:1");
+        c(&["inspect", "--type", "image", "user"]).code(1).stderr_has("No such image: user");
+        c(&["inspect", "nothing-here"]).code(1).stderr_has("No such object: nothing-here");
+        // -f untags; the image stays (dangling) for the container.
+        c(&["rmi", "-f", "kept:1"]).ok().stdout_is("Untagged: kept:1\n");
+        c(&["start", "user"]).ok();
+        c(&["wait", "user"]).ok().stdout_is("0\n");
+        c(&["logs", "user"]).ok().stdout_is("s\n");
+        c(&["rm", "user"]).ok();
+        c(&["image", "prune", "-f"]).ok().stdout_has("Deleted: sha256:");
+        assert!(entries(&root, "layers").is_empty(), "[{}] layers left after prune", mode.label());
+    }
+}
+
 /// Waits (at most 15 s) for the one import temp dir of `pid` under `store/tmp`.
 fn import_temp(root: &str, pid: i32) -> PathBuf {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);

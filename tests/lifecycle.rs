@@ -66,9 +66,12 @@ fn errors_match_docker() {
         s.cove(&["run", "-d", "--name", "dup", "--", "sh", "-c", &s.sleeper()]).ok();
         s.cove(&["run", "-d", "--name", "dup", "--", "true"]).code(125).stderr_has("already in use");
         s.cove(&["create", "--name", "bad/name", "--", "true"]).code(125).stderr_has("invalid container name");
-        for verb in ["rm", "stop", "kill", "inspect", "wait", "logs", "start"] {
+        for verb in ["rm", "stop", "kill", "wait", "logs", "start"] {
             s.cove(&[verb, "nosuch"]).code(1).stderr_has("No such container: nosuch");
         }
+        // inspect looks at images too (Docker's words); container inspect does not.
+        s.cove(&["inspect", "nosuch"]).code(1).stderr_has("No such object: nosuch");
+        s.cove(&["container", "inspect", "nosuch"]).code(1).stderr_has("No such container: nosuch");
         s.cove(&["run", "-d", "--", "no-such-command"]).code(127).stderr_has("executable file not found");
         s.cove(&["run", "-d", "--restart", "sometimes", "--", "true"]).code(125).stderr_has("--restart");
         s.cove(&["ps", "--filter", "colour=red"]).code(125);

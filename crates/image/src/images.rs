@@ -45,7 +45,7 @@ use crate::store::BlobStore;
 pub use error::ImageError;
 pub use ingest::IngestOptions;
 pub use layers::ImageRoot;
-pub use maintain::{DiskUsage, PruneReport, Removed};
+pub use maintain::{DiskUsage, ImageUsers, PruneReport, Removed};
 use record::Records;
 pub use record::{ImageRecord, Storage, familiar_parts};
 

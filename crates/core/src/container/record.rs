@@ -144,6 +144,10 @@ pub struct Container {
     pub name: String,
     /// The image as the user named it (empty for the zero-setup sandbox).
     pub image: String,
+    /// The image's id (`sha256:…`) at create; empty without an image (and
+    /// in records written before it was kept). `cove rmi` refuses it.
+    #[serde(default)]
+    pub image_id: String,
     /// What runs, fully resolved at create.
     pub spec: RunSpec,
     /// Unix time in nanoseconds of the create.

@@ -32,6 +32,7 @@ fn container(id: &str, name: &str) -> Container {
         id: ContainerId::parse(&format!("{id:0<64}")).unwrap(),
         name: name.into(),
         image: String::new(),
+        image_id: String::new(),
         spec: spec(),
         created: time::now(),
         restart: RestartPolicy::No,

@@ -106,9 +106,21 @@ pub struct InspectArgs {
     /// A template such as '{{.State.Pid}}' instead of the JSON array.
     #[arg(short = 'f', long, value_name = "TEMPLATE")]
     pub format: Option<String>,
-    /// The containers.
-    #[arg(required = true)]
+    /// Only this kind of object (default: a container, else an image).
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub kind: Option<ObjectKind>,
+    /// The containers (or images).
+    #[arg(required = true, value_name = "NAME")]
     pub containers: Vec<String>,
+}
+
+/// `cove inspect --type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ObjectKind {
+    /// A stored container.
+    Container,
+    /// A local image.
+    Image,
 }
 
 /// Verbs that take only containers (`wait`, `top`).

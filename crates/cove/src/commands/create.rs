@@ -73,6 +73,7 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         None => None,
     };
     let image = image_name(&args);
+    let from_image = args.rootfs.is_none() && !image.is_empty();
     let (name, auto_remove, stop_timeout) = (args.name.clone().unwrap_or_default(), args.rm, args.stored.stop_timeout);
     let backend = platform::backend();
     let host = backend.host_identity();
@@ -80,6 +81,9 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
     // The image hold ends with this call: a stored container keeps its image
     // through its record (rmi checks records too).
     let (spec, _hold) = request::run_spec_for(args, host.uid, &id)?;
+    // Looked up while the hold keeps the image from being removed.
+    let image_id =
+        if from_image { request::image::local_id(&image, host.uid)?.unwrap_or_default() } else { String::new() };
     // Refused now rather than by the monitor: the same checks a run makes.
     Plan::build(&spec, host).context("invalid run request")?;
     let (store, root) = containers::open()?;
@@ -87,6 +91,7 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         id,
         name,
         image,
+        image_id,
         spec,
         created: time::now(),
         restart,

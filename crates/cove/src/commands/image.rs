@@ -33,12 +33,7 @@ fn inspect(args: ImageInspectArgs) -> anyhow::Result<i32> {
         };
         match (image, &store) {
             (Some(image), Some(store)) => {
-                let root = match store.image_root(&image) {
-                    Ok(cove_image::images::ImageRoot::Layers(l)) => format!("overlay ({} layers)", l.len()),
-                    Ok(cove_image::images::ImageRoot::Flat(_)) => "flattened copy".to_owned(),
-                    Err(_) => "missing".to_owned(),
-                };
-                roots.push(root);
+                roots.push(root_kind(store, &image));
                 found.push(image);
             }
             _ => {
@@ -51,6 +46,15 @@ fn inspect(args: ImageInspectArgs) -> anyhow::Result<i32> {
     Ok(if missing { 1 } else { 0 })
 }
 
+/// How the image's root is stored (`GraphDriver.Name` in inspect).
+pub(super) fn root_kind(store: &cove_image::ImageStore, image: &cove_image::ImageRecord) -> String {
+    match store.image_root(image) {
+        Ok(cove_image::images::ImageRoot::Layers(l)) => format!("overlay ({} layers)", l.len()),
+        Ok(cove_image::images::ImageRoot::Flat(_)) => "flattened copy".to_owned(),
+        Err(_) => "missing".to_owned(),
+    }
+}
+
 /// Asks first (as Docker does) unless -f; the answer is read from stdin.
 fn prune(args: ImagePruneArgs) -> anyhow::Result<i32> {
     if !args.force && !confirm(args.all)? {
@@ -60,13 +64,14 @@ fn prune(args: ImagePruneArgs) -> anyhow::Result<i32> {
         output::pruned(&Default::default());
         return Ok(0);
     };
-    let report = store.prune(args.all).context("prune images")?;
+    let users = rmi::image_users(&store)?;
+    let report = store.prune_unused(args.all, &users).context("prune images")?;
     output::pruned(&report);
     Ok(0)
 }
 
 fn confirm(all: bool) -> anyhow::Result<bool> {
-    let what = if all { "all images no running container uses" } else { "all dangling images" };
+    let what = if all { "all images without at least one container associated to them" } else { "all dangling images" };
     let mut err = std::io::stderr();
     write!(err, "WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ")?;
     err.flush()?;

@@ -88,7 +88,12 @@ fn stored(command: Command) -> anyhow::Result<i32> {
         Command::Restart(args) | Command::Container(ContainerCommand::Restart(args)) => stop::restart(args),
         Command::Kill(args) | Command::Container(ContainerCommand::Kill(args)) => stop::kill(args),
         Command::Rm(args) | Command::Container(ContainerCommand::Rm(args)) => rm::rm(args),
-        Command::Inspect(args) | Command::Container(ContainerCommand::Inspect(args)) => inspect::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        // `container inspect` looks at containers only (Docker's).
+        Command::Container(ContainerCommand::Inspect(mut args)) => {
+            args.kind = Some(crate::cli::ObjectKind::Container);
+            inspect::run(args)
+        }
         Command::Wait(args) | Command::Container(ContainerCommand::Wait(args)) => wait::run(args),
         Command::Attach(args) | Command::Container(ContainerCommand::Attach(args)) => start::attach(args),
         Command::Exec(args) => exec::run(args),

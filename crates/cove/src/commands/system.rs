@@ -18,6 +18,22 @@ fn df(args: DfArgs) -> anyhow::Result<i32> {
         Some((store, _)) => store.disk_usage().context("measure the image store")?,
         None => Default::default(),
     };
-    output::disk_usage(args.format, &usage)?;
+    output::disk_usage(args.format, &usage, containers()?)?;
     Ok(0)
+}
+
+/// Stored containers, and how many of them run.
+#[cfg(target_os = "linux")]
+fn containers() -> anyhow::Result<output::ContainerCount> {
+    let (store, _) = crate::containers::open()?;
+    let live = crate::containers::HostLiveness::new();
+    let all = store.list().context("list containers")?;
+    let running = all.iter().filter(|c| !crate::containers::not_running(&live)(c)).count();
+    Ok(output::ContainerCount { total: all.len(), running })
+}
+
+/// No stored containers off Linux yet.
+#[cfg(not(target_os = "linux"))]
+fn containers() -> anyhow::Result<output::ContainerCount> {
+    Ok(output::ContainerCount::default())
 }

@@ -81,35 +81,44 @@ pub fn pruned(report: &PruneReport) {
 /// `cove image inspect`: a JSON array, one object per image, in Docker's
 /// field names.
 pub fn inspect(images: &[ImageRecord], storage: &[String]) -> anyhow::Result<()> {
-    let list: Vec<Value> = images
-        .iter()
-        .zip(storage)
-        .map(|(i, root)| {
-            let c = &i.run_config;
-            json!({
-                "Id": i.id,
-                "RepoTags": i.familiar_tags(),
-                "RepoDigests": i.digests,
-                "Created": i.created,
-                "Architecture": i.architecture,
-                "Os": i.os,
-                "Config": {
-                    "User": c.user.clone().unwrap_or_default(),
-                    "Env": c.env,
-                    "Cmd": c.cmd,
-                    "Entrypoint": c.entrypoint,
-                    "WorkingDir": c.working_dir.clone().unwrap_or_default(),
-                    "ExposedPorts": c.exposed_ports,
-                    "Labels": c.labels,
-                },
-                "RootFS": { "Type": "layers", "Layers": i.diff_ids },
-                "Size": i.size,
-                "GraphDriver": { "Name": root },
-            })
-        })
-        .collect();
+    let list: Vec<Value> = images.iter().zip(storage).map(|(i, root)| image_value(i, root)).collect();
     println!("{}", serde_json::to_string_pretty(&list)?);
     Ok(())
+}
+
+/// One image as `cove image inspect` (and `cove inspect`) shows it;
+/// `root` says how its root is stored.
+pub fn image_value(i: &ImageRecord, root: &str) -> Value {
+    let c = &i.run_config;
+    json!({
+        "Id": i.id,
+        "RepoTags": i.familiar_tags(),
+        "RepoDigests": i.digests,
+        "Created": i.created,
+        "Architecture": i.architecture,
+        "Os": i.os,
+        "Config": {
+            "User": c.user.clone().unwrap_or_default(),
+            "Env": c.env,
+            "Cmd": c.cmd,
+            "Entrypoint": c.entrypoint,
+            "WorkingDir": c.working_dir.clone().unwrap_or_default(),
+            "ExposedPorts": c.exposed_ports,
+            "Labels": c.labels,
+        },
+        "RootFS": { "Type": "layers", "Layers": i.diff_ids },
+        "Size": i.size,
+        "GraphDriver": { "Name": root },
+    })
+}
+
+/// Stored containers for `cove system df`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContainerCount {
+    /// All stored containers.
+    pub total: usize,
+    /// Those running.
+    pub running: usize,
 }
 
 /// One row of `cove system df --format json` (Docker's keys and strings).
@@ -129,7 +138,7 @@ struct DfRow {
 
 /// `cove system df`: TYPE, TOTAL, ACTIVE, SIZE, RECLAIMABLE; with
 /// `--format json` one JSON object per line, as Docker prints it.
-pub fn disk_usage(format: Format, images: &DiskUsage) -> anyhow::Result<()> {
+pub fn disk_usage(format: Format, images: &DiskUsage, containers: ContainerCount) -> anyhow::Result<()> {
     let percent = |part: u64, whole: u64| (part * 100).checked_div(whole).unwrap_or(0);
     let rows = [
         DfRow {
@@ -139,12 +148,12 @@ pub fn disk_usage(format: Format, images: &DiskUsage) -> anyhow::Result<()> {
             size: human_size(images.size),
             reclaimable: format!("{} ({}%)", human_size(images.reclaimable), percent(images.reclaimable, images.size)),
         },
-        // Containers and volumes are not kept by cove yet: foreground runs
-        // leave nothing behind and there are no named volumes.
+        // Stored containers (foreground runs leave nothing behind); their
+        // write layers are not measured yet. No named volumes yet.
         DfRow {
             kind: "Containers",
-            total: "0".into(),
-            active: "0".into(),
+            total: containers.total.to_string(),
+            active: containers.running.to_string(),
             size: "0B".into(),
             reclaimable: "0B".into(),
         },

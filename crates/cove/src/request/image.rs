@@ -124,6 +124,12 @@ pub fn read_in_layers(lowers: &[PathBuf], file: &str) -> anyhow::Result<Option<S
     Ok(None)
 }
 
+/// The id (`sha256:…`) of the local image `name` (a reference or an id
+/// prefix); `None` when there is no such image.
+pub fn local_id(name: &str, uid: u32) -> anyhow::Result<Option<String>> {
+    Ok(find_local(name, uid)?.map(|(_, image)| image.id))
+}
+
 /// Whether `name` is an image in the caller's local store (by reference
 /// or id prefix); `false` when there is no store or `name` is no valid
 /// reference (it is then a command, not an image).

@@ -122,6 +122,19 @@ pub enum ImageError {
         /// The short image id.
         id: String,
     },
+    /// Removing the last reference to an image a stored container uses
+    /// (Docker's words).
+    #[error(
+        "conflict: unable to remove repository reference {name:?} (must force) - container {container} is using its referenced image {id}"
+    )]
+    UsedByContainer {
+        /// The name given.
+        name: String,
+        /// The container's short id.
+        container: String,
+        /// The short image id.
+        id: String,
+    },
     /// Removing by id an image that has several tags.
     #[error("unable to remove image {name} (must be forced): it is tagged in several repositories ({tags})")]
     MultipleTags {

@@ -3,7 +3,7 @@
 //! every time (no stored reference counts that could drift); whether an
 //! image is in use comes from [`crate::hold`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -20,6 +20,10 @@ use crate::reference::Reference;
 pub const STALE_AFTER: Duration = Duration::from_secs(10 * 60);
 /// Where tarball imports unpack before reading.
 pub(crate) const IMPORT_TMP: &str = "tmp";
+
+/// Images stored containers use: image id (`sha256:…`) → the short id
+/// of one container using it. Kept by the container store, handed in.
+pub type ImageUsers = HashMap<String, String>;
 
 /// One line of `rmi`/`prune` output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +73,13 @@ impl ImageStore {
     /// image, unless `force` (then only the tags go; the image stays,
     /// dangling, for prune).
     pub fn remove(&self, name: &str, force: bool) -> Result<Vec<Removed>, ImageError> {
+        self.remove_unused(name, force, &ImageUsers::new())
+    }
+
+    /// [`Self::remove`], also refusing (unless `force`) the last reference
+    /// to an image one of `users` (stored containers) uses; with `force`
+    /// the tags go and the image stays, dangling, while it is used.
+    pub fn remove_unused(&self, name: &str, force: bool, users: &ImageUsers) -> Result<Vec<Removed>, ImageError> {
         let lock = self.records.lock()?;
         let mut records = self.records.read::<Records>(RECORDS)?.unwrap_or_default();
         let image = find_in(&records.images, name)?.ok_or_else(|| ImageError::NotFound(name.to_owned()))?.clone();
@@ -88,16 +99,22 @@ impl ImageStore {
         if last && guard.is_none() && !force {
             return Err(ImageError::InUse { name: name.to_owned(), id: image.short_id().to_owned() });
         }
+        let user = users.get(&image.id);
+        if let (true, Some(container), false) = (last, user, force) {
+            let (name, container, id) = (name.to_owned(), container.clone(), image.short_id().to_owned());
+            return Err(ImageError::UsedByContainer { name, container, id });
+        }
         let entry = records.images.iter_mut().find(|i| i.id == image.id).expect("found above");
         entry.tags.retain(|t| !untag.contains(t));
-        if last && guard.is_some() {
+        let delete = last && guard.is_some() && user.is_none();
+        if delete {
             records.images.retain(|i| i.id != image.id);
             removed.push(Removed::Deleted(image.id.clone()));
         }
         // ORDER: the records first, then the files: a crash in between
         // leaves unreferenced files for prune, never a record without files.
         self.records.write(&lock, RECORDS, &records)?;
-        if last && guard.is_some() {
+        if delete {
             hold::forget(&self.root, image.id_hex());
             self.collect_garbage(&records)?;
         }
@@ -109,13 +126,19 @@ impl ImageStore {
     /// needs, then temp leftovers of killed imports older than
     /// [`STALE_AFTER`] whose process is gone.
     pub fn prune(&self, all: bool) -> Result<PruneReport, ImageError> {
+        self.prune_unused(all, &ImageUsers::new())
+    }
+
+    /// [`Self::prune`], keeping also the images `users` (stored containers)
+    /// use.
+    pub fn prune_unused(&self, all: bool, users: &ImageUsers) -> Result<PruneReport, ImageError> {
         let lock = self.records.lock()?;
         let mut records = self.records.read::<Records>(RECORDS)?.unwrap_or_default();
         let mut report = PruneReport::default();
         let mut guards = Vec::new();
         let mut keep = Vec::new();
         for image in std::mem::take(&mut records.images) {
-            let wanted = image.tags.is_empty() || all;
+            let wanted = (image.tags.is_empty() || all) && !users.contains_key(&image.id);
             let guard = if wanted { hold::try_exclusive(&self.root, image.id_hex()).ok().flatten() } else { None };
             match guard {
                 Some(g) => {

@@ -139,6 +139,11 @@ fn layers_are_shared_and_removed_with_their_last_image() {
     assert_eq!(store.prune(false).unwrap().removed, [Removed::Deleted(a.id.clone())]);
     assert_eq!(dirs(&store, "layers"), 2, "the shared base stays for b");
     assert!(store.image_root(&b).is_ok());
+    // An image a stored container uses: refused, and kept by prune -a.
+    let users = super::ImageUsers::from([(b.id.clone(), "0123456789ab".to_owned())]);
+    let refused = store.remove_unused("b", false, &users).unwrap_err().to_string();
+    assert!(refused.contains("container 0123456789ab is using its referenced image"), "{refused}");
+    assert!(store.prune_unused(true, &users).unwrap().removed.is_empty(), "used image pruned");
     let removed = store.remove("b", false).unwrap();
     assert_eq!(removed, [Removed::Untagged("b:latest".into()), Removed::Deleted(b.id.clone())]);
     assert_eq!(dirs(&store, "layers"), 0);

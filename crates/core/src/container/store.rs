@@ -197,13 +197,17 @@ impl ContainerStore {
     /// Removes container `id`'s directory. The caller has made sure that
     /// nothing of it runs any more; `lock` is its container lock.
     pub fn remove(&self, lock: StoreLock, id: &ContainerId) -> Result<(), StoreError> {
+        // ORDER: the store's lock is held until `.rm-<id>` is deleted: a
+        // create's sweep (under that lock) would otherwise delete it at the
+        // same time, and the loser's remove_dir_all fails with ENOENT.
         let store = self.lock_store()?;
         let dir = self.dir_of(id);
         let doomed = self.dir.join(format!(".rm-{id}"));
         fs::rename(&dir, &doomed).map_err(io_err("rename", &dir))?;
+        let removed = fs::remove_dir_all(&doomed).map_err(io_err("remove", &doomed));
         drop(store);
         drop(lock);
-        fs::remove_dir_all(&doomed).map_err(io_err("remove", &doomed))
+        removed
     }
 
     /// Deletes what killed CLIs left: `.tmp-*` (a create that never

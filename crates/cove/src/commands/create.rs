@@ -53,9 +53,16 @@ pub fn start(store: &ContainerStore, root: &std::path::Path, c: &Container) -> a
     }
 }
 
-/// Whether the container disappears within half a second.
+/// Whether a racing `rm -f` removed the container.
+///
+/// ORDER: `rm` takes the container's lock before it kills the monitor and
+/// holds it until the directory has been renamed away, so once this CLI
+/// has held that lock a racing `rm` is done: no timed guess (a fixed
+/// wait lost the race on a loaded host and reported exit 125).
 fn removed_meanwhile(store: &ContainerStore, c: &Container) -> anyhow::Result<bool> {
-    containers::wait_until(store, &c.id, Some(Duration::from_millis(500)), |_| false)
+    // A failed lock means the directory is gone already.
+    drop(store.lock(&c.id));
+    Ok(store.get(&c.id)?.is_none())
 }
 
 /// Resolves, validates and stores a new container.

@@ -204,9 +204,11 @@ impl ContainerStore {
         let dir = self.dir_of(id);
         let doomed = self.dir.join(format!(".rm-{id}"));
         fs::rename(&dir, &doomed).map_err(io_err("rename", &dir))?;
+        // The container's lock file is inside: released before the delete
+        // (Windows cannot delete an open file); it is gone from `<id>` now.
+        drop(lock);
         let removed = fs::remove_dir_all(&doomed).map_err(io_err("remove", &doomed));
         drop(store);
-        drop(lock);
         removed
     }
 

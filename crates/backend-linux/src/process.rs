@@ -8,14 +8,23 @@ use std::io;
 /// field 22); `None` when there is no such process.
 pub fn start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces and parentheses: fields
-    // after it start behind the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let state = rest.split_whitespace().next()?;
+    let state = stat_fields(&stat)?.next()?;
     if state == "Z" || state == "X" {
         return None;
     }
-    rest.split_whitespace().nth(19)?.parse().ok()
+    parse_start_time(&stat)
+}
+
+/// Field 22 (start time) of the text of a `/proc/PID/stat` file.
+pub fn parse_start_time(stat: &str) -> Option<u64> {
+    stat_fields(stat)?.nth(19)?.parse().ok()
+}
+
+/// The fields of a `/proc/PID/stat` text from field 3 (state) on. The
+/// command name (field 2) may hold spaces and parentheses: the fields
+/// after it start behind the last ')'.
+fn stat_fields(stat: &str) -> Option<std::str::SplitWhitespace<'_>> {
+    Some(stat[stat.rfind(')')? + 1..].split_whitespace())
 }
 
 /// Whether `pid` is still the live (not zombie) process started at

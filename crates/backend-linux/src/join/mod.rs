@@ -17,7 +17,7 @@ pub mod rlimits;
 mod target;
 
 pub use namespaces::Method;
-pub use target::{Pinned, Target, pin, start_time};
+pub use target::{Pinned, Target, pin};
 
 use crate::SpawnError;
 use crate::seccomp;

@@ -3,6 +3,7 @@
 //! from it read through `/proc/PID` while it is known to be alive.
 
 use crate::SpawnError;
+use crate::process::parse_start_time;
 use cove_core::exec::UserDatabase;
 use cove_core::rootpath::read_in_root;
 use rustix::event::{PollFd, PollFlags, poll};
@@ -41,14 +42,6 @@ pub struct Pinned {
     pub(super) ns: super::namespaces::Descriptors,
 }
 
-/// The start time in a `/proc/PID/stat` text (field 22; the command name,
-/// field 2, may hold spaces and parentheses, so fields are counted after its
-/// last `)`).
-pub fn start_time(stat: &str) -> Option<u64> {
-    let (_, rest) = stat.rsplit_once(')')?;
-    rest.split_whitespace().nth(19)?.parse().ok()
-}
-
 /// Pins `target`: fails with [`SpawnError::NotRunning`] when it has exited
 /// or its pid now belongs to another process.
 pub fn pin(target: &Target) -> Result<Pinned, SpawnError> {
@@ -78,7 +71,7 @@ pub fn pin(target: &Target) -> Result<Pinned, SpawnError> {
     };
     let read = |name: &str| read_at(&dir, name).map_err(failed(format!("read /proc/{pid}/{name}")));
     let stat = read("stat")?;
-    let started = start_time(&stat).ok_or_else(|| gone(format!("unreadable /proc/{pid}/stat")))?;
+    let started = parse_start_time(&stat).ok_or_else(|| gone(format!("unreadable /proc/{pid}/stat")))?;
     if let Some(want) = target.start_time
         && want != started
     {
@@ -131,8 +124,8 @@ mod tests {
     #[test]
     fn start_time_after_the_command_name() {
         let stat = "42 (a (b) c) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 98765 1000 10";
-        assert_eq!(start_time(stat), Some(98765));
-        assert_eq!(start_time("garbage"), None);
+        assert_eq!(parse_start_time(stat), Some(98765));
+        assert_eq!(parse_start_time("garbage"), None);
     }
 
     #[test]
@@ -140,7 +133,7 @@ mod tests {
         let me = std::process::id() as i32;
         let pinned = pin(&Target { pid: me, start_time: None }).unwrap();
         let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-        let started = start_time(&stat).unwrap();
+        let started = parse_start_time(&stat).unwrap();
         assert!(pin(&Target { pid: me, start_time: Some(started) }).is_ok());
         let err = pin(&Target { pid: me, start_time: Some(started + 1) }).unwrap_err();
         assert!(matches!(err, SpawnError::NotRunning { .. }), "{err}");

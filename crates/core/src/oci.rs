@@ -142,6 +142,13 @@ pub fn exec_process(
     Ok((process::process(p, &full.plan.id_map, lin)?, setgroups))
 }
 
+/// Parses `update --resources` JSON (a runtime-spec `LinuxResources`) into
+/// the limits it sets; fields cove cannot change are refused as in `create`.
+pub fn parse_resources(text: &str) -> Result<crate::plan::limits::ResourceLimits, OciError> {
+    let r: oci_spec::runtime::LinuxResources = serde_json::from_str(text).map_err(|e| OciError::Json(e.to_string()))?;
+    linux::resources(&r)
+}
+
 /// Parses an engine's process.json (`exec --process`).
 pub fn parse_process(text: &str) -> Result<oci_spec::runtime::Process, OciError> {
     serde_json::from_str(text).map_err(|e| OciError::Json(e.to_string()))

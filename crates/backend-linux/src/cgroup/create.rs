@@ -183,7 +183,7 @@ fn inherit_cpuset(from: &Path, to: &Path) -> Result<(), SpawnError> {
 }
 
 /// `BASE/cove`, with `controller` enabled for its children on v2.
-fn make_dir(parent: &Path, via: Via, controller: &str, base: &Path) -> Result<(), SpawnError> {
+pub(super) fn make_dir(parent: &Path, via: Via, controller: &str, base: &Path) -> Result<(), SpawnError> {
     match std::fs::create_dir(parent) {
         Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
             return Err(SpawnError::parent(format!("create cgroup {}", parent.display()))(e));

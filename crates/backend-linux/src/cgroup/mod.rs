@@ -12,6 +12,8 @@
 //! - `create`: making the cgroups before `clone`, moving the child in and
 //!   removing them afterwards (Linux only).
 //! - `oom`: the OOM-kill counter of a memory cgroup.
+//! - `live`: a running container's cgroups changed later (OCI pause,
+//!   resume, update; Linux only).
 //!
 //! A run asks for nothing here unless a limit is given: no cgroup, no cost.
 
@@ -20,6 +22,8 @@ mod checks;
 #[cfg(target_os = "linux")]
 pub mod create;
 pub mod files;
+#[cfg(target_os = "linux")]
+pub mod live;
 pub mod mounts;
 pub mod oom;
 pub mod place;

@@ -99,7 +99,11 @@ pub(super) fn devices(lin: &Linux) -> Result<(), OciError> {
 
 /// `linux.resources` → memory, CPU quota and task limits.
 pub(super) fn limits(lin: &Linux) -> Result<ResourceLimits, OciError> {
-    let Some(r) = lin.resources() else { return Ok(ResourceLimits::default()) };
+    lin.resources().as_ref().map_or_else(|| Ok(ResourceLimits::default()), resources)
+}
+
+/// One `LinuxResources` object (`linux.resources`, or `update --resources`).
+pub(super) fn resources(r: &LinuxResources) -> Result<ResourceLimits, OciError> {
     refuse_resources(r)?;
     let mut out = ResourceLimits::default();
     if let Some(m) = r.memory() {

@@ -169,3 +169,17 @@ fn runtime_hooks_are_kept() {
     );
     assert_eq!((h.prestart.len(), h.poststart.len(), h.poststop.len()), (1, 1, 2));
 }
+
+#[test]
+fn update_resources_parse_like_create() {
+    let r = super::parse_resources(
+        r#"{"memory":{"limit":33554432},"cpu":{"quota":20000,"period":100000},"pids":{"limit":9}}"#,
+    )
+    .unwrap();
+    assert_eq!(r.memory, Some(32 << 20));
+    assert_eq!(r.cpu.unwrap().quota_us, 20000);
+    assert_eq!(r.pids, Some(9));
+    let refused = super::parse_resources(r#"{"blockIO":{"weight":10}}"#).unwrap_err();
+    assert_eq!(field_of(refused), "linux.resources.blockIO");
+    assert!(matches!(super::parse_resources("{nope"), Err(OciError::Json(_))));
+}

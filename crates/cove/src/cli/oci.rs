@@ -59,6 +59,12 @@ pub enum OciVerb {
     Ps(PsArgs),
     /// Print what this runtime supports, as JSON.
     Features,
+    /// Suspend every process of the container (cgroup freezer).
+    Pause(IdArgs),
+    /// Resume a paused container.
+    Resume(IdArgs),
+    /// Change the container's memory, CPU and task limits.
+    Update(UpdateArgs),
 }
 
 /// `create`.
@@ -109,6 +115,32 @@ pub struct ExecArgs {
     /// The command (without --process): the config's process with these args.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
+}
+
+/// `update`: `--resources FILE` (runtime-spec `LinuxResources` JSON, `-`
+/// for stdin) and/or runc's single-value flags.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// LinuxResources JSON file (`-`: stdin).
+    #[arg(long, short = 'r', value_name = "FILE")]
+    pub resources: Option<PathBuf>,
+    /// Memory limit in bytes.
+    #[arg(long, value_name = "BYTES")]
+    pub memory: Option<i64>,
+    /// Memory plus swap in bytes (-1: unlimited).
+    #[arg(long = "memory-swap", value_name = "BYTES", allow_hyphen_values = true)]
+    pub memory_swap: Option<i64>,
+    /// CFS quota in microseconds.
+    #[arg(long = "cpu-quota", value_name = "US")]
+    pub cpu_quota: Option<i64>,
+    /// CFS period in microseconds.
+    #[arg(long = "cpu-period", value_name = "US")]
+    pub cpu_period: Option<u64>,
+    /// The most tasks at once.
+    #[arg(long = "pids-limit", value_name = "N")]
+    pub pids_limit: Option<i64>,
+    /// The container id.
+    pub id: String,
 }
 
 /// A verb that takes only the id.

@@ -13,29 +13,34 @@ use std::time::{Duration, Instant};
 
 /// A container's status (runtime-spec `state.status`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
+pub(super) enum Status {
     Created,
     Running,
+    Paused,
     Stopped,
 }
 
 impl Status {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         }
     }
 }
 
 /// Created while the process waits at its gate (the socket exists), running
-/// once `start` has removed it, stopped when the process has exited.
-fn status(dir: &Path, r: &Record) -> Status {
+/// once `start` has removed it (paused while its freezer cgroup is frozen),
+/// stopped when the process has exited.
+pub(super) fn status(dir: &Path, r: &Record) -> Status {
     if !process::alive(r.pid, r.start_time) {
         Status::Stopped
     } else if store::gate(dir).exists() {
         Status::Created
+    } else if cove_backend_linux::cgroup::live::is_frozen(&r.cgroups) {
+        Status::Paused
     } else {
         Status::Running
     }
@@ -99,8 +104,15 @@ pub fn delete(root: &Path, id: &str, force: bool) -> anyhow::Result<()> {
             bail!("cannot delete container {id}: it is running (stop it first, or use --force)")
         }
         Status::Stopped => {}
-        _ => {
+        st => {
             let _ = process::signal(r.pid, 9);
+            if st == Status::Paused {
+                // ORDER: a frozen process dies of SIGKILL only once thawed.
+                let mut dirs = r.cgroups.clone();
+                let pids = || vec![r.pid];
+                cove_backend_linux::cgroup::live::set_frozen(&mut dirs, id, &pids, false)
+                    .with_context(|| format!("resume container {id} to kill it"))?;
+            }
             let deadline = Instant::now() + Duration::from_secs(10);
             while process::alive(r.pid, r.start_time) {
                 if Instant::now() > deadline {

@@ -9,6 +9,7 @@ mod create;
 mod exec;
 mod hooks;
 mod lifecycle;
+mod live;
 mod store;
 
 use crate::cli::oci::{OciArgs, OciVerb};
@@ -29,6 +30,9 @@ pub fn dispatch(args: OciArgs) -> i32 {
         OciVerb::Delete(d) => done(lifecycle::delete(&root, &d.id, d.force)),
         OciVerb::Ps(p) => done(lifecycle::ps(&root, &p.id, p.format)),
         OciVerb::Features => done(output::oci_json(&lifecycle::features())),
+        OciVerb::Pause(a) => done(live::pause(&root, &a.id, true)),
+        OciVerb::Resume(a) => done(live::pause(&root, &a.id, false)),
+        OciVerb::Update(u) => done(live::update(&root, u)),
     };
     match result {
         Ok(code) => code,

@@ -81,3 +81,134 @@ fn pause_resume_and_update() {
         assert!(wait_until(|| dirs.iter().all(|d| !d.exists())), "cgroups left after delete: {dirs:?}");
     }
 }
+
+/// A named network namespace (`ip netns add`) with one end of a veth pair
+/// in it; both go on drop.
+struct NetNs {
+    name: String,
+    host_end: String,
+}
+
+impl NetNs {
+    fn new() -> Option<NetNs> {
+        let ip =
+            |args: &[&str]| std::process::Command::new("timeout").args(["-k", "2", "10", "ip"]).args(args).status();
+        let tag = unique("n");
+        let tag = &tag[tag.len().saturating_sub(6)..];
+        let ns = NetNs { name: format!("cove-{tag}"), host_end: format!("cvh{tag}") };
+        if !ip(&["netns", "add", &ns.name]).is_ok_and(|s| s.success()) {
+            skip("oci: netns by path", "`ip netns add` failed (iproute2 missing?)");
+            return None;
+        }
+        let peer = format!("cvc{tag}");
+        let made = ip(&["link", "add", &ns.host_end, "type", "veth", "peer", "name", &peer, "netns", &ns.name]);
+        assert!(made.is_ok_and(|s| s.success()), "ip link add veth");
+        Some(ns)
+    }
+
+    fn path(&self) -> String {
+        format!("/run/netns/{}", self.name)
+    }
+
+    fn peer(&self) -> String {
+        self.host_end.replacen("cvh", "cvc", 1)
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let ip =
+            |args: &[&str]| std::process::Command::new("timeout").args(["-k", "2", "10", "ip"]).args(args).status();
+        let _ = ip(&["link", "del", &self.host_end]);
+        let _ = ip(&["netns", "del", &self.name]);
+    }
+}
+
+/// The inode of a namespace file, as `readlink /proc/PID/ns/X` prints it.
+fn ns_link(path: &str) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(path).unwrap_or_else(|e| panic!("{path}: {e}")).ino();
+    format!("{ino}")
+}
+
+/// A config joining a netns from `ip netns add`: the process is in it
+/// (same inode) and sees its interface; a path of the wrong kind or a
+/// missing one fails create, naming it, and leaves nothing behind.
+#[test]
+fn joins_a_network_namespace_by_path() {
+    if !is_root() {
+        skip("oci: netns by path", "needs root (ip netns add)");
+        return;
+    }
+    let Some(netns) = NetNs::new() else { return };
+    let Some(b) = Bundle::new(
+        Mode::Root,
+        "netns",
+        &["sh", "-c", "readlink /proc/self/ns/net > /ns; cat /proc/net/dev > /dev.txt"],
+    ) else {
+        return;
+    };
+    let join = |c: &mut Value, path: &str| {
+        let list = c["linux"]["namespaces"].as_array_mut().unwrap();
+        list.retain(|n| n["type"] != "network");
+        list.push(json!({"type": "network", "path": path}));
+    };
+    b.edit(|c| join(c, &netns.path()));
+    b.create(&[]).ok();
+    b.oci(&["start", &b.id]).ok();
+    assert!(wait_until(|| b.state()["status"] == "stopped"));
+    let seen = std::fs::read_to_string(b.rootfs.join("ns")).unwrap();
+    assert_eq!(seen.trim(), format!("net:[{}]", ns_link(&netns.path())));
+    let devs = std::fs::read_to_string(b.rootfs.join("dev.txt")).unwrap();
+    assert!(devs.contains(&netns.peer()), "the container does not see {}: {devs}", netns.peer());
+    b.oci(&["delete", &b.id]).ok();
+    b.edit(|c| join(c, "/proc/self/ns/ipc"));
+    b.create(&[]).code(1).stderr_has("setns Net namespace /proc/self/ns/ipc");
+    assert!(!b.root.join(&b.id).exists());
+    b.edit(|c| join(c, "/run/netns/cove-none"));
+    b.create(&[]).code(1).stderr_has("/run/netns/cove-none");
+}
+
+/// Pod-like: a second container joins the first one's user, pid, net, ipc
+/// and uts namespaces by /proc/PID/ns paths (user first) and sees its
+/// processes; it still gets a mount namespace of its own.
+#[test]
+fn a_second_container_joins_the_first_ones_namespaces() {
+    for mode in modes() {
+        let Some(a) = Bundle::new(mode, "pod-a", &["sleep", "20"]) else { continue };
+        a.create(&[]).ok();
+        a.oci(&["start", &a.id]).ok();
+        let pid = a.state()["pid"].as_i64().unwrap();
+        let script = "for n in user pid net ipc uts mnt; do readlink /proc/self/ns/$n; done > /ns; \
+                      hostname > /host; cat /proc/1/cmdline | tr '\\0' ' ' > /pid1";
+        let Some(b) = Bundle::new(mode, "pod-b", &["sh", "-c", script]) else { continue };
+        b.edit(|c| {
+            let kinds = [("user", "user"), ("pid", "pid"), ("network", "net"), ("ipc", "ipc"), ("uts", "uts")];
+            let list = c["linux"]["namespaces"].as_array_mut().unwrap();
+            list.retain(|n| !kinds.iter().any(|(k, _)| n["type"] == *k));
+            for (kind, file) in kinds {
+                list.push(json!({"type": kind, "path": format!("/proc/{pid}/ns/{file}")}));
+            }
+            c["hostname"] = json!("pod");
+            let linux = c["linux"].as_object_mut().unwrap();
+            linux.remove("uidMappings");
+            linux.remove("gidMappings");
+        });
+        b.create(&[]).ok();
+        b.oci(&["start", &b.id]).ok();
+        assert!(wait_until(|| b.state()["status"] == "stopped"), "[{}] b did not finish", mode.label());
+        let seen = std::fs::read_to_string(b.rootfs.join("ns")).unwrap_or_default();
+        let seen: Vec<&str> = seen.lines().collect();
+        assert_eq!(seen.len(), 6, "[{}] {seen:?}", mode.label());
+        for (i, n) in ["user", "pid", "net", "ipc", "uts"].iter().enumerate() {
+            let theirs = std::fs::read_link(format!("/proc/{pid}/ns/{n}")).unwrap();
+            assert_eq!(seen[i], theirs.to_str().unwrap(), "[{}] {n} namespace not joined", mode.label());
+        }
+        let their_mnt = std::fs::read_link(format!("/proc/{pid}/ns/mnt")).unwrap();
+        assert_ne!(seen[5], their_mnt.to_str().unwrap(), "[{}] mount namespace shared", mode.label());
+        let pid1 = std::fs::read_to_string(b.rootfs.join("pid1")).unwrap();
+        assert!(pid1.starts_with("sleep 20"), "[{}] b's pid 1 is {pid1:?}", mode.label());
+        assert_eq!(std::fs::read_to_string(b.rootfs.join("host")).unwrap().trim(), "pod");
+        b.oci(&["delete", &b.id]).ok();
+    }
+}

@@ -79,7 +79,7 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
     let lin = spec.linux().as_ref().ok_or_else(|| OciError::invalid("linux", "missing"))?;
     let root = spec.root().as_ref().ok_or_else(|| OciError::invalid("root", "missing"))?;
     let source = bundle.join(root.path());
-    let mut namespaces = linux::namespaces(lin)?;
+    let (mut namespaces, join_namespaces) = linux::namespaces(lin)?;
     let id_map = linux::id_map(lin, host)?;
     let p = spec.process().as_ref().ok_or_else(|| OciError::invalid("process", "missing"))?;
     let own_net = namespaces.contains(&Namespace::Net);
@@ -94,11 +94,12 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
     linux::devices(lin)?;
     steps.extend(mounts::default_devices());
     let hostname = spec.hostname().clone().unwrap_or_default();
-    if !hostname.is_empty() && !namespaces.contains(&Namespace::Uts) {
+    let uts = namespaces.contains(&Namespace::Uts) || join_namespaces.iter().any(|j| j.kind == Namespace::Uts);
+    if !hostname.is_empty() && !uts {
         return Err(OciError::invalid("hostname", "set without a uts namespace"));
     }
     let domainname = spec.domainname().clone().filter(|d| !d.is_empty());
-    if domainname.is_some() && !namespaces.contains(&Namespace::Uts) {
+    if domainname.is_some() && !uts {
         return Err(OciError::invalid("domainname", "set without a uts namespace"));
     }
     let process = process::process(p, &id_map, lin)?;
@@ -120,6 +121,7 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         bridge: None,
         sysctls,
         id_map,
+        join_namespaces,
     };
     let annotations = spec.annotations().clone().unwrap_or_default().into_iter().collect();
     let hooks = hooks::hooks(spec.hooks().as_ref())?;

@@ -88,6 +88,20 @@ pub struct Plan {
     /// made inside, the stack runs in cove).
     #[serde(default)]
     pub bridge: Option<crate::net::BridgeSpec>,
+    /// Existing namespaces entered before the new ones are made (OCI
+    /// `linux.namespaces[].path`), in the join order (user first); none
+    /// of them is also in `namespaces`.
+    #[serde(default)]
+    pub join_namespaces: Vec<JoinedNamespace>,
+}
+
+/// An existing namespace the container enters instead of making one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinedNamespace {
+    /// Its kind (`setns` checks that the file is one).
+    pub kind: Namespace,
+    /// A namespace file (`/proc/PID/ns/net`, `/run/netns/NAME`).
+    pub path: std::path::PathBuf,
 }
 
 /// A namespace kind.
@@ -298,6 +312,7 @@ impl Plan {
             init: spec.init,
             limits,
             bridge,
+            join_namespaces: Vec::new(),
         })
     }
 }

@@ -11,7 +11,7 @@
 
 mod cgroups;
 mod enter;
-mod namespaces;
+pub(crate) mod namespaces;
 mod process;
 pub mod rlimits;
 mod target;

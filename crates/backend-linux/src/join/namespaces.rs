@@ -85,7 +85,7 @@ fn thread_type(ns: Namespace) -> ThreadNameSpaceType {
     }
 }
 
-fn link_type(ns: Namespace) -> LinkNameSpaceType {
+pub(crate) fn link_type(ns: Namespace) -> LinkNameSpaceType {
     match ns {
         Namespace::User => LinkNameSpaceType::User,
         Namespace::Mount => LinkNameSpaceType::Mount,

@@ -8,7 +8,7 @@ use crate::seccomp::Filter;
 use crate::sys;
 use crate::sys::signal::SavedMask;
 use cove_core::exit::COVE_ERROR;
-use cove_core::plan::{IdMap, IdRange, Plan};
+use cove_core::plan::{IdMap, IdRange, Namespace, Plan};
 use rustix::process::{Gid, Signal, Uid};
 use std::path::Path;
 
@@ -42,14 +42,20 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter
     //    with --network bridge, first make the network device while the
     //    host's /dev/net/tun is still at hand, and hand it to cove
     let netdev = || if plan.bridge.is_some() { netdev::make(&chan) } else { Ok(()) };
-    if let Err(e) = become_namespace_root(&plan.id_map).and_then(|()| netdev()).and_then(|()| rootfs::prepare(plan)) {
+    // A joined user namespace (OCI path) may deny setgroups: its own
+    // `/proc/self/setgroups` says.
+    let setgroups = plan.id_map.setgroups
+        && (plan.namespaces.contains(&Namespace::User)
+            || std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|t| t.trim() == "allow"));
+    let map = IdMap { setgroups, ..plan.id_map.clone() };
+    if let Err(e) = become_namespace_root(&map).and_then(|()| netdev()).and_then(|()| rootfs::prepare(plan)) {
         fail(&chan, &e);
     }
     // 6. become the command, or its init
     if plan.init {
         pid1::run(plan, chan, mask, seccomp)
     }
-    let err = exec::exec(&plan.process, &chan, &mask, plan.id_map.setgroups, seccomp, listener);
+    let err = exec::exec(&plan.process, &chan, &mask, setgroups, seccomp, listener);
     fail(&chan, &err)
 }
 

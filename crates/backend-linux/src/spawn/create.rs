@@ -9,8 +9,8 @@ use crate::cgroup::create::Cgroups;
 use crate::seccomp;
 use crate::sys;
 use crate::sys::clone::Forked;
-use cove_core::plan::Plan;
 use cove_core::plan::limits::Rlimit;
+use cove_core::plan::{Namespace, Plan};
 use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -51,7 +51,8 @@ pub fn create(plan: &Plan, opts: &CreateOptions) -> Result<Created, SpawnError> 
     let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
     let mask = sys::signal::block(&[]).map_err(SpawnError::parent("read signal mask"))?;
     // 2. clone; the child outlives us (no parent-death signal)
-    let pid = match sys::clone::clone_process(clone_flags(plan)).map_err(SpawnError::parent("clone"))? {
+    //    (from inside the namespaces the config joins by path, if any)
+    let pid = match super::nspath::clone_joined(clone_flags(plan), &plan.join_namespaces)? {
         Forked::Child => {
             drop(ours);
             child::main(plan, theirs, mask, filter.as_ref(), Some(opts.gate))
@@ -70,7 +71,10 @@ pub fn create(plan: &Plan, opts: &CreateOptions) -> Result<Created, SpawnError> 
         let path = format!("/proc/{pid}/oom_score_adj");
         std::fs::write(&path, adj.to_string()).map_err(SpawnError::parent(format!("write {path}")))?;
     }
-    write_id_maps(pid, &plan.id_map)?;
+    // A joined user namespace has its maps already.
+    if plan.namespaces.contains(&Namespace::User) {
+        write_id_maps(pid, &plan.id_map)?;
+    }
     ours.send(&Message::MapsWritten, None).map_err(SpawnError::parent(format!("signal child {pid}")))?;
     // 3. until the child stands at the gate
     wait_created(&ours, opts.console_socket)?;

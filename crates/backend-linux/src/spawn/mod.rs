@@ -20,6 +20,7 @@ mod inroot;
 mod join;
 mod mounts;
 mod netdev;
+mod nspath;
 mod pid1;
 mod pty;
 mod rootfs;

@@ -20,8 +20,10 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
     // Setup creates files with the plan's exact modes; stage 3 sets the
     // command's own umask.
     rustix::process::umask(Mode::empty());
-    // Only in the container's own UTS namespace (an OCI config may have none).
-    if plan.namespaces.contains(&Namespace::Uts) {
+    // Only in the container's own UTS namespace, or one it joined (an OCI
+    // config may have none).
+    let joined_uts = plan.join_namespaces.iter().any(|j| j.kind == Namespace::Uts);
+    if plan.namespaces.contains(&Namespace::Uts) || joined_uts {
         if !plan.hostname.is_empty() {
             rustix::system::sethostname(plan.hostname.as_bytes())
                 .map_err(|e| at("sethostname", &plan.hostname)(e.into()))?;

@@ -3,22 +3,20 @@
 
 use super::OciError;
 use crate::plan::limits::{CpuQuota, MIN_MEMORY, ResourceLimits};
-use crate::plan::{HostIdentity, IdMap, IdRange, Namespace};
+use crate::plan::{HostIdentity, IdMap, IdRange, JoinedNamespace, Namespace};
 use oci_spec::runtime::{Linux, LinuxIdMapping, LinuxNamespaceType, LinuxResources};
 
-/// The namespaces to create: always a user namespace first (it owns the
-/// others; for a root caller without one in the config it maps every id
-/// to itself), then the config's.
-pub(super) fn namespaces(lin: &Linux) -> Result<Vec<Namespace>, OciError> {
+/// The namespaces to create and those to join by path. A user namespace is
+/// always made first (it owns the others; for a root caller without one in
+/// the config it maps every id to itself) unless the config joins one.
+/// Joined ones come back in the join order, user first.
+pub(super) fn namespaces(lin: &Linux) -> Result<(Vec<Namespace>, Vec<JoinedNamespace>), OciError> {
     refuse(lin)?;
-    let mut out = vec![Namespace::User];
+    let mut new = vec![Namespace::User];
+    let mut joined: Vec<JoinedNamespace> = Vec::new();
     for ns in lin.namespaces().as_deref().unwrap_or_default() {
-        if ns.path().is_some() {
-            let detail = format!("joining an existing {} namespace by path", ns.typ());
-            return Err(OciError::unsupported("linux.namespaces[].path", detail));
-        }
         let kind = match ns.typ() {
-            LinuxNamespaceType::User => continue,
+            LinuxNamespaceType::User => Namespace::User,
             LinuxNamespaceType::Mount => Namespace::Mount,
             LinuxNamespaceType::Pid => Namespace::Pid,
             LinuxNamespaceType::Uts => Namespace::Uts,
@@ -27,22 +25,48 @@ pub(super) fn namespaces(lin: &Linux) -> Result<Vec<Namespace>, OciError> {
             LinuxNamespaceType::Network => Namespace::Net,
             other => return Err(OciError::unsupported("linux.namespaces", format!("{other} namespaces"))),
         };
-        if out.contains(&kind) {
+        if (kind != Namespace::User && new.contains(&kind)) || joined.iter().any(|j| j.kind == kind) {
             return Err(OciError::invalid("linux.namespaces", format!("{} listed twice", ns.typ())));
         }
-        out.push(kind);
+        match ns.path() {
+            Some(path) if kind == Namespace::Mount => {
+                let detail =
+                    format!("joining a mount namespace ({}): cove builds the root in a new one", path.display());
+                return Err(OciError::unsupported("linux.namespaces[].path", detail));
+            }
+            Some(path) if !path.is_absolute() => {
+                return Err(OciError::invalid(
+                    "linux.namespaces[].path",
+                    format!("{} is not absolute", path.display()),
+                ));
+            }
+            Some(path) => {
+                new.retain(|n| *n != kind);
+                joined.push(JoinedNamespace { kind, path: path.clone() });
+            }
+            None if kind == Namespace::User => {}
+            None => new.push(kind),
+        }
     }
-    if !out.contains(&Namespace::Mount) {
+    if !new.contains(&Namespace::Mount) {
         return Err(OciError::unsupported("linux.namespaces", "running without a mount namespace"));
     }
-    Ok(out)
+    joined.sort_by_key(|j| crate::exec::JOIN_ORDER.iter().position(|k| *k == j.kind));
+    Ok((new, joined))
 }
 
 /// `uidMappings`/`gidMappings`, or the identity map for a root caller whose
 /// config has no user namespace.
 pub(super) fn id_map(lin: &Linux, host: HostIdentity) -> Result<IdMap, OciError> {
-    let userns = lin.namespaces().as_deref().unwrap_or_default().iter().any(|n| n.typ() == LinuxNamespaceType::User);
+    let namespaces = lin.namespaces().as_deref().unwrap_or_default();
+    let userns = namespaces.iter().any(|n| n.typ() == LinuxNamespaceType::User);
     let (uids, gids) = (ranges(lin.uid_mappings()), ranges(lin.gid_mappings()));
+    if namespaces.iter().any(|n| n.typ() == LinuxNamespaceType::User && n.path().is_some()) {
+        // A joined user namespace has its maps already; nothing is written
+        // and every id is taken as mapped (the kernel has the last word).
+        let all = vec![IdRange { inside: 0, outside: 0, count: u32::MAX }];
+        return Ok(IdMap { uids: all.clone(), gids: all, setgroups: true, helper: false });
+    }
     if !userns {
         if !uids.is_empty() || !gids.is_empty() {
             return Err(OciError::invalid("linux.uidMappings", "set without a user namespace"));

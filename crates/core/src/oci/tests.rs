@@ -84,7 +84,6 @@ fn unsupported_fields_are_named() {
         ("linux.sysctl", Box::new(|v| v["linux"]["sysctl"] = json!({"vm.overcommit_memory": "1"}))),
         ("hooks.startContainer", Box::new(|v| v["hooks"] = json!({"startContainer": [{"path": "/bin/true"}]}))),
         ("hooks.prestart[].path", Box::new(|v| v["hooks"] = json!({"prestart": [{"path": "true"}]}))),
-        ("linux.namespaces[].path", Box::new(|v| v["linux"]["namespaces"][0]["path"] = json!("/proc/1/ns/pid"))),
         ("process.apparmorProfile", Box::new(|v| v["process"]["apparmorProfile"] = json!("x"))),
         ("mounts[0].options", Box::new(|v| v["mounts"][0]["options"] = json!(["shared"]))),
         ("mounts[0].type", Box::new(|v| v["mounts"][0]["type"] = json!("nfs"))),
@@ -182,4 +181,29 @@ fn update_resources_parse_like_create() {
     let refused = super::parse_resources(r#"{"blockIO":{"weight":10}}"#).unwrap_err();
     assert_eq!(field_of(refused), "linux.resources.blockIO");
     assert!(matches!(super::parse_resources("{nope"), Err(OciError::Json(_))));
+}
+
+#[test]
+fn namespaces_joined_by_path_come_user_first_and_are_not_made() {
+    let text = with(RUNC, |v| {
+        v["linux"]["namespaces"] = json!([
+            {"type": "pid"}, {"type": "mount"}, {"type": "network", "path": "/run/netns/t"},
+            {"type": "ipc", "path": "/proc/7/ns/ipc"}, {"type": "uts", "path": "/proc/7/ns/uts"},
+            {"type": "user", "path": "/proc/7/ns/user"}
+        ]);
+        v["linux"].as_object_mut().unwrap().remove("uidMappings");
+        v["linux"].as_object_mut().unwrap().remove("gidMappings");
+    });
+    let p = plan_of(&text, ROOT).unwrap().plan;
+    assert_eq!(p.namespaces, vec![Namespace::Pid, Namespace::Mount, Namespace::Cgroup], "cgroup: for the cgroup mount");
+    let kinds: Vec<Namespace> = p.join_namespaces.iter().map(|j| j.kind).collect();
+    assert_eq!(kinds, vec![Namespace::User, Namespace::Uts, Namespace::Ipc, Namespace::Net]);
+    assert_eq!(p.join_namespaces[3].path, Path::new("/run/netns/t"));
+    assert_eq!(p.hostname, "runc", "a joined uts namespace takes the hostname");
+    assert!(!p.loopback_up);
+    let mount = with(RUNC, |v| v["linux"]["namespaces"][1] = json!({"type": "mount", "path": "/proc/1/ns/mnt"}));
+    let err = plan_of(&mount, ROOT).unwrap_err();
+    assert_eq!(field_of(err), "linux.namespaces[].path");
+    let relative = with(RUNC, |v| v["linux"]["namespaces"][0] = json!({"type": "pid", "path": "ns/pid"}));
+    assert_eq!(field_of(plan_of(&relative, ROOT).unwrap_err()), "linux.namespaces[].path");
 }

@@ -23,6 +23,9 @@ pub struct How<'a> {
     pub limits: &'a [Limit],
     /// How the namespaces are entered.
     pub method: Method,
+    /// stdout and stderr to the host's /dev/null (`cove exec -d`; an OCI
+    /// `exec --detach` keeps the engine's).
+    pub null_stdio: bool,
 }
 
 /// Runs in the process cove forked; never returns.
@@ -36,7 +39,7 @@ pub fn main(c: &Pinned, plan: &ExecPlan, chan: Channel, mask: SavedMask, filter:
     if chan.expect_proceed().is_err() {
         sys::clone::exit_now(COVE_ERROR);
     }
-    let pid = match enter(c, plan, how.limits, how.method) {
+    let pid = match enter(c, plan, &how) {
         Ok(()) => fork(plan, &chan, mask, filter),
         Err(e) => fail(&chan, &e),
     };
@@ -46,9 +49,10 @@ pub fn main(c: &Pinned, plan: &ExecPlan, chan: Channel, mask: SavedMask, filter:
 }
 
 /// Steps 3 to 6: stdio, namespaces, root, rlimits.
-fn enter(c: &Pinned, plan: &ExecPlan, limits: &[Limit], method: Method) -> Result<(), ChildError> {
+fn enter(c: &Pinned, plan: &ExecPlan, how: &How<'_>) -> Result<(), ChildError> {
+    let (limits, method) = (how.limits, how.method);
     // 3. a detached exec writes to the host's /dev/null, not to cove's stdio
-    if plan.detach {
+    if how.null_stdio {
         detached_stdio()?;
     }
     // 4. ORDER: the namespaces, the user namespace first: one setns(2) on

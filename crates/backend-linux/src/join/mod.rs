@@ -8,10 +8,14 @@
 //! | 1 | `mod.rs` | cove: fork, cgroups, then the relay (`spawn/supervise.rs`) |
 //! | 2 | `enter.rs`, `namespaces.rs` | the joining process: setns, root, rlimits, fork |
 //! | 3 | `process.rs` (then `spawn/exec.rs`) | the exec process: pty, identity, caps, no_new_privs, seccomp, `execve` |
+//!
+//! OCI `exec` (`oci.rs`) takes the same steps 0 to 4 and differs only in
+//! how cove waits: the terminal goes to `--console-socket`, no relay.
 
 mod cgroups;
 mod enter;
 pub(crate) mod namespaces;
+pub mod oci;
 mod process;
 pub mod rlimits;
 mod target;
@@ -42,30 +46,14 @@ pub fn exec_with(container: &Pinned, plan: &ExecPlan, method: Method) -> Result<
     let filter = p.seccomp.as_ref().map(|s| seccomp::compile_for_host(s, &p.capabilities)).transpose()?;
     let cgroups = cgroup_files(container)?;
     let limits = rlimits::parse(&container.limits);
-    // 1. the typed channel; ORDER: the relayed signals blocked before the
-    //    fork, as for run (the exec process restores the mask before execve)
-    let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
+    // 1. ORDER: the relayed signals blocked before the fork, as for run
+    //    (the exec process restores the mask before execve)
     let signals = relayed_signals();
     let mask = sys::signal::block(&signals).map_err(SpawnError::parent("block signals"))?;
     let outcome = (|| {
-        // 2. the joining process
-        let joiner = match sys::clone::clone_process(0).map_err(SpawnError::parent("fork"))? {
-            Forked::Child => {
-                drop(ours);
-                enter::main(container, plan, theirs, mask, filter.as_ref(), enter::How { limits: &limits, method })
-            }
-            Forked::Parent(pid) => pid,
-        };
-        drop(theirs);
-        let guard = KillOnDrop(joiner);
-        // 3. ORDER: into the container's cgroups before it does anything
-        cgroups::attach(&cgroups, joiner)?;
-        ours.send(&Message::Proceed, None).map_err(SpawnError::parent(format!("signal process {joiner}")))?;
-        // 4. it joins and forks the exec process, then exits
-        let pid = expect_forked(&ours)?;
-        drop(guard);
-        let guard = KillOnDrop(pid);
-        ours.send(&Message::Proceed, None).map_err(SpawnError::parent(format!("signal process {pid}")))?;
+        let how = enter::How { limits: &limits, method, null_stdio: plan.detach };
+        let (ours, guard) = launch(container, plan, &cgroups, mask, filter.as_ref(), how)?;
+        let pid = guard.0;
         // 5. relay until it ends, or only until it has started (-d)
         let outcome = if plan.detach {
             started(&ours)
@@ -82,6 +70,40 @@ pub fn exec_with(container: &Pinned, plan: &ExecPlan, method: Method) -> Result<
     })();
     let _ = sys::signal::restore(&mask);
     outcome
+}
+
+/// Steps 1 to 4, shared by `cove exec` and OCI `exec` ([`oci`]): the typed
+/// channel, the joining process, the container's cgroups, then the exec
+/// process forked in the container and told to go on. Returns cove's end of
+/// the channel and the exec process, killed and reaped if dropped.
+fn launch(
+    container: &Pinned,
+    plan: &ExecPlan,
+    cgroups: &[std::path::PathBuf],
+    mask: sys::signal::SavedMask,
+    filter: Option<&seccomp::Filter>,
+    how: enter::How<'_>,
+) -> Result<(Channel, KillOnDrop), SpawnError> {
+    let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
+    // 2. the joining process
+    let joiner = match sys::clone::clone_process(0).map_err(SpawnError::parent("fork"))? {
+        Forked::Child => {
+            drop(ours);
+            enter::main(container, plan, theirs, mask, filter, how)
+        }
+        Forked::Parent(pid) => pid,
+    };
+    drop(theirs);
+    let guard = KillOnDrop(joiner);
+    // 3. ORDER: into the container's cgroups before it does anything
+    cgroups::attach(cgroups, joiner)?;
+    ours.send(&Message::Proceed, None).map_err(SpawnError::parent(format!("signal process {joiner}")))?;
+    // 4. it joins and forks the exec process, then exits
+    let pid = expect_forked(&ours)?;
+    drop(guard);
+    let guard = KillOnDrop(pid);
+    ours.send(&Message::Proceed, None).map_err(SpawnError::parent(format!("signal process {pid}")))?;
+    Ok((ours, guard))
 }
 
 /// The `cgroup.procs` files that put a process where the container is.

@@ -32,11 +32,6 @@ pub enum Message {
     NetDevice,
     /// Child → parent (OCI `create`): set up, waiting at the start gate.
     Created,
-    /// Intermediate child → parent (OCI `exec`): the new process's host pid.
-    ExecPid {
-        /// The pid.
-        pid: i32,
-    },
     /// Child → parent: a setup step failed; the child exits 125.
     SetupFailed {
         /// The step.
@@ -56,7 +51,7 @@ pub enum Message {
 }
 
 impl Message {
-    pub(super) fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Message::MapsWritten => "MapsWritten",
             Message::Proceed => "Proceed",
@@ -64,7 +59,6 @@ impl Message {
             Message::PtyMaster => "PtyMaster",
             Message::NetDevice => "NetDevice",
             Message::Created => "Created",
-            Message::ExecPid { .. } => "ExecPid",
             Message::SetupFailed { .. } => "SetupFailed",
             Message::ExecFailed { .. } => "ExecFailed",
         }

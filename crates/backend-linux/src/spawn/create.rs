@@ -18,7 +18,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
-pub use super::join::{Executed, exec_in};
+pub use crate::join::oci::{Executed, exec_in};
 use std::time::Duration;
 
 /// What `create` needs beyond the plan.
@@ -98,7 +98,7 @@ fn wait_created(chan: &Channel, console: Option<&Path>) -> Result<(), SpawnError
 }
 
 /// Sends the pty master over `--console-socket` (SCM_RIGHTS), as runc does.
-pub(super) fn send_console(console: Option<&Path>, master: OwnedFd) -> Result<(), SpawnError> {
+pub(crate) fn send_console(console: Option<&Path>, master: OwnedFd) -> Result<(), SpawnError> {
     let Some(path) = console else {
         return Err(SpawnError::Protocol { expected: "no terminal without --console-socket", got: "PtyMaster".into() });
     };

@@ -17,7 +17,6 @@ pub(crate) mod error;
 pub(crate) mod exec;
 mod gate;
 mod inroot;
-mod join;
 mod mounts;
 mod netdev;
 mod nspath;

@@ -39,7 +39,8 @@ pub fn exec(root: &Path, args: &ExecArgs) -> anyhow::Result<i32> {
         bail!("a terminal needs --console-socket to receive it");
     }
     let console = args.console_socket.as_deref();
-    let done = exec_in(r.pid, &plan, setgroups, &r.cgroups, console, args.detach)?;
+    let target = cove_backend_linux::join::Target { pid: r.pid, start_time: Some(r.start_time) };
+    let done = exec_in(&target, &plan, setgroups, console, args.detach)?;
     if let Some(pid_file) = &args.pid_file {
         std::fs::write(pid_file, done.pid.to_string()).with_context(|| format!("write {}", pid_file.display()))?;
     }

@@ -212,3 +212,86 @@ fn a_second_container_joins_the_first_ones_namespaces() {
         b.oci(&["delete", &b.id]).ok();
     }
 }
+
+/// The fields runtime-spec conformance checks look at from inside, in one
+/// container: every capability set as named, rlimits, user, groups, umask,
+/// cwd, env, hostname, domainname, oomScoreAdj, noNewPrivileges, masked
+/// and read-only paths, a read-only root, mountinfo sources and types, the
+/// default devices and /dev symlinks.
+#[test]
+fn config_fields_are_seen_from_inside() {
+    let script = "grep -E '^(Cap|NoNewPrivs|Groups|Umask)' /proc/self/status; \
+        echo rl $(ulimit -Sn) $(ulimit -Hn); echo id $(id -u) $(id -g); echo cwd $(pwd); echo env $FOO; \
+        echo host $(hostname) $(cat /proc/sys/kernel/domainname); echo oom $(cat /proc/self/oom_score_adj); \
+        echo keys $(wc -c < /proc/keys); touch /proc/sys/x 2>/dev/null && echo sysrw; \
+        touch /rootwrite 2>/dev/null && echo rootrw; \
+        for d in null zero full random urandom tty; do test -c /dev/$d && echo dev $d; done; \
+        for l in fd stdin stdout stderr ptmx; do echo link $l $(readlink /dev/$l); done; \
+        cat /proc/self/mountinfo";
+    let script = format!("{{ {script}; }} > /out/out.txt 2>&1");
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "inside", &["sh", "-c", &script]) else { continue };
+        let outdir = b.dir.mkdir("outdir");
+        let out = outdir.join("out.txt");
+        b.edit(|c| {
+            c["root"]["readonly"] = json!(true);
+            c["process"]["cwd"] = json!("/tmp");
+            c["process"]["env"] = json!(["PATH=/bin:/usr/bin", "FOO=bar"]);
+            c["process"]["user"] = json!({"uid": 0, "gid": 0, "umask": 63});
+            c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}]);
+            c["process"]["oomScoreAdj"] = json!(123);
+            c["process"]["noNewPrivileges"] = json!(true);
+            c["process"]["capabilities"] = json!({"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+                "effective": ["CAP_CHOWN", "CAP_KILL"], "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+                "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]});
+            c["hostname"] = json!("inside");
+            c["domainname"] = json!("example.org");
+            let mounts = c["mounts"].as_array_mut().unwrap();
+            mounts.push(json!({"destination": "/tmp", "type": "tmpfs", "source": "scratch"}));
+            mounts.push(json!({"destination": "/out", "type": "bind", "source": outdir, "options": ["rbind", "rw"]}));
+        });
+        b.create(&[]).ok();
+        b.oci(&["start", &b.id]).ok();
+        assert!(wait_until(|| b.state()["status"] == "stopped"), "[{}] did not finish", mode.label());
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if text.is_empty() {
+            let config = std::fs::read_to_string(b.dir.join("config.json")).unwrap_or_default();
+            panic!("[{}] no output in {}; config {config}", mode.label(), out.display());
+        }
+        let has =
+            |line: &str| assert!(text.lines().any(|l| l.trim() == line), "[{}] no {line:?} in:\n{text}", mode.label());
+        // root: exec makes permitted = bounding | inheritable, effective = permitted
+        has("CapInh:\t0000000000000020");
+        has("CapBnd:\t0000000000002021");
+        has("CapAmb:\t0000000000000020");
+        has("NoNewPrivs:\t1");
+        has("Umask:\t0077");
+        has("rl 321 654");
+        has("id 0 0");
+        has("cwd /tmp");
+        has("env bar");
+        has("host inside example.org");
+        has("oom 123");
+        has("keys 0");
+        assert!(!text.contains("sysrw") && !text.contains("rootrw"), "[{}] writable: {text}", mode.label());
+        for d in ["null", "zero", "full", "random", "urandom", "tty"] {
+            has(&format!("dev {d}"));
+        }
+        has("link fd /proc/self/fd");
+        has("link stdin /proc/self/fd/0");
+        has("link ptmx pts/ptmx");
+        let mount = |dest: &str, fs: &str, src: &str| {
+            let found = text.lines().any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let dash = f.iter().position(|x| *x == "-").unwrap_or(0);
+                dash > 4 && f.len() > dash + 2 && f[4] == dest && f[dash + 1] == fs && f[dash + 2] == src
+            });
+            assert!(found, "[{}] no {fs} {src} on {dest} in mountinfo:\n{text}", mode.label());
+        };
+        mount("/proc", "proc", "proc");
+        mount("/dev/shm", "tmpfs", "shm");
+        mount("/dev/pts", "devpts", "devpts");
+        mount("/tmp", "tmpfs", "scratch");
+        b.oci(&["delete", &b.id]).ok();
+    }
+}

@@ -76,6 +76,21 @@ pub fn resolve(defaults: &[&str], add: &[String], drop: &[String]) -> Result<Vec
     Ok(ALL.iter().filter(|n| keep(n)).map(|n| n.to_string()).collect())
 }
 
+/// Capability sets given one by one (OCI `process.capabilities`); the
+/// bounding set is the process plan's `capabilities`. Without them, every
+/// set equals the bounding set except inheritable and ambient (empty).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CapSets {
+    /// Effective (`CAP_*` names).
+    pub effective: Vec<String>,
+    /// Permitted.
+    pub permitted: Vec<String>,
+    /// Inheritable (only what the config names: never a default, CVE-2022-24769).
+    pub inheritable: Vec<String>,
+    /// Ambient (each must also be permitted and inheritable).
+    pub ambient: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,6 +93,10 @@ pub struct Plan {
     /// of them is also in `namespaces`.
     #[serde(default)]
     pub join_namespaces: Vec<JoinedNamespace>,
+    /// The source names new filesystems show in `/proc/self/mountinfo`, by
+    /// container path (OCI `mounts[].source`); others show their type.
+    #[serde(default)]
+    pub mount_sources: Vec<(String, String)>,
 }
 
 /// An existing namespace the container enters instead of making one.
@@ -181,6 +185,9 @@ pub struct ProcessPlan {
     /// Resource limits (`setrlimit`) set before `execve` (OCI `process.rlimits`).
     #[serde(default)]
     pub rlimits: Vec<limits::Rlimit>,
+    /// Each capability set as named (OCI); `None`: all are `capabilities`.
+    #[serde(default)]
+    pub cap_sets: Option<crate::capability::CapSets>,
 }
 
 /// A spec that cannot be planned.
@@ -308,11 +315,13 @@ impl Plan {
                 seccomp,
                 umask: 0o022,
                 rlimits: Vec::new(),
+                cap_sets: None,
             },
             init: spec.init,
             limits,
             bridge,
             join_namespaces: Vec::new(),
+            mount_sources: Vec::new(),
         })
     }
 }

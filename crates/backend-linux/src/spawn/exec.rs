@@ -124,13 +124,32 @@ fn identity(p: &ProcessPlan, setgroups: bool) -> Result<(), ChildError> {
     rustix::thread::set_thread_res_gid(gid, gid, gid).map_err(|e| at("setgid", p.gid.to_string())(e.into()))?;
     rustix::thread::set_thread_res_uid(uid, uid, uid).map_err(|e| at("setuid", p.uid.to_string())(e.into()))?;
     // ORDER: capset after setuid, which clears the effective set. The
-    // inheritable set stays empty, so a non-root user cannot regain
-    // capabilities through file-inheritable bits (CVE-2022-24769).
+    // inheritable set holds only what an OCI config names (empty for cove's
+    // own runs), so a non-root user cannot regain capabilities through
+    // file-inheritable bits it was not given (CVE-2022-24769).
     let set = CapabilitySet::from_bits_retain(keep);
-    let sets = CapabilitySets { effective: set, permitted: set, inheritable: CapabilitySet::empty() };
+    let mut sets = CapabilitySets { effective: set, permitted: set, inheritable: CapabilitySet::empty() };
+    let mut ambient = 0;
+    if let Some(named) = &p.cap_sets {
+        let m = |names: &[String]| {
+            caps::mask(names)
+                .map(CapabilitySet::from_bits_retain)
+                .map_err(|e| at("parse capabilities", e.0.clone())(io::Error::from(io::ErrorKind::InvalidInput)))
+        };
+        sets = CapabilitySets {
+            effective: m(&named.effective)?,
+            permitted: m(&named.permitted)?,
+            inheritable: m(&named.inheritable)?,
+        };
+        ambient = m(&named.ambient)?.bits();
+    }
     rustix::thread::set_capabilities(None, sets).map_err(|e| at("set capabilities", "")(e.into()))?;
     rustix::thread::set_keep_capabilities(false).map_err(|e| at("keep capabilities", "")(e.into()))?;
-    rustix::thread::clear_ambient_capability_set().map_err(|e| at("clear ambient capabilities", "")(e.into()))
+    rustix::thread::clear_ambient_capability_set().map_err(|e| at("clear ambient capabilities", "")(e.into()))?;
+    for cap in (0..64u32).filter(|c| ambient & (1 << c) != 0) {
+        sys::exec::raise_ambient(cap).map_err(at("raise ambient capability", cap.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Where to look for `program`: itself when it has a `/`, else each `PATH` entry.

@@ -41,7 +41,7 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
     let Sources { root: root_dir, lowers, steps: step_sources, null } = sources::open_all(plan)?;
     let root = make_root(plan, root_dir.as_ref(), &lowers)?;
     for (step, source) in plan.mounts.iter().zip(step_sources) {
-        steps::apply(&root, step, source)?;
+        steps::apply(&root, step, source, &plan.mount_sources)?;
     }
     // ORDER: sysctls are written through the container's own /proc, which
     // exists only after the mount steps, and before /proc/sys is read-only.

@@ -10,8 +10,18 @@ use rustix::fs::{Mode, OFlags, openat, symlinkat};
 use std::io::Write;
 use std::os::fd::OwnedFd;
 
-/// Carries out `step`; `source` is what `sources::open_all` opened for it.
-pub fn apply(root: &OwnedFd, step: &MountStep, source: Option<Source>) -> Result<(), ChildError> {
+/// Carries out `step`; `source` is what `sources::open_all` opened for it;
+/// `names` are the plan's `mount_sources` (a new filesystem's source name).
+pub fn apply(
+    root: &OwnedFd,
+    step: &MountStep,
+    source: Option<Source>,
+    names: &[(String, String)],
+) -> Result<(), ChildError> {
+    let fresh_named = |root: &OwnedFd, fstype: &'static str, dest: &str, opts: &[(&str, String)], flags| {
+        let name = names.iter().find(|(d, _)| d == dest).map_or(fstype, |(_, n)| n.as_str());
+        fresh_onto(root, fstype, dest, name, opts, flags)
+    };
     match step {
         MountStep::Mirror { path, flags } => mirror(root, path, *flags, source),
         MountStep::Bind { source: host, dest, flags, optional } => match source {
@@ -24,10 +34,10 @@ pub fn apply(root: &OwnedFd, step: &MountStep, source: Option<Source>) -> Result
             if let Some(size) = size {
                 opts.push(("size", size.to_string()));
             }
-            fresh_onto(root, "tmpfs", dest, &opts, *flags)
+            fresh_named(root, "tmpfs", dest, &opts, *flags)
         }
-        MountStep::Proc { dest, flags } => fresh_onto(root, "proc", dest, &[], *flags),
-        MountStep::Sysfs { dest, fresh: true, flags } => fresh_onto(root, "sysfs", dest, &[], *flags),
+        MountStep::Proc { dest, flags } => fresh_named(root, "proc", dest, &[], *flags),
+        MountStep::Sysfs { dest, fresh: true, flags } => fresh_named(root, "sysfs", dest, &[], *flags),
         MountStep::Sysfs { dest, fresh: false, flags } => match source {
             Some(Source::Open(fd, _)) => bind_onto(root, &fd, true, dest, *flags),
             _ => Err(at("open host path", "/sys")(std::io::ErrorKind::NotFound.into())),
@@ -37,10 +47,10 @@ pub fn apply(root: &OwnedFd, step: &MountStep, source: Option<Source>) -> Result
             if let Some(gid) = gid {
                 opts.push(("gid", gid.to_string()));
             }
-            fresh_onto(root, "devpts", dest, &opts, *flags)
+            fresh_named(root, "devpts", dest, &opts, *flags)
         }
-        MountStep::Mqueue { dest, flags } => fresh_onto(root, "mqueue", dest, &[], *flags),
-        MountStep::Cgroup { dest, flags } => fresh_onto(root, "cgroup2", dest, &[], *flags),
+        MountStep::Mqueue { dest, flags } => fresh_named(root, "mqueue", dest, &[], *flags),
+        MountStep::Cgroup { dest, flags } => fresh_named(root, "cgroup2", dest, &[], *flags),
         MountStep::Device { name, flags } => {
             let dest = format!("/dev/{name}");
             match source {
@@ -77,11 +87,16 @@ fn fresh_onto(
     root: &OwnedFd,
     fstype: &'static str,
     dest: &str,
+    name: &str,
     opts: &[(&str, String)],
     flags: MountFlags,
 ) -> Result<(), ChildError> {
     let target = inroot::ensure(root, dest, Kind::Dir, 0o755, None).map_err(at("create mount point", dest))?;
-    let mount = fresh(fstype, opts, &[], flags).map_err(at(mount_step(fstype), dest))?;
+    // The source name shown in mountinfo (`proc`, `shm`): the VFS takes
+    // `source` for every filesystem type.
+    let mut opts = opts.to_vec();
+    opts.insert(0, ("source", name.to_owned()));
+    let mount = fresh(fstype, &opts, &[], flags).map_err(at(mount_step(fstype), dest))?;
     attach(mount, &target).map_err(at(mount_step(fstype), dest))
 }
 

@@ -40,3 +40,13 @@ pub fn drop_bounding(keep: u64) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Raises capability number `cap` in the ambient set (it must be permitted
+/// and inheritable already).
+pub fn raise_ambient(cap: u32) -> io::Result<()> {
+    // SAFETY: prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE) takes plain integers.
+    let rc = unsafe {
+        libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong, cap as libc::c_ulong, 0, 0)
+    };
+    if rc == -1 { Err(io::Error::last_os_error()) } else { Ok(()) }
+}

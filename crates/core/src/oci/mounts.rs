@@ -21,6 +21,19 @@ pub(super) fn steps(mounts: &[Mount], bundle: &Path, own_net: bool) -> Result<Ve
     mounts.iter().enumerate().map(|(i, m)| step(i, m, bundle, own_net)).collect()
 }
 
+/// `(destination, source)` of the new filesystems that name a source, as
+/// mountinfo is to show them (`proc`, `shm`, ...).
+pub(super) fn sources(mounts: &[Mount]) -> Vec<(String, String)> {
+    let is_bind = |m: &Mount| {
+        m.typ().as_deref() == Some("bind")
+            || m.options().as_deref().unwrap_or_default().iter().any(|o| o == "bind" || o == "rbind")
+    };
+    let named = mounts.iter().filter(|m| !is_bind(m));
+    named
+        .filter_map(|m| Some((m.destination().display().to_string(), m.source().as_ref()?.display().to_string())))
+        .collect()
+}
+
 fn step(i: usize, m: &Mount, bundle: &Path, own_net: bool) -> Result<MountStep, OciError> {
     let field = format!("mounts[{i}]");
     let dest = m.destination().display().to_string();

@@ -2,6 +2,7 @@
 //! rlimits, no_new_privs and seccomp.
 
 use super::OciError;
+use crate::capability::CapSets;
 use crate::plan::limits::Rlimit;
 use crate::plan::{IdMap, IdRange, ProcessPlan};
 use oci_spec::runtime::{Capabilities, Linux, Process};
@@ -45,6 +46,7 @@ pub(super) fn process(p: &Process, map: &IdMap, lin: &Linux) -> Result<ProcessPl
             Some(profile)
         }
     };
+    let (caps, cap_sets) = capabilities(p)?;
     Ok(ProcessPlan {
         args,
         env,
@@ -56,7 +58,8 @@ pub(super) fn process(p: &Process, map: &IdMap, lin: &Linux) -> Result<ProcessPl
         // The container's stdio is the runtime caller's (or the pty).
         stdin: true,
         discard_output: (false, false),
-        capabilities: capabilities(p, user.uid())?,
+        capabilities: caps,
+        cap_sets,
         no_new_privileges: p.no_new_privileges().unwrap_or(false),
         seccomp,
         umask: user.umask().unwrap_or(0o022),
@@ -69,24 +72,29 @@ fn check_mapped(field: &str, id: u32, ranges: &[IdRange]) -> Result<(), OciError
     if mapped { Ok(()) } else { Err(OciError::invalid(field, format!("{id} is not mapped in the user namespace"))) }
 }
 
-/// cove gives the process one set: bounding = permitted = effective. The
-/// inheritable set is always left empty (CVE-2022-24769); ambient
-/// capabilities only matter for a non-root user and are refused there.
-fn capabilities(p: &Process, uid: u32) -> Result<Vec<String>, OciError> {
-    let Some(c) = p.capabilities() else { return Ok(Vec::new()) };
-    let names =
-        |s: &Option<Capabilities>| -> BTreeSet<String> { s.iter().flatten().map(|c| format!("CAP_{c}")).collect() };
-    let bounding = names(c.bounding());
-    for (field, set) in [("effective", c.effective()), ("permitted", c.permitted())] {
-        if names(set) != bounding {
-            let detail = "cove gives one capability set: effective and permitted must equal bounding";
-            return Err(OciError::unsupported(format!("process.capabilities.{field}"), detail));
-        }
+/// The bounding set and every other set as the config names it. The
+/// inheritable set holds only what the config asks for (runc's
+/// CVE-2022-24769 was a non-empty default).
+fn capabilities(p: &Process) -> Result<(Vec<String>, Option<CapSets>), OciError> {
+    let Some(c) = p.capabilities() else { return Ok((Vec::new(), None)) };
+    let names = |s: &Option<Capabilities>| -> Vec<String> {
+        s.iter().flatten().map(|c| format!("CAP_{c}")).collect::<BTreeSet<_>>().into_iter().collect()
+    };
+    let mut sets = CapSets {
+        effective: names(c.effective()),
+        permitted: names(c.permitted()),
+        inheritable: names(c.inheritable()),
+        ambient: names(c.ambient()),
+    };
+    // The kernel raises an ambient capability only when it is permitted and
+    // inheritable (capabilities(7)); `runc spec` lists ambient ones without
+    // inheritable, and runc skips those: so does cove (it grants less).
+    let raisable = |cap: &String| sets.permitted.contains(cap) && sets.inheritable.contains(cap);
+    sets.ambient = sets.ambient.iter().filter(|c| raisable(c)).cloned().collect();
+    if let Some(cap) = sets.effective.iter().find(|c| !sets.permitted.contains(c)) {
+        return Err(OciError::invalid("process.capabilities.effective", format!("{cap} is not permitted")));
     }
-    if uid != 0 && !names(c.ambient()).is_empty() {
-        return Err(OciError::unsupported("process.capabilities.ambient", "ambient capabilities for a non-root user"));
-    }
-    Ok(bounding.into_iter().collect())
+    Ok((names(c.bounding()), Some(sets)))
 }
 
 fn rlimits(p: &Process) -> Result<Vec<Rlimit>, OciError> {

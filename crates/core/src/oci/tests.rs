@@ -89,7 +89,10 @@ fn unsupported_fields_are_named() {
         ("mounts[0].type", Box::new(|v| v["mounts"][0]["type"] = json!("nfs"))),
         ("linux.resources.cpu", Box::new(|v| v["linux"]["resources"]["cpu"] = json!({"shares": 2}))),
         ("linux.devices", Box::new(|v| v["linux"]["devices"] = json!([{"path": "/dev/sda", "type": "b"}]))),
-        ("process.capabilities.effective", Box::new(|v| v["process"]["capabilities"]["effective"] = json!([]))),
+        (
+            "process.capabilities.effective",
+            Box::new(|v| v["process"]["capabilities"]["effective"] = json!(["CAP_SYS_ADMIN"])),
+        ),
         ("hostname", Box::new(|v| v["linux"]["namespaces"] = json!([{"type": "mount"}]))),
         (
             "process.user.uid",
@@ -206,4 +209,18 @@ fn namespaces_joined_by_path_come_user_first_and_are_not_made() {
     assert_eq!(field_of(err), "linux.namespaces[].path");
     let relative = with(RUNC, |v| v["linux"]["namespaces"][0] = json!({"type": "pid", "path": "ns/pid"}));
     assert_eq!(field_of(plan_of(&relative, ROOT).unwrap_err()), "linux.namespaces[].path");
+}
+
+#[test]
+fn capability_sets_are_kept_one_by_one() {
+    let text = with(RUNC, |v| {
+        v["process"]["capabilities"] = json!({"bounding": ["CAP_KILL", "CAP_CHOWN"], "effective": ["CAP_KILL"],
+            "permitted": ["CAP_KILL", "CAP_CHOWN"], "inheritable": ["CAP_CHOWN"], "ambient": ["CAP_CHOWN", "CAP_KILL"]})
+    });
+    let p = plan_of(&text, ROOT).unwrap().plan.process;
+    assert_eq!(p.capabilities, vec!["CAP_CHOWN", "CAP_KILL"]);
+    let sets = p.cap_sets.unwrap();
+    assert_eq!(sets.effective, vec!["CAP_KILL"]);
+    assert_eq!(sets.inheritable, vec!["CAP_CHOWN"]);
+    assert_eq!(sets.ambient, vec!["CAP_CHOWN"], "KILL is not inheritable, so it cannot be ambient");
 }

@@ -295,3 +295,40 @@ fn config_fields_are_seen_from_inside() {
         b.oci(&["delete", &b.id]).ok();
     }
 }
+
+/// `linux.rootfsPropagation`: the root mount's optional fields in
+/// mountinfo say shared, master (slave), nothing (private) or unbindable.
+#[test]
+fn root_propagation_is_as_configured() {
+    let script = "awk '$5 == \"/\" { for (i = 7; $i != \"-\"; i++) printf \"%s \", $i; print \"end\" }' /proc/self/mountinfo > /out/p";
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "prop", &["sh", "-c", script]) else { continue };
+        let outdir = b.dir.mkdir("outdir");
+        for (value, want) in
+            [("private", ""), ("rslave", "master:"), ("shared", "shared:"), ("unbindable", "unbindable")]
+        {
+            b.edit(|c| {
+                c["linux"]["rootfsPropagation"] = json!(value);
+                let mounts = c["mounts"].as_array_mut().unwrap();
+                mounts.retain(|m| m["destination"] != "/out");
+                mounts.push(json!({"destination": "/out", "type": "bind", "source": outdir, "options": ["rbind"]}));
+            });
+            b.create(&[]).ok();
+            b.oci(&["start", &b.id]).ok();
+            assert!(wait_until(|| b.state()["status"] == "stopped"));
+            let fields = std::fs::read_to_string(outdir.join("p")).unwrap_or_default();
+            let fields = fields.trim().trim_end_matches("end").trim();
+            if want.is_empty() {
+                assert_eq!(fields, "", "[{}] {value}: {fields:?}", mode.label());
+            } else if want == "master:" {
+                // A slave of a private host mount has no master to show.
+                assert!(!fields.contains("shared:") && !fields.contains("unbindable"), "{value}: {fields:?}");
+            } else {
+                assert!(fields.contains(want), "[{}] {value}: {fields:?}", mode.label());
+            }
+            b.oci(&["delete", &b.id]).ok();
+        }
+        b.edit(|c| c["linux"]["rootfsPropagation"] = json!("sideways"));
+        b.create(&[]).code(1).stderr_has("linux.rootfsPropagation");
+    }
+}

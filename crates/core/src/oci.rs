@@ -123,6 +123,7 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         id_map,
         join_namespaces,
         mount_sources: mounts::sources(spec.mounts().as_deref().unwrap_or_default()),
+        root_propagation: linux::root_propagation(lin)?,
     };
     let annotations = spec.annotations().clone().unwrap_or_default().into_iter().collect();
     let hooks = hooks::hooks(spec.hooks().as_ref())?;

@@ -19,7 +19,7 @@ mod steps;
 
 pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 pub use host_system::user_database;
-pub use steps::{MountStep, RootStep};
+pub use steps::{MountStep, RootPropagation, RootStep};
 
 /// The caller's identity on the host, which decides the id mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +97,9 @@ pub struct Plan {
     /// container path (OCI `mounts[].source`); others show their type.
     #[serde(default)]
     pub mount_sources: Vec<(String, String)>,
+    /// The root tree's propagation after `pivot_root` (`None`: a slave of the host's).
+    #[serde(default)]
+    pub root_propagation: Option<RootPropagation>,
 }
 
 /// An existing namespace the container enters instead of making one.
@@ -322,6 +325,7 @@ impl Plan {
             bridge,
             join_namespaces: Vec::new(),
             mount_sources: Vec::new(),
+            root_propagation: None,
         })
     }
 }

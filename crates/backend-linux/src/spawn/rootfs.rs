@@ -7,7 +7,7 @@ use super::mounts::{attach, attach_at, bind, fresh};
 use super::sources::{self, Sources};
 use super::steps;
 use crate::sys;
-use cove_core::plan::{MountFlags, Namespace, Plan, RootStep};
+use cove_core::plan::{MountFlags, Namespace, Plan, RootPropagation, RootStep};
 use rustix::fs::{FileType, Mode, OFlags, fstat, mkdirat};
 use rustix::mount::{MountPropagationFlags, UnmountFlags, mount_change, unmount};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -54,7 +54,18 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
     if plan.loopback_up {
         sys::net::loopback_up().map_err(at("bring up loopback", "lo"))?;
     }
-    pivot(root)
+    pivot(root)?;
+    // ORDER: after pivot_root, which refuses a shared new root.
+    if let Some(p) = plan.root_propagation {
+        let flag = match p {
+            RootPropagation::Private => MountPropagationFlags::PRIVATE,
+            RootPropagation::Slave => MountPropagationFlags::DOWNSTREAM,
+            RootPropagation::Shared => MountPropagationFlags::SHARED,
+            RootPropagation::Unbindable => MountPropagationFlags::UNBINDABLE,
+        };
+        mount_change("/", flag | MountPropagationFlags::REC).map_err(|e| at("set root propagation", "/")(e.into()))?;
+    }
+    Ok(())
 }
 
 /// Creates the root mount, attaches it at [`ATTACH_POINT`] and returns a

@@ -3,7 +3,7 @@
 
 use super::OciError;
 use crate::plan::limits::{CpuQuota, MIN_MEMORY, ResourceLimits};
-use crate::plan::{HostIdentity, IdMap, IdRange, JoinedNamespace, Namespace};
+use crate::plan::{HostIdentity, IdMap, IdRange, JoinedNamespace, Namespace, RootPropagation};
 use oci_spec::runtime::{Linux, LinuxIdMapping, LinuxNamespaceType, LinuxResources};
 
 /// The namespaces to create and those to join by path. A user namespace is
@@ -243,8 +243,18 @@ fn refuse(lin: &Linux) -> Result<(), OciError> {
             return Err(OciError::unsupported(field, "this setting"));
         }
     }
-    match lin.rootfs_propagation().as_deref() {
-        None | Some("" | "private" | "rprivate" | "slave" | "rslave") => Ok(()),
-        Some(other) => Err(OciError::unsupported("linux.rootfsPropagation", format!("{other:?} (cove uses rslave)"))),
-    }
+    Ok(())
+}
+
+/// `linux.rootfsPropagation` (the `r` forms are the same: cove applies it
+/// to the whole tree).
+pub(super) fn root_propagation(lin: &Linux) -> Result<Option<RootPropagation>, OciError> {
+    Ok(Some(match lin.rootfs_propagation().as_deref() {
+        None | Some("") => return Ok(None),
+        Some("private" | "rprivate") => RootPropagation::Private,
+        Some("slave" | "rslave") => RootPropagation::Slave,
+        Some("shared" | "rshared") => RootPropagation::Shared,
+        Some("unbindable" | "runbindable") => RootPropagation::Unbindable,
+        Some(other) => return Err(OciError::invalid("linux.rootfsPropagation", format!("unknown value {other:?}"))),
+    }))
 }

@@ -135,3 +135,19 @@ pub enum MountStep {
         mode: u32,
     },
 }
+
+/// The propagation of the container's `/` after `pivot_root` (OCI
+/// `linux.rootfsPropagation`), applied to the whole tree. Whatever it is,
+/// the tree was made a slave of the host's first, so nothing the container
+/// mounts reaches the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RootPropagation {
+    /// Receives nothing, sends nothing.
+    Private,
+    /// Receives the host's mounts (cove's default).
+    Slave,
+    /// Also propagates among the container's own peers.
+    Shared,
+    /// Private, and cannot be bind-mounted.
+    Unbindable,
+}

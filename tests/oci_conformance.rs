@@ -70,6 +70,10 @@ fn pause_resume_and_update() {
         b.oci(&["update", "--cpu-quota", "20000", "--cpu-period", "100000", &b.id]).ok();
         let quota = cgroup_value(&b, &["cpu.cfs_quota_us", "cpu.max"]).unwrap();
         assert!(quota.starts_with("20000"), "cpu quota {quota}");
+        let shares = b.dir.write("shares.json", json!({"cpu": {"shares": 512}}).to_string());
+        b.oci(&["update", "--resources", shares.to_str().unwrap(), &b.id]).ok();
+        let weight = cgroup_value(&b, &["cpu.shares", "cpu.weight"]).unwrap();
+        assert!(["512", "20"].contains(&weight.trim()), "cpu shares {weight}");
         let bad = b.dir.write("bad.json", json!({"blockIO": {"weight": 10}}).to_string());
         b.oci(&["update", "--resources", bad.to_str().unwrap(), &b.id]).code(1).stderr_has("blockIO");
 

@@ -131,15 +131,15 @@ pub(super) fn resources(r: &LinuxResources) -> Result<ResourceLimits, OciError> 
     refuse_resources(r)?;
     let mut out = ResourceLimits::default();
     if let Some(m) = r.memory() {
-        let unsupported = m.reservation().is_some()
-            || m.kernel().is_some()
+        let unsupported = m.kernel().is_some()
             || m.kernel_tcp().is_some()
             || m.swappiness().is_some()
             || m.disable_oom_killer() == Some(true);
         if unsupported {
-            let detail = "only limit and swap (no swap is allowed on top of the limit)";
+            let detail = "only limit, reservation and swap (no swap is allowed on top of the limit)";
             return Err(OciError::unsupported("linux.resources.memory", detail));
         }
+        out.memory_reservation = m.reservation().filter(|r| *r > 0).map(|r| r as u64);
         if let Some(limit) = m.limit().filter(|l| *l > 0) {
             let limit = limit as u64;
             if limit < MIN_MEMORY {
@@ -149,16 +149,19 @@ pub(super) fn resources(r: &LinuxResources) -> Result<ResourceLimits, OciError> 
         }
     }
     if let Some(c) = r.cpu() {
-        let unsupported = c.shares().is_some()
-            || c.idle().is_some()
+        let unsupported = c.idle().is_some()
             || c.burst().is_some()
             || c.realtime_runtime().is_some()
-            || c.realtime_period().is_some()
-            || c.cpus().as_deref().is_some_and(|s| !s.is_empty())
-            || c.mems().as_deref().is_some_and(|s| !s.is_empty());
+            || c.realtime_period().is_some();
         if unsupported {
-            return Err(OciError::unsupported("linux.resources.cpu", "only quota and period"));
+            return Err(OciError::unsupported("linux.resources.cpu", "only shares, quota, period, cpus and mems"));
         }
+        out.cpu_shares = c.shares().filter(|s| *s > 0);
+        if let Some(s) = out.cpu_shares.filter(|s| !crate::plan::limits::CPU_SHARES.contains(s)) {
+            return Err(OciError::invalid("linux.resources.cpu.shares", format!("{s} is outside 2-262144")));
+        }
+        out.cpuset_cpus = cpu_list("linux.resources.cpu.cpus", c.cpus())?;
+        out.cpuset_mems = cpu_list("linux.resources.cpu.mems", c.mems())?;
         if let Some(quota) = c.quota().filter(|q| *q > 0) {
             let period_us = c.period().unwrap_or(crate::plan::limits::CPU_PERIOD_US);
             out.cpu = Some(CpuQuota { quota_us: quota as u64, period_us });
@@ -168,6 +171,15 @@ pub(super) fn resources(r: &LinuxResources) -> Result<ResourceLimits, OciError> 
         out.pids = Some(p.limit() as u64);
     }
     Ok(out)
+}
+
+/// A cpuset list (`0-3,5`), normalised; empty is none.
+fn cpu_list(field: &str, text: &Option<String>) -> Result<Option<String>, OciError> {
+    let Some(text) = text.as_deref().filter(|t| !t.is_empty()) else { return Ok(None) };
+    match crate::plan::cpuset::parse(text) {
+        Some(set) if !set.is_empty() => Ok(Some(crate::plan::cpuset::format(&set))),
+        _ => Err(OciError::invalid(field, format!("{text:?} is not a list such as 0-3,5"))),
+    }
 }
 
 /// Resource fields cove cannot enforce, and device rules that would allow

@@ -87,7 +87,7 @@ fn unsupported_fields_are_named() {
         ("process.apparmorProfile", Box::new(|v| v["process"]["apparmorProfile"] = json!("x"))),
         ("mounts[0].options", Box::new(|v| v["mounts"][0]["options"] = json!(["shared"]))),
         ("mounts[0].type", Box::new(|v| v["mounts"][0]["type"] = json!("nfs"))),
-        ("linux.resources.cpu", Box::new(|v| v["linux"]["resources"]["cpu"] = json!({"shares": 2}))),
+        ("linux.resources.cpu", Box::new(|v| v["linux"]["resources"]["cpu"] = json!({"realtimePeriod": 1000}))),
         ("linux.devices", Box::new(|v| v["linux"]["devices"] = json!([{"path": "/dev/sda", "type": "b"}]))),
         (
             "process.capabilities.effective",
@@ -223,4 +223,22 @@ fn capability_sets_are_kept_one_by_one() {
     assert_eq!(sets.effective, vec!["CAP_KILL"]);
     assert_eq!(sets.inheritable, vec!["CAP_CHOWN"]);
     assert_eq!(sets.ambient, vec!["CAP_CHOWN"], "KILL is not inheritable, so it cannot be ambient");
+}
+
+#[test]
+fn cpu_shares_cpusets_and_reservation_become_limits() {
+    let r = super::parse_resources(
+        r#"{"cpu":{"shares":512,"cpus":"0","mems":"0"},"memory":{"limit":67108864,"reservation":33554432}}"#,
+    )
+    .unwrap();
+    assert_eq!(r.cpu_shares, Some(512));
+    assert_eq!(r.cpuset_cpus.as_deref(), Some("0"));
+    assert_eq!(r.cpuset_mems.as_deref(), Some("0"));
+    assert_eq!(r.memory_reservation, Some(32 << 20));
+    let bad = super::parse_resources(r#"{"cpu":{"cpus":"x"}}"#).unwrap_err();
+    assert_eq!(field_of(bad), "linux.resources.cpu.cpus");
+    let bad = super::parse_resources(r#"{"cpu":{"shares":1}}"#).unwrap_err();
+    assert_eq!(field_of(bad), "linux.resources.cpu.shares");
+    let rt = super::parse_resources(r#"{"cpu":{"realtimeRuntime":1000}}"#).unwrap_err();
+    assert_eq!(field_of(rt), "linux.resources.cpu");
 }

@@ -13,6 +13,8 @@ mod containers;
 pub use containers::*;
 mod stats_args;
 pub use stats_args::*;
+mod volume_args;
+pub use volume_args::*;
 pub mod oci;
 
 /// Docker-style containers with no virtualization, no daemon and no root.
@@ -82,6 +84,11 @@ pub enum Command {
     Port(PortArgs),
     /// Live resource usage of containers (CPU, memory, network, block I/O, pids).
     Stats(StatsArgs),
+    /// Manage volumes (create, ls, inspect, rm, prune).
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Show cove's version (Docker's `version`; --format json).
+    Version(VersionArgs),
     /// Manage containers (`cove container prune`, `cove container ls`, ...).
     #[command(subcommand)]
     Container(ContainerCommand),

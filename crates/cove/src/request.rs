@@ -12,7 +12,7 @@ use cove_core::spec::{MountSpec, ProcessSpec, RootSpec, RootWrites, RunSpec, Use
 use cove_core::user;
 use std::path::{Path, PathBuf};
 
-mod compat;
+pub mod compat;
 pub mod image;
 mod limits;
 mod mounts;

@@ -19,6 +19,9 @@ pub struct CompatArgs {
     /// Set metadata (KEY=VALUE); kept for Docker compatibility.
     #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
     pub label: Vec<String>,
+    /// Write the container's id to this file (which must not exist yet).
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Option<PathBuf>,
     /// Read labels from a file of KEY=VALUE lines.
     #[arg(long = "label-file", value_name = "FILE")]
     pub label_file: Vec<PathBuf>,

@@ -34,9 +34,16 @@ pub struct PsArgs {
     /// Full ids and commands.
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter: status=STATUS, name=PART, id=PREFIX (repeatable; all must match).
+    /// Filter: status=, name=, id=, label=KEY[=VALUE], ancestor=IMAGE, exited=CODE
+    /// (repeatable: the same key matches any of its values, different keys all must match).
     #[arg(short = 'f', long = "filter", value_name = "KEY=VALUE")]
     pub filter: Vec<String>,
+    /// Only the newest N containers (of every state).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Only the newest container (of every state).
+    #[arg(short = 'l', long)]
+    pub latest: bool,
     /// table, json, or a template such as '{{.Names}}\t{{.Status}}'.
     #[arg(long, default_value = "table")]
     pub format: String,

@@ -20,6 +20,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         "--restart {} needs -d (foreground runs are not stored containers yet)",
         args.stored.restart
     );
+    anyhow::ensure!(
+        args.compat.cidfile.is_none(),
+        "--cidfile needs -d (a foreground run is not a stored container with an id yet)\n\
+         hint: cove run -d --cidfile FILE ..., then cove wait and cove logs"
+    );
     let backend = platform::backend();
     let host = backend.host_identity();
     // The hold marks the image in use until the container has exited.

@@ -39,6 +39,7 @@ impl Row<'_> {
         json!({
             "ID": id,
             "Names": self.c.name,
+            "Labels": self.c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
             "Image": image(self.c),
             "Command": command(self.c, no_trunc),
             "CreatedAt": time::rfc3339(Some(self.c.created)),
@@ -120,6 +121,7 @@ pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, l
             "WorkingDir": c.spec.process.cwd,
             "StopSignal": c.stop_signal(),
             "StopTimeout": c.stop_timeout.unwrap_or(10),
+            "Labels": c.labels,
         },
         "HostConfig": host_config(c),
         "NetworkSettings": { "Ports": port_map(&c.published_ports()) },

@@ -1,7 +1,7 @@
 //! `-v/--volume` and `--tmpfs` syntax.
 
 use super::host_source;
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use cove_core::rootpath::normalize;
 use cove_core::spec::{MountFlags, MountSpec};
 
@@ -9,7 +9,8 @@ use cove_core::spec::{MountFlags, MountSpec};
 /// macOS `cached`/`delegated`/`consistent` and private/slave propagation are
 /// accepted and have no effect); `./rel:CONTAINER` is relative to the
 /// current directory (Docker 23+); `/CONTAINER` alone is an anonymous volume
-/// (see [`anonymous`]); a named volume is refused.
+/// (see [`anonymous`]); `NAME:CONTAINER` is a named volume, created on first
+/// use (see `volumes.rs`).
 pub fn volume(arg: &str) -> anyhow::Result<MountSpec> {
     let parts: Vec<&str> = arg.split(':').collect();
     let (source, dest, opts) = match parts.as_slice() {
@@ -43,18 +44,18 @@ fn bind(source: &str, dest: &str, read_only: bool, what: &str) -> anyhow::Result
     Ok(MountSpec::Bind { source, destination, read_only })
 }
 
-/// A host path as given, `./x` and `../x` made absolute; a name is refused.
+/// A host path as given, `./x` and `../x` made absolute; a name is a named
+/// volume's data directory (created when missing).
 fn named_or_relative(source: &str, what: &str) -> anyhow::Result<String> {
     if source == "." || source == ".." || source.starts_with("./") || source.starts_with("../") {
         let path = std::env::current_dir().context("current directory")?.join(source);
         let abs = std::fs::canonicalize(&path).with_context(|| format!("volume source {}", path.display()))?;
         return Ok(abs.display().to_string());
     }
-    if !source.starts_with('/') {
-        bail!(
-            "{what}: named volumes are not supported yet\n\
-             hint: use an absolute host path (-v /abs/path:/dest, or ./dir:/dest) or --tmpfs /dest"
-        );
+    let absolute = source.starts_with('/') || (cfg!(windows) && std::path::Path::new(source).is_absolute());
+    if !absolute {
+        let data = crate::volumes::for_run(source).with_context(|| what.to_owned())?;
+        return Ok(data.display().to_string());
     }
     Ok(source.to_owned())
 }
@@ -102,11 +103,14 @@ pub fn mount(arg: &str) -> anyhow::Result<MountSpec> {
         }
         ("tmpfs", Some(_)) => bail!("{}: a tmpfs mount takes no source", bad()),
         ("volume", None) => anonymous(&target).with_context(bad)?,
-        ("volume", Some(_)) => bail!(
-            "{}: named volumes are not supported yet\n\
-             hint: use type=bind,source=/abs/path or type=tmpfs",
-            bad()
-        ),
+        ("volume", Some(name)) => {
+            ensure!(
+                !name.starts_with('/') && !name.starts_with('.'),
+                "{}: a volume source is a volume name (use type=bind for a host path)",
+                bad()
+            );
+            bind(&name, &target, read_only, &bad())?
+        }
         (other, _) => bail!("{}: type {other:?} is not supported (bind, tmpfs, volume)", bad()),
     };
     Ok(spec)
@@ -180,7 +184,7 @@ mod tests {
     fn volumes() {
         let m = volume("/tmp:/data/../x:ro").unwrap();
         assert_eq!(m, MountSpec::Bind { source: "/tmp".into(), destination: "/x".into(), read_only: true });
-        assert!(volume("rel:/x").unwrap_err().to_string().contains("named volumes"));
+        assert!(format!("{:#}", volume("r:/x").unwrap_err()).contains("invalid volume name"));
         assert!(volume("/tmp:rel").is_err());
         assert!(volume("/tmp:/x:bogus").is_err());
         assert!(volume("/tmp:/").is_err());
@@ -195,7 +199,7 @@ mod tests {
         let MountSpec::Bind { source, .. } = volume("./:/w").unwrap() else { panic!() };
         assert_eq!(source, std::fs::canonicalize(".").unwrap());
         assert!(matches!(volume("/data").unwrap(), MountSpec::Tmpfs { size: None, mode: 0o755, .. }));
-        assert!(volume("mydata:/data").unwrap_err().to_string().contains("named volumes are not supported"));
+        assert!(format!("{:#}", volume("my data:/data").unwrap_err()).contains("invalid volume name"));
         assert!(volume("/tmp:/w:rshared").is_err());
     }
 
@@ -211,7 +215,8 @@ mod tests {
         assert_eq!(csv_fields(r#"type=bind,"source=/a,b",target=/x"#), ["type=bind", "source=/a,b", "target=/x"]);
         assert_eq!(csv_fields(r#""target=/say ""hi""""#), [r#"target=/say "hi""#]);
         for bad in [
-            "type=volume,source=named,target=/d",
+            "type=volume,source=/tmp,target=/d",
+            "type=volume,source=-x,target=/d",
             "type=bind,target=/d",
             "type=bind,source=/tmp",
             "type=tmpfs,source=/x,target=/d",

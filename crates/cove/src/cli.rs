@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 mod compat_args;
+pub mod compat_more;
 mod docker_argv;
 mod image_args;
 pub use compat_args::CompatArgs;

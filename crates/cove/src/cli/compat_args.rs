@@ -113,6 +113,9 @@ pub struct CompatArgs {
     /// Not supported: device access rules (no host devices are passed in).
     #[arg(long = "device-cgroup-rule", value_name = "RULE")]
     pub device_cgroup_rule: Vec<String>,
+    /// Docker's remaining flags (`cli/compat_more.rs`).
+    #[command(flatten)]
+    pub more: super::compat_more::MoreCompatArgs,
     /// Not supported: storage driver options.
     #[arg(long = "storage-opt", value_name = "OPT")]
     pub storage_opt: Vec<String>,

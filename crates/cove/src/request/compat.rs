@@ -14,6 +14,7 @@ use std::path::PathBuf;
 /// Refusals first, then the syntax of the accepted metadata flags.
 pub fn check(c: &CompatArgs) -> anyhow::Result<()> {
     refusals(c)?;
+    super::compat_more::check(&c.more)?;
     check_accepted(c)
 }
 

@@ -206,6 +206,24 @@ const CASES: &[Case] = &[
         want: "ro\n",
     },
     Case { argv: &["--rootfs", "{ROOT}", "--init=true", "sh", "-c", "echo $$"], want: "2\n" },
+    // Harmless or honoured extras: -q, --cpu-quota as a CPU limit, local volume driver.
+    Case {
+        argv: &[
+            "--rootfs",
+            "{ROOT}",
+            "-q",
+            "--cpu-quota=-1",
+            "--cpu-period",
+            "100000",
+            "--volume-driver=local",
+            "--disable-content-trust",
+            "--oom-kill-disable=false",
+            "--memory-swappiness=-1",
+            "echo",
+            "ok",
+        ],
+        want: "ok\n",
+    },
 ];
 
 /// Command lines cove refuses (exit 125), and what the message must name.
@@ -240,6 +258,19 @@ const REFUSED: &[(&[&str], &str)] = &[
     (&["--shm-size", "lots"], "--shm-size"),
     (&["--group-add", "no-such-group"], "--group-add no-such-group"),
     (&["--rm=maybe"], "--rm"),
+    (&["--link", "db:db"], "--link db:db is not supported"),
+    (&["--network-alias", "web"], "--network-alias web"),
+    (&["--ip=10.0.0.9"], "--ip 10.0.0.9"),
+    (&["--dns-option", "ndots:2"], "--dns-option"),
+    (&["--oom-kill-disable"], "--oom-kill-disable"),
+    (&["--blkio-weight", "500"], "--blkio-weight"),
+    (&["--device-read-bps", "/dev/sda:1mb"], "--device-read-bps"),
+    (&["--cpu-rt-runtime", "950000"], "--cpu-rt-runtime"),
+    (&["--cgroup-parent", "/mine"], "--cgroup-parent /mine"),
+    (&["--cpu-count", "2"], "--cpu-count"),
+    (&["--use-api-socket"], "--use-api-socket"),
+    (&["--volume-driver", "nfs"], "--volume-driver nfs"),
+    (&["--cpus", "1", "--cpu-quota", "50000"], "conflicting options"),
 ];
 
 fn expand(a: &str, root: &Path, dir: &Path) -> String {

@@ -328,6 +328,9 @@ pub struct ExecArgs {
     /// Working directory inside the container (default: the container's).
     #[arg(short = 'w', long = "workdir", value_name = "DIR")]
     pub workdir: Option<String>,
+    /// Not supported: cove never grants host privileges (refused with a hint).
+    #[arg(long)]
+    pub privileged: bool,
 }
 
 /// `cove exec [OPTIONS] CONTAINER COMMAND [ARG...]`.

@@ -61,6 +61,9 @@ pub struct LogsArgs {
     /// Only lines since a time (RFC 3339, Unix seconds) or a duration ago (10m, 1h30m).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// Only lines before a time (RFC 3339, Unix seconds) or a duration ago (10m, 1h30m).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// Show each line's time stamp.
     #[arg(short = 't', long)]
     pub timestamps: bool,

@@ -160,3 +160,69 @@ fn version_like_docker() {
     cove(mode).args(["version", "-f", "{{.Server.Version}}"]).run().ok().stdout_is(&format!("{version}\n"));
     cove(mode).arg("version").run().ok().stdout_has("Client:").stdout_has(&format!("Version:           {version}"));
 }
+
+/// The busybox fixture as a one-layer OCI layout, imported as `bbtest:1`.
+fn import_busybox(s: &Store, root: &std::path::Path, dir: &TestDir) {
+    use sha2::{Digest as _, Sha256};
+    let blobs = dir.mkdir("layout/blobs/sha256");
+    let put = |bytes: &[u8]| {
+        let hex = hex::encode(Sha256::digest(bytes));
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    let mut b = tar::Builder::new(Vec::new());
+    b.follow_symlinks(false);
+    b.append_dir_all(".", root).unwrap();
+    let (layer, layer_size) = put(&b.into_inner().unwrap());
+    let arch = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
+    let config = serde_json::json!({"architecture": arch, "os": "linux",
+        "config": {"Cmd": ["sh"], "Env": ["PATH=/bin:/sbin:/usr/bin"], "Labels": {"kind": "fixture"}},
+        "rootfs": {"type": "layers", "diff_ids": [layer]}});
+    let (config, config_size) = put(config.to_string().as_bytes());
+    let manifest = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": config_size},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": layer_size}]});
+    let (manifest, manifest_size) = put(manifest.to_string().as_bytes());
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType":
+        "application/vnd.oci.image.manifest.v1+json", "digest": manifest, "size": manifest_size}]});
+    dir.write("layout/index.json", index.to_string());
+    dir.write("layout/oci-layout", r#"{"imageLayoutVersion":"1.0.0"}"#);
+    let layout = dir.join("layout").display().to_string();
+    s.cove(&["import", &layout, "--tag", "bbtest:1"]).ok();
+}
+
+#[test]
+fn image_filters_and_inspect_keys() {
+    for mode in modes() {
+        let Some(root) = busybox(mode) else { continue };
+        let s = Store::new(mode);
+        let dir = TestDir::new(mode, "bbimage");
+        import_busybox(&s, root, &dir);
+        s.cove(&["images", "--filter", "reference=bbtest*", "--format", "json"]).ok().stdout_has("\"bbtest\"");
+        let ids = s.cove(&["images", "-a", "-f", "reference=bbtest:1", "-f", "label=kind=fixture", "-q"]);
+        assert_eq!(ids.ok().lines().len(), 1, "{}", ids.desc);
+        s.cove(&["images", "-f", "reference=alpine*", "-q"]).ok().stdout_is("");
+        s.cove(&["images", "-f", "dangling=true", "-q"]).ok().stdout_is("");
+        s.cove(&["images", "-f", "size=1"]).cove_error("invalid --filter");
+        s.cove(&["image", "inspect", "-f", "{{.Os}} {{json .RepoTags}}", "bbtest:1"])
+            .ok()
+            .stdout_is("linux [\"bbtest:1\"]\n");
+        // A new named volume over the image's /etc gets the image's files.
+        let host = dir.mkdir("host").display().to_string();
+        let sleeper = s.sleeper();
+        let run = ["run", "-d", "--name", "withvol", "-v", "cfg:/etc", "-v", &format!("{host}:/host:ro")];
+        s.cove(&[&run[..], &["bbtest:1", "sh", "-c", &sleeper]].concat()).ok();
+        s.cove(&["exec", "withvol", "sh", "-c", "test -f /etc/passwd && echo copied"]).ok().stdout_is("copied\n");
+        let v = s.inspect("withvol");
+        let mounts = v["Mounts"].as_array().cloned().unwrap_or_default();
+        let kinds: Vec<(&str, &str, bool)> = mounts
+            .iter()
+            .map(|m| (m["Type"].as_str().unwrap(), m["Destination"].as_str().unwrap(), m["RW"] == true))
+            .collect();
+        assert!(kinds.contains(&("volume", "/etc", true)) && kinds.contains(&("bind", "/host", false)), "{v:#}");
+        let net = (v["HostConfig"]["NetworkMode"].as_str(), v["NetworkSettings"]["IPAddress"].as_str());
+        assert!(matches!(net, (Some("bridge"), Some("10.0.2.100")) | (Some("none"), Some(""))), "{v:#}");
+        s.cove(&["ps", "--filter", "ancestor=bbtest:1", "--format", "{{.Names}}"]).ok().stdout_is("withvol\n");
+        s.cove(&["ps", "--filter", "ancestor=busybox", "-q"]).ok().stdout_is("");
+    }
+}

@@ -198,6 +198,12 @@ pub struct ImagesArgs {
     /// Only the image ids.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Filter: dangling=true|false, reference=PATTERN (`*` wildcards), label=KEY[=VALUE].
+    #[arg(short = 'f', long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Every image (cove stores no intermediate images, so the same list).
+    #[arg(short = 'a', long)]
+    pub all: bool,
 }
 
 /// `cove pull [-q] [--platform P] REF`.

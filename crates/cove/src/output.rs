@@ -19,6 +19,7 @@ mod images;
 pub use images::*;
 
 pub mod containers;
+mod inspect_extra;
 pub mod template;
 pub mod volumes;
 

@@ -51,6 +51,9 @@ pub enum ImageCommand {
 /// `cove image inspect IMAGE...`.
 #[derive(Debug, Args)]
 pub struct ImageInspectArgs {
+    /// A template such as '{{.Os}}/{{.Architecture}}' (default: JSON).
+    #[arg(short = 'f', long, value_name = "TEMPLATE")]
+    pub format: Option<String>,
     /// Images (names or ids).
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<String>,

@@ -99,6 +99,12 @@ pub fn ps(rows: &[Row], format: &str, quiet: bool, no_trunc: bool) -> anyhow::Re
 
 /// `cove inspect`'s object for one container (Docker's keys).
 pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, log_path: &str) -> Value {
+    let mut v = inspect_base(c, status, lost, live, log_path);
+    super::inspect_extra::network_settings(c, &mut v["NetworkSettings"]);
+    v
+}
+
+fn inspect_base(c: &Container, status: Status, lost: bool, live: &dyn Liveness, log_path: &str) -> Value {
     let s = &c.state;
     json!({
         "Id": c.id.as_str(),
@@ -125,6 +131,7 @@ pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, l
         },
         "HostConfig": host_config(c),
         "NetworkSettings": { "Ports": port_map(&c.published_ports()) },
+        "Mounts": super::inspect_extra::mounts(c),
         "Cove": { "Cgroups": s.cgroups, "MonitorPid": s.monitor.as_ref().map_or(0, |m| m.pid) },
     })
 }

@@ -223,6 +223,13 @@ fn image_filters_and_inspect_keys() {
         let net = (v["HostConfig"]["NetworkMode"].as_str(), v["NetworkSettings"]["IPAddress"].as_str());
         assert!(matches!(net, (Some("bridge"), Some("10.0.2.100")) | (Some("none"), Some(""))), "{v:#}");
         s.cove(&["ps", "--filter", "ancestor=bbtest:1", "--format", "{{.Names}}"]).ok().stdout_is("withvol\n");
+        // Docker's template idioms for addresses, labels and mounts.
+        let ip = v["NetworkSettings"]["IPAddress"].as_str().unwrap_or_default();
+        let t = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}|{{range .Mounts}}{{if .Name}}{{.Name}}{{end}}{{end}}|{{index .Config.Labels \"k\"}}";
+        s.cove(&["inspect", "-f", t, "withvol"]).ok().stdout_is(&format!("{ip}|cfg|\n"));
+        s.cove(&["ps", "--format", "table {{.Names}}\t{{.State}}"])
+            .ok()
+            .stdout_is("NAMES     STATE\nwithvol   running\n");
         s.cove(&["ps", "--filter", "ancestor=busybox", "-q"]).ok().stdout_is("");
     }
 }

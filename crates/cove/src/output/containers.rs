@@ -87,11 +87,7 @@ pub fn ps(rows: &[Row], format: &str, quiet: bool, no_trunc: bool) -> anyhow::Re
             super::table_or_json(crate::cli::Format::Table, &header, &cells, &())?;
         }
         template => {
-            let t = Template::parse(template)?;
-            if t.table {
-                println!("{}", t.header());
-            }
-            values.iter().for_each(|v| println!("{}", t.render(v)));
+            Template::parse(template)?.print_all(&values);
         }
     }
     Ok(())

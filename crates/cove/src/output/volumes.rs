@@ -40,11 +40,7 @@ pub fn ls(rows: &[Volume], format: &str, quiet: bool) -> anyhow::Result<()> {
             super::table_or_json(crate::cli::Format::Table, &["DRIVER", "VOLUME NAME"], &cells, &())?;
         }
         template => {
-            let t = Template::parse(template)?;
-            if t.table {
-                println!("{}", t.header());
-            }
-            values.iter().for_each(|v| println!("{}", t.render(v)));
+            Template::parse(template)?.print_all(&values);
         }
     }
     Ok(())

@@ -271,6 +271,7 @@ const REFUSED: &[(&[&str], &str)] = &[
     (&["--use-api-socket"], "--use-api-socket"),
     (&["--volume-driver", "nfs"], "--volume-driver nfs"),
     (&["--cpus", "1", "--cpu-quota", "50000"], "conflicting options"),
+    (&["--stop-signal", "SIGFOO"], "invalid --stop-signal"),
 ];
 
 fn expand(a: &str, root: &Path, dir: &Path) -> String {

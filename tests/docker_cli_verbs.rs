@@ -114,6 +114,12 @@ fn labels_and_ps_filters() {
         names(&["--filter", "exited=3"]).ok().stdout_is("gone\n");
         s.cove(&["ps", "-l", "--format", "{{.Names}}"]).ok().stdout_is("tb\n");
         s.cove(&["ps", "-n", "2", "--format", "{{.Names}} {{.Labels}}"]).ok().stdout_is("tb team=y\ngone \n");
+        let pruned = s.cove(&["container", "prune", "-f", "--filter", "label=team=y", "--filter", "until=1h"]);
+        pruned.ok().stdout_has("Total reclaimed space: ");
+        s.cove(&["container", "prune", "-f", "--filter", "label!=team"]).ok().stdout_has("Total reclaimed space: ");
+        names(&[]).ok().stdout_is("tb\nta\n");
+        s.cove(&["container", "prune", "-f", "--filter", "label=team=y"]).ok().stdout_has("Deleted Containers:\n");
+        names(&[]).ok().stdout_is("ta\n");
         s.cove(&["ps", "--filter", "colour=red"]).cove_error("invalid --filter");
         s.cove(&["ps", "--filter", "status=sleeping"]).cove_error("status is one of");
     }

@@ -144,20 +144,22 @@ pub fn remove(v: &Volume) -> anyhow::Result<()> {
     std::fs::remove_dir_all(&gone).with_context(|| format!("remove volume data {}", gone.display()))
 }
 
-/// Disk use of the volume's data in bytes (files counted once per path).
+/// Disk use of the volume's data in bytes.
 pub fn size(v: &Volume) -> u64 {
-    fn walk(p: &Path) -> u64 {
-        let Ok(entries) = std::fs::read_dir(p) else { return 0 };
-        entries
-            .flatten()
-            .map(|e| match e.file_type() {
-                Ok(t) if t.is_dir() => walk(&e.path()),
-                Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
-                _ => 0,
-            })
-            .sum()
-    }
-    walk(&v.mountpoint)
+    dir_size(&v.mountpoint)
+}
+
+/// Bytes in the regular files under `p` (symlinks not followed).
+pub fn dir_size(p: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(p) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// The volume's data directory for a run, created when missing (Docker

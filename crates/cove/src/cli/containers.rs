@@ -174,6 +174,9 @@ pub struct PruneArgs {
     /// Do not ask (cove never asks; accepted for Docker compatibility).
     #[arg(short = 'f', long)]
     pub force: bool,
+    /// Only some: label=KEY[=VALUE], label!=KEY[=VALUE], until=TIME|DURATION (created before).
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
 }
 
 /// `cove __monitor` (hidden; started by `run -d` and `start`).

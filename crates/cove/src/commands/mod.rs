@@ -18,6 +18,8 @@ mod oci;
 #[cfg(target_os = "linux")]
 mod port;
 #[cfg(target_os = "linux")]
+mod prune_filter;
+#[cfg(target_os = "linux")]
 mod ps;
 mod pull;
 #[cfg(target_os = "linux")]

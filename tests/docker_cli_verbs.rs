@@ -71,6 +71,11 @@ fn volume_verbs_and_in_use_refusal() {
             .ok()
             .stdout_is("dbdata team=db\n");
         s.cove(&["volume", "create", "-o", "type=nfs", "x1"]).cove_error("not supported");
+        s.cove(&["inspect", "--type", "volume", "-f", "{{.Driver}} {{.Labels.team}}", "dbdata"])
+            .ok()
+            .stdout_is("local db\n");
+        s.cove(&["inspect", "-f", "{{.Name}}", "dbdata"]).ok().stdout_is("dbdata\n");
+        s.cove(&["inspect", "--type", "volume", "nosuch"]).code(1).stderr_has("No such volume: nosuch");
         let sleeper = s.sleeper();
         let run = ["run", "-d", "--name", "db", "--rootfs", &root, "-v", "dbdata:/var/db", "sh", "-c", &sleeper];
         s.cove(&run).ok();
@@ -244,5 +249,11 @@ fn image_filters_and_inspect_keys() {
             .ok()
             .stdout_is("NAMES     STATE\nwithvol   running\n");
         s.cove(&["ps", "--filter", "ancestor=busybox", "-q"]).ok().stdout_is("");
+        // system prune: stopped containers go, an image a container uses stays.
+        s.cove(&["create", "--name", "stale", "bbtest:1", "true"]).ok();
+        s.cove(&["system", "prune", "-a", "-f"]).ok().stdout_has("Deleted Containers:\n");
+        s.cove(&["ps", "-a", "--format", "{{.Names}}"]).ok().stdout_is("withvol\n");
+        let left = s.cove(&["images", "--format", "json"]);
+        left.ok().stdout_has("\"bbtest\"");
     }
 }

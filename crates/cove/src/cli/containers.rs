@@ -131,6 +131,8 @@ pub enum ObjectKind {
     Container,
     /// A local image.
     Image,
+    /// A named volume.
+    Volume,
 }
 
 /// Verbs that take only containers (`wait`, `top`).

@@ -75,6 +75,22 @@ pub struct ImagePruneArgs {
 pub enum SystemCommand {
     /// Show disk usage: images, containers, local volumes.
     Df(DfArgs),
+    /// Remove stopped containers and dangling images (-a: every unused image).
+    Prune(SystemPruneArgs),
+}
+
+/// `cove system prune [-a] [-f] [--volumes]`.
+#[derive(Debug, Args)]
+pub struct SystemPruneArgs {
+    /// Remove every image no container uses, not only dangling ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Anonymous volumes too (Docker 23+); cove's anonymous volumes end with their container, so nothing more goes.
+    #[arg(long)]
+    pub volumes: bool,
 }
 
 /// `cove system df`.

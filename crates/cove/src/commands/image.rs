@@ -62,7 +62,7 @@ pub(super) fn root_kind(store: &cove_image::ImageStore, image: &cove_image::Imag
 }
 
 /// Asks first (as Docker does) unless -f; the answer is read from stdin.
-fn prune(args: ImagePruneArgs) -> anyhow::Result<i32> {
+pub(super) fn prune(args: ImagePruneArgs) -> anyhow::Result<i32> {
     if !args.force && !confirm(args.all)? {
         return Ok(0);
     }

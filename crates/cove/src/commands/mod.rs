@@ -36,6 +36,7 @@ mod stats;
 #[cfg(target_os = "linux")]
 mod stop;
 mod system;
+mod system_prune;
 mod tag;
 mod test;
 #[cfg(target_os = "linux")]

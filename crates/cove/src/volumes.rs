@@ -55,7 +55,7 @@ fn check_name(name: &str) -> anyhow::Result<()> {
     ensure!(
         valid_name(name),
         "invalid volume name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at least 2 characters\n\
-         hint: a host directory must be given as an absolute path (/abs/dir) or ./dir"
+         hint: to bind a host directory, use an absolute host path (/abs/dir) or ./dir"
     );
     Ok(())
 }

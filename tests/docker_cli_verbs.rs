@@ -34,7 +34,11 @@ fn named_volumes_persist_between_runs() {
         run(&["--mount", "src=appdata,dst=/m,readonly"], "cat /m/f").ok().stdout_is("kept\n");
         // A new volume starts with the root's files at the mount point.
         run(&["-v", "etcvol:/etc"], "test -f /etc/passwd && echo copied").ok().stdout_is("copied\n");
-        s.cove(&["volume", "ls", "-q"]).ok().stdout_is("appdata\netcvol\n");
+        // nocopy leaves it empty; an existing volume is never refilled.
+        run(&["--mount", "type=volume,src=homes,dst=/home,volume-nocopy"], "ls /home | wc -l").ok().stdout_is("0\n");
+        run(&["-v", "homes:/home"], "ls /home | wc -l").ok().stdout_is("0\n");
+        run(&["-v", "homes2:/home"], "ls /home").ok().stdout_is("app\n");
+        s.cove(&["volume", "ls", "-q"]).ok().stdout_is("appdata\netcvol\nhomes\nhomes2\n");
         s.cove(&["volume", "ls"]).ok().stdout_has("DRIVER").stdout_has("local    appdata");
         let mp = s.cove(&["volume", "inspect", "-f", "{{.Mountpoint}}", "appdata"]);
         mp.ok();

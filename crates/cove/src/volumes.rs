@@ -81,6 +81,20 @@ fn load(dir: &Path, name: &str) -> anyhow::Result<Option<Volume>> {
 /// Creates `name` unless it exists (Docker's create is idempotent); a
 /// missing name gets a random one. Returns the volume and whether it is new.
 pub fn create(name: Option<&str>, labels: BTreeMap<String, String>) -> anyhow::Result<(Volume, bool)> {
+    create_filled(name, labels, &|_| Ok(()))
+}
+
+/// [`create`], with `fill` writing a new volume's first contents into its
+/// data directory before the volume exists under its name.
+///
+/// ORDER: filled while still in the private temporary directory, so no
+/// container (which could plant symlinks there) sees it before it is
+/// complete; an existing volume is never filled.
+pub fn create_filled(
+    name: Option<&str>,
+    labels: BTreeMap<String, String>,
+    fill: &dyn Fn(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<(Volume, bool)> {
     let name = match name {
         Some(n) => n.to_owned(),
         None => cove_core::id::ContainerId::generate()
@@ -99,6 +113,7 @@ pub fn create(name: Option<&str>, labels: BTreeMap<String, String>) -> anyhow::R
     std::fs::create_dir(&tmp).with_context(|| format!("create {}", tmp.display()))?;
     let built = (|| {
         std::fs::create_dir(tmp.join("_data")).with_context(|| format!("create {}/_data", tmp.display()))?;
+        fill(&tmp.join("_data"))?;
         let meta = Meta { created: time::now(), labels };
         let json = serde_json::to_vec_pretty(&meta)?;
         std::fs::write(tmp.join("volume.json"), json).with_context(|| format!("write {}/volume.json", tmp.display()))
@@ -178,14 +193,11 @@ pub fn name_of(path: &Path) -> Option<String> {
     (parts.next()?.as_os_str() == "_data" && parts.next().is_none()).then_some(name)
 }
 
-/// Docker fills an empty volume with what the image has at the mount
-/// point. Copied from the one layer (or root directory) that has files
-/// there; refused when several layers would have to be merged.
+/// Docker fills a new volume with what the image has at the mount point.
+/// Copied (into the fresh data directory of [`create_filled`]) from the one
+/// layer (or root directory) that has files there; refused when several
+/// layers would have to be merged.
 pub fn copy_up(data: &Path, sources: &[PathBuf], dest: &str) -> anyhow::Result<()> {
-    let empty = std::fs::read_dir(data).with_context(|| format!("read {}", data.display()))?.next().is_none();
-    if !empty {
-        return Ok(());
-    }
     let rel = dest.trim_start_matches('/');
     let with_files: Vec<PathBuf> = sources
         .iter()

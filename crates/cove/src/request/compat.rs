@@ -249,6 +249,19 @@ fn group(name: &str, group_db: &str) -> anyhow::Result<u32> {
 /// the root has files in is refused: Docker would copy them into the new
 /// volume, and an empty one in their place would be silently different.
 pub fn user_mounts(args: &RunArgs, root: &RootSpec) -> anyhow::Result<Vec<MountSpec>> {
+    // A new named volume starts with the root's files at its mount point
+    // (Docker), unless `nocopy` was asked for.
+    let dirs = root_dirs(root);
+    let given = args.volume.iter().map(|v| (v, false)).chain(args.compat.mount.iter().map(|m| (m, true)));
+    for (arg, is_mount) in given {
+        if let Some((name, dest, nocopy)) = mounts::named_volume(arg, is_mount) {
+            let fill = |data: &std::path::Path| {
+                if nocopy { Ok(()) } else { crate::volumes::copy_up(data, &dirs, &dest) }
+            };
+            crate::volumes::create_filled(Some(&name), BTreeMap::new(), &fill)
+                .with_context(|| format!("volume {arg:?}: create it with the image's files at {dest}"))?;
+        }
+    }
     let mut out = Vec::new();
     let volumes = args.volume.iter().map(|v| (v, !v.contains(':'), mounts::volume(v)));
     let anonymous_mount = |m: &str| {
@@ -263,15 +276,6 @@ pub fn user_mounts(args: &RunArgs, root: &RootSpec) -> anyhow::Result<Vec<MountS
                 "anonymous volume {arg:?}: the image has files at {destination}, which Docker would copy into a new \
                  volume and cove cannot\nhint: bind a host directory there (-v /abs/dir:{destination}) or leave it to the container's own layer"
             );
-        }
-        // A new named volume starts with the image's files there (Docker),
-        // unless `nocopy` was asked for.
-        if let MountSpec::Bind { source, destination, .. } = &spec
-            && crate::volumes::name_of(source).is_some()
-            && !arg.contains("nocopy")
-        {
-            crate::volumes::copy_up(source, &root_dirs(root), destination)
-                .with_context(|| format!("volume {arg:?}: copy the image's files into it"))?;
         }
         out.push(spec);
     }

@@ -116,6 +116,35 @@ pub fn mount(arg: &str) -> anyhow::Result<MountSpec> {
     Ok(spec)
 }
 
+/// The named volume a `-v` (or, with `is_mount`, `--mount`) value names:
+/// its name, the container path, and whether `nocopy` was asked for.
+pub fn named_volume(arg: &str, is_mount: bool) -> Option<(String, String, bool)> {
+    let (name, dest, nocopy) = if is_mount {
+        let (mut kind, mut name, mut dest, mut nocopy) = ("volume".to_owned(), None, None, false);
+        for field in csv_fields(arg) {
+            match field.trim().split_once('=') {
+                Some(("type", v)) => kind = v.to_owned(),
+                Some(("source" | "src", v)) => name = Some(v.to_owned()),
+                Some(("target" | "destination" | "dst", v)) => dest = Some(v.to_owned()),
+                Some(("volume-nocopy", v)) => nocopy = v != "false",
+                None if field.trim() == "volume-nocopy" => nocopy = true,
+                _ => {}
+            }
+        }
+        (kind == "volume").then_some(())?;
+        (name?, dest?, nocopy)
+    } else {
+        let parts: Vec<&str> = arg.split(':').collect();
+        match parts.as_slice() {
+            [n, d] => (n.to_string(), d.to_string(), false),
+            [n, d, o] => (n.to_string(), d.to_string(), o.split(',').any(|x| x == "nocopy")),
+            _ => return None,
+        }
+    };
+    let dest = normalize(&dest).ok()?;
+    crate::volumes::valid_name(&name).then_some((name, dest, nocopy))
+}
+
 /// Docker reads `--mount` as one CSV record: a field in double quotes may
 /// hold commas (`"source=/a,b"`), and `""` inside quotes is a quote.
 fn csv_fields(arg: &str) -> Vec<String> {
@@ -226,6 +255,20 @@ mod tests {
         ] {
             assert!(mount(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn named_volume_forms() {
+        let got = |a, m| named_volume(a, m);
+        assert_eq!(got("data:/x/../y", false), Some(("data".into(), "/y".into(), false)));
+        assert_eq!(got("data:/y:ro,nocopy", false), Some(("data".into(), "/y".into(), true)));
+        assert_eq!(got("src=data,dst=/y,volume-nocopy", true), Some(("data".into(), "/y".into(), true)));
+        assert_eq!(got("type=volume,source=data,target=/y", true), Some(("data".into(), "/y".into(), false)));
+        for (arg, m) in [("/tmp:/y", false), ("./d:/y", false), ("x:/y", false), ("/y", false)] {
+            assert_eq!(got(arg, m), None, "{arg}");
+        }
+        assert_eq!(got("type=bind,source=data,target=/y", true), None);
+        assert_eq!(got("type=volume,target=/y", true), None);
     }
 
     #[test]

@@ -206,6 +206,24 @@ const CASES: &[Case] = &[
         want: "ro\n",
     },
     Case { argv: &["--rootfs", "{ROOT}", "--init=true", "sh", "-c", "echo $$"], want: "2\n" },
+    // Harmless or honoured extras: -q, --cpu-quota as a CPU limit, local volume driver.
+    Case {
+        argv: &[
+            "--rootfs",
+            "{ROOT}",
+            "-q",
+            "--cpu-quota=-1",
+            "--cpu-period",
+            "100000",
+            "--volume-driver=local",
+            "--disable-content-trust",
+            "--oom-kill-disable=false",
+            "--memory-swappiness=-1",
+            "echo",
+            "ok",
+        ],
+        want: "ok\n",
+    },
 ];
 
 /// Command lines cove refuses (exit 125), and what the message must name.
@@ -227,8 +245,9 @@ const REFUSED: &[(&[&str], &str)] = &[
     (&["--log-driver", "syslog"], "--log-driver syslog"),
     (&["--sysctl", "kernel.pid_max=100"], "--sysctl kernel.pid_max"),
     (&["--network", "host", "--sysctl", "net.ipv4.ip_forward=1"], "--network host"),
-    (&["-v", "mydata:/data"], "named volumes"),
-    (&["--mount", "source=mydata,target=/data"], "named volumes"),
+    (&["-v", "x:/data"], "invalid volume name \"x\""),
+    (&["--mount", "type=volume,source=/tmp,target=/data"], "a volume source is a volume name"),
+    (&["--cidfile", "{DIR}/cid"], "--cidfile needs -d"),
     (&["-v", "/etc"], "anonymous volume"),
     (&["-v", "{DIR}:/data:rshared"], "rshared"),
     (&["--mount", "type=bind,target=/data"], "source="),
@@ -239,6 +258,20 @@ const REFUSED: &[(&[&str], &str)] = &[
     (&["--shm-size", "lots"], "--shm-size"),
     (&["--group-add", "no-such-group"], "--group-add no-such-group"),
     (&["--rm=maybe"], "--rm"),
+    (&["--link", "db:db"], "--link db:db is not supported"),
+    (&["--network-alias", "web"], "--network-alias web"),
+    (&["--ip=10.0.0.9"], "--ip 10.0.0.9"),
+    (&["--dns-option", "ndots:2"], "--dns-option"),
+    (&["--oom-kill-disable"], "--oom-kill-disable"),
+    (&["--blkio-weight", "500"], "--blkio-weight"),
+    (&["--device-read-bps", "/dev/sda:1mb"], "--device-read-bps"),
+    (&["--cpu-rt-runtime", "950000"], "--cpu-rt-runtime"),
+    (&["--cgroup-parent", "/mine"], "--cgroup-parent /mine"),
+    (&["--cpu-count", "2"], "--cpu-count"),
+    (&["--use-api-socket"], "--use-api-socket"),
+    (&["--volume-driver", "nfs"], "--volume-driver nfs"),
+    (&["--cpus", "1", "--cpu-quota", "50000"], "conflicting options"),
+    (&["--stop-signal", "SIGFOO"], "invalid --stop-signal"),
 ];
 
 fn expand(a: &str, root: &Path, dir: &Path) -> String {

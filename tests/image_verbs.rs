@@ -170,7 +170,7 @@ fn images_share_layers_and_rmi_keeps_what_others_use() {
         gone.ok().stdout_has("Untagged: a:1\nDeleted: sha256:");
         assert_eq!(entries(&root, "layers").len(), 2, "[{}] the shared base stays", mode.label());
         cove_in(mode, &root).args(["run", "b:1", "cat /b"]).run().ok().stdout_is("b\n");
-        cove_in(mode, &root).args(["rmi", "a:1"]).run().code(1).stderr_has("no such image: a:1");
+        cove_in(mode, &root).args(["rmi", "a:1"]).run().code(1).stderr_has("No such image: a:1");
     }
 }
 
@@ -341,7 +341,7 @@ fn inspect_prints_docker_fields() {
         assert_eq!(i["RootFS"]["Layers"].as_array().map(Vec::len), Some(2));
         assert!(i["Size"].as_u64().unwrap() > 100_000, "{v}");
         let missing = cove_in(mode, &root).args(["image", "inspect", "insp:1", "nope"]).run();
-        missing.code(1).stderr_has("no such image: nope");
+        missing.code(1).stderr_has("No such image: nope");
     }
 }
 

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 mod compat_args;
+pub mod compat_more;
 mod docker_argv;
 mod image_args;
 pub use compat_args::CompatArgs;
@@ -13,6 +14,8 @@ mod containers;
 pub use containers::*;
 mod stats_args;
 pub use stats_args::*;
+mod volume_args;
+pub use volume_args::*;
 pub mod oci;
 
 /// Docker-style containers with no virtualization, no daemon and no root.
@@ -82,6 +85,11 @@ pub enum Command {
     Port(PortArgs),
     /// Live resource usage of containers (CPU, memory, network, block I/O, pids).
     Stats(StatsArgs),
+    /// Manage volumes (create, ls, inspect, rm, prune).
+    #[command(subcommand)]
+    Volume(VolumeCommand),
+    /// Show cove's version (Docker's `version`; --format json).
+    Version(VersionArgs),
     /// Manage containers (`cove container prune`, `cove container ls`, ...).
     #[command(subcommand)]
     Container(ContainerCommand),
@@ -190,6 +198,12 @@ pub struct ImagesArgs {
     /// Only the image ids.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Filter: dangling=true|false, reference=PATTERN (`*` wildcards), label=KEY[=VALUE].
+    #[arg(short = 'f', long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Every image (cove stores no intermediate images, so the same list).
+    #[arg(short = 'a', long)]
+    pub all: bool,
 }
 
 /// `cove pull [-q] [--platform P] REF`.
@@ -320,6 +334,9 @@ pub struct ExecArgs {
     /// Working directory inside the container (default: the container's).
     #[arg(short = 'w', long = "workdir", value_name = "DIR")]
     pub workdir: Option<String>,
+    /// Not supported: cove never grants host privileges (refused with a hint).
+    #[arg(long)]
+    pub privileged: bool,
 }
 
 /// `cove exec [OPTIONS] CONTAINER COMMAND [ARG...]`.

@@ -17,6 +17,7 @@ mod platform;
 mod request;
 #[cfg(target_os = "linux")]
 mod selftest;
+mod volumes;
 // Windows and macOS: `cove test` checks the backend's primitives instead.
 #[cfg(not(target_os = "linux"))]
 #[path = "selftest_host.rs"]

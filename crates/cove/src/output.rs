@@ -19,7 +19,9 @@ mod images;
 pub use images::*;
 
 pub mod containers;
+mod inspect_extra;
 pub mod template;
+pub mod volumes;
 
 /// An error that ends cove with a given exit code (Docker's: 1 for an
 /// unknown container, 125 for a name in use, 127 for a missing command).

@@ -12,7 +12,8 @@ use cove_core::spec::{MountSpec, ProcessSpec, RootSpec, RootWrites, RunSpec, Use
 use cove_core::user;
 use std::path::{Path, PathBuf};
 
-mod compat;
+pub mod compat;
+mod compat_more;
 pub mod image;
 mod limits;
 mod mounts;
@@ -38,7 +39,7 @@ pub fn run_spec_for(
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
         let name = args.args.remove(0);
-        Some(image::resolve(&name, uid, args.pull, args.platform.as_deref())?)
+        Some(image::resolve(&name, uid, args.pull, args.platform.as_deref(), args.compat.more.quiet)?)
     } else {
         None
     };

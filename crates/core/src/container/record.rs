@@ -160,6 +160,9 @@ pub struct Container {
     pub stop_signal: Option<i32>,
     /// `--stop-timeout` in seconds (default 10).
     pub stop_timeout: Option<u32>,
+    /// `--label` and `--label-file` (Docker's `Config.Labels`; `ps --filter label=`).
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
     /// Changing state.
     pub state: State,
 }

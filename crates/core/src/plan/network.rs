@@ -1,5 +1,5 @@
 //! The name files of a `--network bridge` container: `/etc/resolv.conf`
-//! and `/etc/hosts` generated from the bridge spec.
+//! and `/etc/hosts` generated from the bridge spec, and `/etc/hostname`.
 
 use super::MountStep;
 use crate::net::{self, BridgeSpec};
@@ -30,6 +30,8 @@ pub(super) fn name_files(mounts: &mut Vec<MountStep>, spec: &RunSpec, bridge: &B
             mounts.push(MountStep::Dir { path: "/etc".into(), mode: 0o755, owner: None });
             mounts.push(file("/etc/resolv.conf", resolv));
             mounts.push(file("/etc/hosts", hosts));
+            // Docker writes the container's own name there too.
+            mounts.push(file("/etc/hostname", format!("{}\n", spec.hostname)));
         }
         RootSpec::Directory { writes: RootWrites::InPlace, .. } => {}
     }

@@ -19,6 +19,9 @@ pub struct CompatArgs {
     /// Set metadata (KEY=VALUE); kept for Docker compatibility.
     #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
     pub label: Vec<String>,
+    /// Write the container's id to this file (which must not exist yet).
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Option<PathBuf>,
     /// Read labels from a file of KEY=VALUE lines.
     #[arg(long = "label-file", value_name = "FILE")]
     pub label_file: Vec<PathBuf>,
@@ -110,6 +113,9 @@ pub struct CompatArgs {
     /// Not supported: device access rules (no host devices are passed in).
     #[arg(long = "device-cgroup-rule", value_name = "RULE")]
     pub device_cgroup_rule: Vec<String>,
+    /// Docker's remaining flags (`cli/compat_more.rs`).
+    #[command(flatten)]
+    pub more: super::compat_more::MoreCompatArgs,
     /// Not supported: storage driver options.
     #[arg(long = "storage-opt", value_name = "OPT")]
     pub storage_opt: Vec<String>,

@@ -34,9 +34,16 @@ pub struct PsArgs {
     /// Full ids and commands.
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter: status=STATUS, name=PART, id=PREFIX (repeatable; all must match).
+    /// Filter: status=, name=, id=, label=KEY[=VALUE], ancestor=IMAGE, exited=CODE
+    /// (repeatable: the same key matches any of its values, different keys all must match).
     #[arg(short = 'f', long = "filter", value_name = "KEY=VALUE")]
     pub filter: Vec<String>,
+    /// Only the newest N containers (of every state).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Only the newest container (of every state).
+    #[arg(short = 'l', long)]
+    pub latest: bool,
     /// table, json, or a template such as '{{.Names}}\t{{.Status}}'.
     #[arg(long, default_value = "table")]
     pub format: String,
@@ -54,6 +61,9 @@ pub struct LogsArgs {
     /// Only lines since a time (RFC 3339, Unix seconds) or a duration ago (10m, 1h30m).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// Only lines before a time (RFC 3339, Unix seconds) or a duration ago (10m, 1h30m).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// Show each line's time stamp.
     #[arg(short = 't', long)]
     pub timestamps: bool,
@@ -121,6 +131,8 @@ pub enum ObjectKind {
     Container,
     /// A local image.
     Image,
+    /// A named volume.
+    Volume,
 }
 
 /// Verbs that take only containers (`wait`, `top`).
@@ -164,6 +176,9 @@ pub struct PruneArgs {
     /// Do not ask (cove never asks; accepted for Docker compatibility).
     #[arg(short = 'f', long)]
     pub force: bool,
+    /// Only some: label=KEY[=VALUE], label!=KEY[=VALUE], until=TIME|DURATION (created before).
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
 }
 
 /// `cove __monitor` (hidden; started by `run -d` and `start`).

@@ -51,6 +51,9 @@ pub enum ImageCommand {
 /// `cove image inspect IMAGE...`.
 #[derive(Debug, Args)]
 pub struct ImageInspectArgs {
+    /// A template such as '{{.Os}}/{{.Architecture}}' (default: JSON).
+    #[arg(short = 'f', long, value_name = "TEMPLATE")]
+    pub format: Option<String>,
     /// Images (names or ids).
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<String>,
@@ -72,6 +75,22 @@ pub struct ImagePruneArgs {
 pub enum SystemCommand {
     /// Show disk usage: images, containers, local volumes.
     Df(DfArgs),
+    /// Remove stopped containers and dangling images (-a: every unused image).
+    Prune(SystemPruneArgs),
+}
+
+/// `cove system prune [-a] [-f] [--volumes]`.
+#[derive(Debug, Args)]
+pub struct SystemPruneArgs {
+    /// Remove every image no container uses, not only dangling ones.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Anonymous volumes too (Docker 23+); cove's anonymous volumes end with their container, so nothing more goes.
+    #[arg(long)]
+    pub volumes: bool,
 }
 
 /// `cove system df`.

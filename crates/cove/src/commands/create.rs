@@ -79,6 +79,8 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         }
         None => None,
     };
+    let labels = request::compat::labels(&args.compat)?;
+    let cidfile = args.compat.cidfile.as_deref().map(CidFile::claim).transpose()?;
     let image = image_name(&args);
     let from_image = args.rootfs.is_none() && !image.is_empty();
     let (name, auto_remove, stop_timeout) = (args.name.clone().unwrap_or_default(), args.rm, args.stored.stop_timeout);
@@ -105,10 +107,44 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         auto_remove,
         stop_signal,
         stop_timeout,
+        labels,
         state: State { status: Some(Status::Created), ..State::default() },
     };
     let container = store.create(container).map_err(|e| output::Exit { code: COVE_ERROR, message: e.to_string() })?;
+    if let Some(file) = cidfile {
+        file.write(&container.id)?;
+    }
     Ok((store, root, container))
+}
+
+/// `--cidfile`: created empty before the container (Docker refuses an
+/// existing file), filled with the id once it is stored, removed on failure.
+struct CidFile(Option<std::path::PathBuf>);
+
+impl CidFile {
+    fn claim(path: &std::path::Path) -> anyhow::Result<CidFile> {
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
+            Ok(_) => Ok(CidFile(Some(path.to_owned()))),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
+                "container ID file found, make sure the other container isn't running or delete {}",
+                path.display()
+            ),
+            Err(e) => Err(e).with_context(|| format!("--cidfile: create {}", path.display())),
+        }
+    }
+
+    fn write(mut self, id: &ContainerId) -> anyhow::Result<()> {
+        let path = self.0.take().expect("claimed");
+        std::fs::write(&path, id.as_str()).with_context(|| format!("--cidfile: write {}", path.display()))
+    }
+}
+
+impl Drop for CidFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// The image as the user named it; the rootfs directory; or empty.

@@ -20,6 +20,11 @@ use platform::join;
 
 /// `cove exec [FLAGS] CONTAINER COMMAND...`.
 pub fn run(args: ContainerExecArgs) -> anyhow::Result<i32> {
+    anyhow::ensure!(
+        !args.exec.privileged,
+        "exec --privileged is not supported: cove never grants host privileges\n\
+         hint: start the container with the capabilities it needs (cove run --cap-add CAP)"
+    );
     let (store, _) = containers::open()?;
     let record = containers::find(&store, &args.container)?;
     let not_running =

@@ -38,11 +38,17 @@ fn inspect(args: ImageInspectArgs) -> anyhow::Result<i32> {
             }
             _ => {
                 missing = true;
-                output::error(&anyhow::anyhow!("no such image: {name}"));
+                output::error(&anyhow::anyhow!("No such image: {name}"));
             }
         }
     }
-    output::inspect(&found, &roots)?;
+    match args.format.as_deref().filter(|f| *f != "json") {
+        Some(template) => {
+            let t = output::template::Template::parse(template)?;
+            found.iter().zip(&roots).for_each(|(i, r)| println!("{}", t.render(&output::image_value(i, r))));
+        }
+        None => output::inspect(&found, &roots)?,
+    }
     Ok(if missing { 1 } else { 0 })
 }
 
@@ -56,7 +62,7 @@ pub(super) fn root_kind(store: &cove_image::ImageStore, image: &cove_image::Imag
 }
 
 /// Asks first (as Docker does) unless -f; the answer is read from stdin.
-fn prune(args: ImagePruneArgs) -> anyhow::Result<i32> {
+pub(super) fn prune(args: ImagePruneArgs) -> anyhow::Result<i32> {
     if !args.force && !confirm(args.all)? {
         return Ok(0);
     }

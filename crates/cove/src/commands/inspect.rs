@@ -1,7 +1,7 @@
 //! `cove inspect`: stored containers as a JSON array with Docker's keys,
 //! or one template line per object (`-f '{{.State.Pid}}'`). Like Docker's,
-//! a name no container has is looked up among the images; `--type` picks
-//! one kind.
+//! a name no container has is looked up among the images, then the
+//! volumes; `--type` picks one kind.
 
 use super::image::root_kind;
 use crate::cli::{InspectArgs, ObjectKind};
@@ -19,7 +19,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<i32> {
     let live = HostLiveness::new();
     let (store, _) = containers::open()?;
     let images = match args.kind {
-        Some(ObjectKind::Container) => None,
+        Some(ObjectKind::Container | ObjectKind::Volume) => None,
         _ => open_store(containers::caller_uid(), false)?.map(|(s, _)| s),
     };
     let mut values = Vec::new();
@@ -46,7 +46,7 @@ fn find(
     images: Option<&ImageStore>,
     live: &HostLiveness,
 ) -> anyhow::Result<Value> {
-    if kind != Some(ObjectKind::Image) {
+    if matches!(kind, None | Some(ObjectKind::Container)) {
         match store.lookup(name) {
             Ok(c) => {
                 let log = store.log_path(&c.id).display().to_string();
@@ -65,9 +65,16 @@ fn find(
             return Ok(output::image_value(&image, &root_kind(images, &image)));
         }
     }
+    if matches!(kind, None | Some(ObjectKind::Volume))
+        && crate::volumes::valid_name(name)
+        && let Some(v) = crate::volumes::get(name)?
+    {
+        return Ok(output::volumes::object(&v));
+    }
     let what = match kind {
         Some(ObjectKind::Container) => "container",
         Some(ObjectKind::Image) => "image",
+        Some(ObjectKind::Volume) => "volume",
         None => "object",
     };
     Err(Exit { code: 1, message: format!("No such {what}: {name}") }.into())

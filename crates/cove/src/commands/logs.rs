@@ -16,11 +16,12 @@ pub fn run(args: LogsArgs) -> anyhow::Result<i32> {
         "all" | "-1" => None,
         n => Some(n.parse::<usize>().with_context(|| format!("invalid --tail {n:?}: a number or \"all\""))?),
     };
-    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let since = args.since.as_deref().map(|s| parse_since(s, "--since")).transpose()?;
+    let until = args.until.as_deref().map(|s| parse_since(s, "--until")).transpose()?;
     let (store, _) = containers::open()?;
     let c = containers::find(&store, &args.container)?;
     let path = store.log_path(&c.id);
-    let mut printer = Printer { since, timestamps: args.timestamps };
+    let mut printer = Printer { since, until, timestamps: args.timestamps };
     let Some(mut reader) = open_log(&path, 0)? else { return Ok(0) };
     let mut lines: Vec<String> = Vec::new();
     let mut buf = String::new();
@@ -43,7 +44,7 @@ pub fn log_end(store: &ContainerStore, id: &ContainerId) -> u64 {
 /// Prints container `id`'s output from byte `offset` of its log until it
 /// has ended; returns its exit code (0 when unknown).
 pub fn follow_from(store: &ContainerStore, id: &ContainerId, offset: u64) -> anyhow::Result<i32> {
-    let mut printer = Printer { since: None, timestamps: false };
+    let mut printer = Printer { since: None, until: None, timestamps: false };
     let path = store.log_path(id);
     // The monitor creates the log before it answers; wait briefly otherwise.
     let mut reader = None;
@@ -117,17 +118,18 @@ fn read_line(r: &mut BufReader<std::fs::File>, buf: &mut String) -> anyhow::Resu
 
 struct Printer {
     since: Option<SystemTime>,
+    until: Option<SystemTime>,
     timestamps: bool,
 }
 
 impl Printer {
     fn print(&mut self, line: &str) -> anyhow::Result<()> {
         let Ok(entry) = serde_json::from_str::<LogEntry>(line) else { return Ok(()) };
-        if let Some(since) = self.since {
-            let at = humantime::parse_rfc3339_weak(&entry.time).ok();
-            if at.is_some_and(|t| t < since) {
-                return Ok(());
-            }
+        let at = humantime::parse_rfc3339_weak(&entry.time).ok();
+        if self.since.is_some_and(|since| at.is_some_and(|t| t < since))
+            || self.until.is_some_and(|until| at.is_some_and(|t| t > until))
+        {
+            return Ok(());
         }
         let text = if self.timestamps { format!("{} {}", entry.time, entry.log) } else { entry.log };
         let result = if entry.stream == "stderr" {
@@ -140,8 +142,8 @@ impl Printer {
     }
 }
 
-/// `--since`: RFC 3339, Unix seconds, or a duration ago (`10m`, `1h30m`).
-fn parse_since(s: &str) -> anyhow::Result<SystemTime> {
+/// `--since`/`--until`: RFC 3339, Unix seconds, or a duration ago (`10m`, `1h30m`).
+fn parse_since(s: &str, flag: &str) -> anyhow::Result<SystemTime> {
     if let Ok(t) = humantime::parse_rfc3339_weak(s) {
         return Ok(t);
     }
@@ -150,6 +152,6 @@ fn parse_since(s: &str) -> anyhow::Result<SystemTime> {
     }
     match humantime::parse_duration(s) {
         Ok(d) => Ok(SystemTime::now() - d),
-        Err(_) => bail!("invalid --since {s:?}: use a time (2024-01-02T15:04:05Z), Unix seconds or a duration (10m)"),
+        Err(_) => bail!("invalid {flag} {s:?}: use a time (2024-01-02T15:04:05Z), Unix seconds or a duration (10m)"),
     }
 }

@@ -18,6 +18,8 @@ mod oci;
 #[cfg(target_os = "linux")]
 mod port;
 #[cfg(target_os = "linux")]
+mod prune_filter;
+#[cfg(target_os = "linux")]
 mod ps;
 mod pull;
 #[cfg(target_os = "linux")]
@@ -34,10 +36,13 @@ mod stats;
 #[cfg(target_os = "linux")]
 mod stop;
 mod system;
+mod system_prune;
 mod tag;
 mod test;
 #[cfg(target_os = "linux")]
 mod top;
+mod version;
+mod volume;
 #[cfg(target_os = "linux")]
 mod wait;
 
@@ -58,6 +63,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Image(command) => image::run(command),
         Command::System(command) => system::run(command),
         Command::Pull(args) => pull::run(args),
+        Command::Volume(command) => volume::run(command),
+        Command::Version(args) => version::run(args),
         Command::Login(args) => login::login(args),
         Command::Logout(args) => login::logout(args),
         Command::Test(args) => test::run(args),

@@ -19,26 +19,30 @@ pub fn rm(args: RmArgs) -> anyhow::Result<i32> {
     })
 }
 
-/// `cove container prune`: removes every container that is not running.
-pub fn prune(_args: PruneArgs) -> anyhow::Result<i32> {
+/// `cove container prune`: removes every container that is not running
+/// (and matches `--filter`), printing Docker's summary.
+pub fn prune(args: PruneArgs) -> anyhow::Result<i32> {
+    let keep = super::prune_filter::parse(&args.filter)?;
     let (store, _) = containers::open()?;
     let live = HostLiveness::new();
-    let mut removed = 0;
+    let mut reclaimed = 0;
     println!("Deleted Containers:");
     for c in store.list()? {
         if matches!(c.observed(&live), Status::Exited | Status::Created)
             && c.state.monitor.as_ref().is_none_or(|m| !live.alive(m))
+            && keep.matches(&c)
         {
+            let size = crate::volumes::dir_size(&store.dir_of(&c.id));
             match remove(&store, &c, false) {
                 Ok(()) => {
                     println!("{}", c.id);
-                    removed += 1;
+                    reclaimed += size;
                 }
                 Err(e) => eprintln!("cove: {e:#}"),
             }
         }
     }
-    println!("\nTotal: {removed} containers removed");
+    println!("\nTotal reclaimed space: {}", crate::output::human_size(reclaimed));
     Ok(0)
 }
 

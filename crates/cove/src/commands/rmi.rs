@@ -12,7 +12,7 @@ use cove_image::images::ImageUsers;
 pub fn run(args: RmiArgs) -> anyhow::Result<i32> {
     let Some((store, _)) = open_store(platform::backend().host_identity().uid, false)? else {
         for name in &args.images {
-            output::error(&anyhow::anyhow!("no such image: {name}"));
+            output::error(&anyhow::anyhow!("No such image: {name}"));
         }
         return Ok(1);
     };

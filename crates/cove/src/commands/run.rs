@@ -20,6 +20,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         "--restart {} needs -d (foreground runs are not stored containers yet)",
         args.stored.restart
     );
+    // Checked as for a stored container, although nothing stops this one.
+    #[cfg(target_os = "linux")]
+    if let Some(s) = &args.stored.stop_signal {
+        platform::host_process::parse_signal(s).with_context(|| format!("invalid --stop-signal {s:?}"))?;
+    }
+    anyhow::ensure!(
+        args.compat.cidfile.is_none(),
+        "--cidfile needs -d (a foreground run is not a stored container with an id yet)\n\
+         hint: cove run -d --cidfile FILE ..., then cove wait and cove logs"
+    );
     let backend = platform::backend();
     let host = backend.host_identity();
     // The hold marks the image in use until the container has exited.

@@ -10,6 +10,7 @@ use cove_core::backend::Backend;
 pub fn run(command: SystemCommand) -> anyhow::Result<i32> {
     match command {
         SystemCommand::Df(args) => df(args),
+        SystemCommand::Prune(args) => super::system_prune::run(args),
     }
 }
 

@@ -12,7 +12,7 @@ pub fn run(args: TagArgs) -> anyhow::Result<i32> {
     let target = Reference::parse(&args.target).with_context(|| format!("invalid target name {:?}", args.target))?;
     let store = open_store(platform::backend().host_identity().uid, false)?
         .map(|(s, _)| s)
-        .with_context(|| format!("no such image: {}", args.source))?;
+        .with_context(|| format!("No such image: {}", args.source))?;
     store.tag(&args.source, &target).with_context(|| format!("tag {} {}", args.source, args.target))?;
     Ok(0)
 }

@@ -39,6 +39,7 @@ impl Row<'_> {
         json!({
             "ID": id,
             "Names": self.c.name,
+            "Labels": self.c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
             "Image": image(self.c),
             "Command": command(self.c, no_trunc),
             "CreatedAt": time::rfc3339(Some(self.c.created)),
@@ -86,11 +87,7 @@ pub fn ps(rows: &[Row], format: &str, quiet: bool, no_trunc: bool) -> anyhow::Re
             super::table_or_json(crate::cli::Format::Table, &header, &cells, &())?;
         }
         template => {
-            let t = Template::parse(template)?;
-            if t.table {
-                println!("{}", t.header());
-            }
-            values.iter().for_each(|v| println!("{}", t.render(v)));
+            Template::parse(template)?.print_all(&values);
         }
     }
     Ok(())
@@ -98,6 +95,12 @@ pub fn ps(rows: &[Row], format: &str, quiet: bool, no_trunc: bool) -> anyhow::Re
 
 /// `cove inspect`'s object for one container (Docker's keys).
 pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, log_path: &str) -> Value {
+    let mut v = inspect_base(c, status, lost, live, log_path);
+    super::inspect_extra::network_settings(c, &mut v["NetworkSettings"]);
+    v
+}
+
+fn inspect_base(c: &Container, status: Status, lost: bool, live: &dyn Liveness, log_path: &str) -> Value {
     let s = &c.state;
     json!({
         "Id": c.id.as_str(),
@@ -120,9 +123,11 @@ pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, l
             "WorkingDir": c.spec.process.cwd,
             "StopSignal": c.stop_signal(),
             "StopTimeout": c.stop_timeout.unwrap_or(10),
+            "Labels": c.labels,
         },
         "HostConfig": host_config(c),
         "NetworkSettings": { "Ports": port_map(&c.published_ports()) },
+        "Mounts": super::inspect_extra::mounts(c),
         "Cove": { "Cgroups": s.cgroups, "MonitorPid": s.monitor.as_ref().map_or(0, |m| m.pid) },
     })
 }

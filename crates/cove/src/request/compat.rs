@@ -8,11 +8,13 @@ use super::mounts;
 use crate::cli::{CompatArgs, RunArgs};
 use anyhow::{Context, bail, ensure};
 use cove_core::spec::{ExtraSpec, MountSpec, RootSpec, UserIds};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Refusals first, then the syntax of the accepted metadata flags.
 pub fn check(c: &CompatArgs) -> anyhow::Result<()> {
     refusals(c)?;
+    super::compat_more::check(&c.more)?;
     check_accepted(c)
 }
 
@@ -76,12 +78,7 @@ fn namespace_mode(flag: &str, mode: Option<&str>) -> anyhow::Result<()> {
 /// Checks the accepted metadata flags (labels, logging, ports, health
 /// checks, streams) so that typos fail as they do with Docker.
 fn check_accepted(c: &CompatArgs) -> anyhow::Result<()> {
-    for l in &c.label {
-        ensure!(!l.is_empty() && !l.starts_with('='), "invalid --label {l:?}: expected KEY=VALUE");
-    }
-    for f in &c.label_file {
-        std::fs::read_to_string(f).with_context(|| format!("--label-file {}", f.display()))?;
-    }
+    labels(c)?;
     for a in &c.annotation {
         ensure!(
             a.split_once('=').is_some_and(|(k, _)| !k.is_empty()),
@@ -112,6 +109,25 @@ fn check_accepted(c: &CompatArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--label-file` lines (`#` comments and blank lines skipped), then
+/// `--label`, later ones winning; `KEY` alone is an empty value (Docker).
+pub fn labels(c: &CompatArgs) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut entries = Vec::new();
+    for f in &c.label_file {
+        let text = std::fs::read_to_string(f).with_context(|| format!("--label-file {}", f.display()))?;
+        let lines = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+        entries.extend(lines.map(|l| (l.to_owned(), "--label-file")));
+    }
+    entries.extend(c.label.iter().map(|l| (l.clone(), "--label")));
+    let mut out = BTreeMap::new();
+    for (l, flag) in entries {
+        let (k, v) = l.split_once('=').unwrap_or((&l, ""));
+        ensure!(!k.trim().is_empty(), "invalid {flag} {l:?}: expected KEY=VALUE");
+        out.insert(k.trim().to_owned(), v.to_owned());
+    }
+    Ok(out)
 }
 
 fn is_port_spec(p: &str) -> bool {
@@ -233,10 +249,25 @@ fn group(name: &str, group_db: &str) -> anyhow::Result<u32> {
 /// the root has files in is refused: Docker would copy them into the new
 /// volume, and an empty one in their place would be silently different.
 pub fn user_mounts(args: &RunArgs, root: &RootSpec) -> anyhow::Result<Vec<MountSpec>> {
+    // A new named volume starts with the root's files at its mount point
+    // (Docker), unless `nocopy` was asked for.
+    let dirs = root_dirs(root);
+    let given = args.volume.iter().map(|v| (v, false)).chain(args.compat.mount.iter().map(|m| (m, true)));
+    for (arg, is_mount) in given {
+        if let Some((name, dest, nocopy)) = mounts::named_volume(arg, is_mount) {
+            let fill = |data: &std::path::Path| {
+                if nocopy { Ok(()) } else { crate::volumes::copy_up(data, &dirs, &dest) }
+            };
+            crate::volumes::create_filled(Some(&name), BTreeMap::new(), &fill)
+                .with_context(|| format!("volume {arg:?}: create it with the image's files at {dest}"))?;
+        }
+    }
     let mut out = Vec::new();
     let volumes = args.volume.iter().map(|v| (v, !v.contains(':'), mounts::volume(v)));
-    let mounts =
-        args.compat.mount.iter().map(|m| (m, !m.contains("type=tmpfs") && !m.contains("type=bind"), mounts::mount(m)));
+    let anonymous_mount = |m: &str| {
+        !m.contains("type=tmpfs") && !m.contains("type=bind") && !m.contains("src=") && !m.contains("source=")
+    };
+    let mounts = args.compat.mount.iter().map(|m| (m, anonymous_mount(m), mounts::mount(m)));
     for (arg, anonymous, spec) in volumes.chain(mounts) {
         let spec = spec?;
         if anonymous && let MountSpec::Tmpfs { destination, .. } = &spec {
@@ -251,12 +282,16 @@ pub fn user_mounts(args: &RunArgs, root: &RootSpec) -> anyhow::Result<Vec<MountS
     Ok(out)
 }
 
-fn root_has_files(root: &RootSpec, dest: &str) -> bool {
-    let dirs: Vec<PathBuf> = match root {
+fn root_dirs(root: &RootSpec) -> Vec<PathBuf> {
+    match root {
         RootSpec::Directory { path, .. } => vec![path.clone()],
         RootSpec::Layers { lowers } => lowers.clone(),
         RootSpec::HostSystem => Vec::new(),
-    };
+    }
+}
+
+fn root_has_files(root: &RootSpec, dest: &str) -> bool {
+    let dirs = root_dirs(root);
     let rel = dest.trim_start_matches('/');
     dirs.iter().any(|d| std::fs::read_dir(d.join(rel)).is_ok_and(|mut r| r.next().is_some()))
 }

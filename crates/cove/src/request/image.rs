@@ -90,12 +90,18 @@ fn find_local(name: &str, uid: u32) -> anyhow::Result<Option<(ImageStore, ImageR
 /// Looks `name` up in the local store (a reference or an id prefix),
 /// pulling it first as `policy` says (see `request/pull.rs`), and holds it
 /// for the run.
-pub fn resolve(name: &str, uid: u32, policy: PullPolicy, platform: Option<&str>) -> anyhow::Result<ImageRun> {
+pub fn resolve(
+    name: &str,
+    uid: u32,
+    policy: PullPolicy,
+    platform: Option<&str>,
+    quiet: bool,
+) -> anyhow::Result<ImageRun> {
     let local = if policy == PullPolicy::Always { None } else { find_local(name, uid)? };
     let (store, image) = match (local, policy) {
         (Some(found), _) => found,
         (None, PullPolicy::Never) => anyhow::bail!("image not found locally: {name} (and --pull never)"),
-        (None, _) => super::pull::for_run(name, uid, policy, platform)?,
+        (None, _) => super::pull::for_run(name, uid, policy, platform, quiet)?,
     };
     // ORDER: hold first, then check the layers: a removal that started
     // earlier has finished by the time the hold is granted.

@@ -31,7 +31,10 @@ pub fn spec(args: &RunArgs) -> anyhow::Result<Limits> {
         memory: size(&args.memory, "--memory")?,
         memory_swap,
         memory_reservation: size(&args.memory_reservation, "--memory-reservation")?,
-        nano_cpus: args.cpus.as_deref().map(parse_cpus).transpose()?,
+        nano_cpus: match super::compat_more::nano_cpus(&args.compat.more, args.cpus.as_deref())? {
+            Some(n) => Some(n),
+            None => args.cpus.as_deref().map(parse_cpus).transpose()?,
+        },
         // Docker: 0 is the default weight
         cpu_shares: args.cpu_shares.filter(|s| *s != 0),
         cpuset_cpus: args.cpuset_cpus.clone(),

@@ -1,7 +1,7 @@
 //! `-v/--volume` and `--tmpfs` syntax.
 
 use super::host_source;
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use cove_core::rootpath::normalize;
 use cove_core::spec::{MountFlags, MountSpec};
 
@@ -9,7 +9,8 @@ use cove_core::spec::{MountFlags, MountSpec};
 /// macOS `cached`/`delegated`/`consistent` and private/slave propagation are
 /// accepted and have no effect); `./rel:CONTAINER` is relative to the
 /// current directory (Docker 23+); `/CONTAINER` alone is an anonymous volume
-/// (see [`anonymous`]); a named volume is refused.
+/// (see [`anonymous`]); `NAME:CONTAINER` is a named volume, created on first
+/// use (see `volumes.rs`).
 pub fn volume(arg: &str) -> anyhow::Result<MountSpec> {
     let parts: Vec<&str> = arg.split(':').collect();
     let (source, dest, opts) = match parts.as_slice() {
@@ -43,18 +44,18 @@ fn bind(source: &str, dest: &str, read_only: bool, what: &str) -> anyhow::Result
     Ok(MountSpec::Bind { source, destination, read_only })
 }
 
-/// A host path as given, `./x` and `../x` made absolute; a name is refused.
+/// A host path as given, `./x` and `../x` made absolute; a name is a named
+/// volume's data directory (created when missing).
 fn named_or_relative(source: &str, what: &str) -> anyhow::Result<String> {
     if source == "." || source == ".." || source.starts_with("./") || source.starts_with("../") {
         let path = std::env::current_dir().context("current directory")?.join(source);
         let abs = std::fs::canonicalize(&path).with_context(|| format!("volume source {}", path.display()))?;
         return Ok(abs.display().to_string());
     }
-    if !source.starts_with('/') {
-        bail!(
-            "{what}: named volumes are not supported yet\n\
-             hint: use an absolute host path (-v /abs/path:/dest, or ./dir:/dest) or --tmpfs /dest"
-        );
+    let absolute = source.starts_with('/') || (cfg!(windows) && std::path::Path::new(source).is_absolute());
+    if !absolute {
+        let data = crate::volumes::for_run(source).with_context(|| what.to_owned())?;
+        return Ok(data.display().to_string());
     }
     Ok(source.to_owned())
 }
@@ -102,14 +103,46 @@ pub fn mount(arg: &str) -> anyhow::Result<MountSpec> {
         }
         ("tmpfs", Some(_)) => bail!("{}: a tmpfs mount takes no source", bad()),
         ("volume", None) => anonymous(&target).with_context(bad)?,
-        ("volume", Some(_)) => bail!(
-            "{}: named volumes are not supported yet\n\
-             hint: use type=bind,source=/abs/path or type=tmpfs",
-            bad()
-        ),
+        ("volume", Some(name)) => {
+            ensure!(
+                !name.starts_with('/') && !name.starts_with('.'),
+                "{}: a volume source is a volume name (use type=bind for a host path)",
+                bad()
+            );
+            bind(&name, &target, read_only, &bad())?
+        }
         (other, _) => bail!("{}: type {other:?} is not supported (bind, tmpfs, volume)", bad()),
     };
     Ok(spec)
+}
+
+/// The named volume a `-v` (or, with `is_mount`, `--mount`) value names:
+/// its name, the container path, and whether `nocopy` was asked for.
+pub fn named_volume(arg: &str, is_mount: bool) -> Option<(String, String, bool)> {
+    let (name, dest, nocopy) = if is_mount {
+        let (mut kind, mut name, mut dest, mut nocopy) = ("volume".to_owned(), None, None, false);
+        for field in csv_fields(arg) {
+            match field.trim().split_once('=') {
+                Some(("type", v)) => kind = v.to_owned(),
+                Some(("source" | "src", v)) => name = Some(v.to_owned()),
+                Some(("target" | "destination" | "dst", v)) => dest = Some(v.to_owned()),
+                Some(("volume-nocopy", v)) => nocopy = v != "false",
+                None if field.trim() == "volume-nocopy" => nocopy = true,
+                _ => {}
+            }
+        }
+        (kind == "volume").then_some(())?;
+        (name?, dest?, nocopy)
+    } else {
+        let parts: Vec<&str> = arg.split(':').collect();
+        match parts.as_slice() {
+            [n, d] => (n.to_string(), d.to_string(), false),
+            [n, d, o] => (n.to_string(), d.to_string(), o.split(',').any(|x| x == "nocopy")),
+            _ => return None,
+        }
+    };
+    let dest = normalize(&dest).ok()?;
+    crate::volumes::valid_name(&name).then_some((name, dest, nocopy))
 }
 
 /// Docker reads `--mount` as one CSV record: a field in double quotes may
@@ -180,7 +213,7 @@ mod tests {
     fn volumes() {
         let m = volume("/tmp:/data/../x:ro").unwrap();
         assert_eq!(m, MountSpec::Bind { source: "/tmp".into(), destination: "/x".into(), read_only: true });
-        assert!(volume("rel:/x").unwrap_err().to_string().contains("named volumes"));
+        assert!(format!("{:#}", volume("r:/x").unwrap_err()).contains("invalid volume name"));
         assert!(volume("/tmp:rel").is_err());
         assert!(volume("/tmp:/x:bogus").is_err());
         assert!(volume("/tmp:/").is_err());
@@ -195,7 +228,7 @@ mod tests {
         let MountSpec::Bind { source, .. } = volume("./:/w").unwrap() else { panic!() };
         assert_eq!(source, std::fs::canonicalize(".").unwrap());
         assert!(matches!(volume("/data").unwrap(), MountSpec::Tmpfs { size: None, mode: 0o755, .. }));
-        assert!(volume("mydata:/data").unwrap_err().to_string().contains("named volumes are not supported"));
+        assert!(format!("{:#}", volume("my data:/data").unwrap_err()).contains("invalid volume name"));
         assert!(volume("/tmp:/w:rshared").is_err());
     }
 
@@ -211,7 +244,8 @@ mod tests {
         assert_eq!(csv_fields(r#"type=bind,"source=/a,b",target=/x"#), ["type=bind", "source=/a,b", "target=/x"]);
         assert_eq!(csv_fields(r#""target=/say ""hi""""#), [r#"target=/say "hi""#]);
         for bad in [
-            "type=volume,source=named,target=/d",
+            "type=volume,source=/tmp,target=/d",
+            "type=volume,source=-x,target=/d",
             "type=bind,target=/d",
             "type=bind,source=/tmp",
             "type=tmpfs,source=/x,target=/d",
@@ -221,6 +255,20 @@ mod tests {
         ] {
             assert!(mount(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn named_volume_forms() {
+        let got = |a, m| named_volume(a, m);
+        assert_eq!(got("data:/x/../y", false), Some(("data".into(), "/y".into(), false)));
+        assert_eq!(got("data:/y:ro,nocopy", false), Some(("data".into(), "/y".into(), true)));
+        assert_eq!(got("src=data,dst=/y,volume-nocopy", true), Some(("data".into(), "/y".into(), true)));
+        assert_eq!(got("type=volume,source=data,target=/y", true), Some(("data".into(), "/y".into(), false)));
+        for (arg, m) in [("/tmp:/y", false), ("./d:/y", false), ("x:/y", false), ("/y", false)] {
+            assert_eq!(got(arg, m), None, "{arg}");
+        }
+        assert_eq!(got("type=bind,source=data,target=/y", true), None);
+        assert_eq!(got("type=volume,target=/y", true), None);
     }
 
     #[test]

@@ -40,10 +40,11 @@ pub fn for_run(
     uid: u32,
     policy: PullPolicy,
     platform: Option<&str>,
+    quiet: bool,
 ) -> anyhow::Result<(ImageStore, ImageRecord)> {
-    if policy == PullPolicy::Missing {
+    if policy == PullPolicy::Missing && !quiet {
         output::unable_to_find(name);
     }
-    let (store, pulled) = pull(name, uid, platform, false, PullStream::Stderr)?;
+    let (store, pulled) = pull(name, uid, platform, quiet, PullStream::Stderr)?;
     Ok((store, pulled.record))
 }

@@ -110,7 +110,7 @@ pub enum ImageError {
     #[error("image id prefix {0:?} is ambiguous")]
     Ambiguous(String),
     /// No image has this name or id.
-    #[error("no such image: {0}")]
+    #[error("No such image: {0}")]
     NotFound(String),
     /// Removing would delete an image a running container uses.
     #[error(

@@ -95,6 +95,7 @@ fn prepare(
     identity(p, setgroups)?;
     // 4. working directory, as the user, so permissions apply
     rustix::process::chdir(p.cwd.as_str()).map_err(|e| at("chdir to working directory", &p.cwd)(e.into()))?;
+    cwd_inside_root(&p.cwd)?;
     // 5. no_new_privs: setuid binaries and file capabilities gain nothing
     if p.no_new_privileges {
         rustix::thread::set_no_new_privs(true).map_err(|e| at("set no_new_privs", "")(e.into()))?;
@@ -106,6 +107,20 @@ fn prepare(
     // 7. no descriptor but 0-2 survives execve (the channel closes on exec,
     //    which tells cove the command started)
     sys::exec::cloexec_from(3).map_err(at("close inherited descriptors", ""))
+}
+
+/// The working directory must lie under the process's root. A `cwd` such as
+/// `/proc/self/fd/N` (or `N/..`) follows a descriptor still open at this point
+/// (`cove exec`, OCI `exec`, or one leaked by an engine) out of the
+/// container (CVE-2024-21626). The kernel's `getcwd` marks such a directory
+/// `(unreachable)` instead of an absolute path.
+fn cwd_inside_root(cwd: &str) -> Result<(), ChildError> {
+    let outside = || at("working directory outside the container root", cwd)(io::Error::from_raw_os_error(libc::EPERM));
+    match rustix::process::getcwd(Vec::new()) {
+        Ok(dir) if dir.as_bytes().starts_with(b"/") => Ok(()),
+        Ok(_) | Err(rustix::io::Errno::NOENT) => Err(outside()),
+        Err(e) => Err(at("getcwd", cwd)(e.into())),
+    }
 }
 
 /// Groups, gid, uid, then the capability sets reduced to the plan's.

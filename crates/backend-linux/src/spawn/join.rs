@@ -105,6 +105,11 @@ fn open_namespaces(target: i32) -> Result<Vec<(String, OwnedFd)>, SpawnError> {
 
 /// The intermediate child: cgroups first (host paths), then namespaces.
 fn join(namespaces: &[(String, OwnedFd)], cgroups: &[PathBuf]) -> Result<(), ChildError> {
+    // ORDER: not dumpable before the first setns, until execve resets it:
+    // the container must not ptrace us or open /proc/PID/exe (the runtime's
+    // binary) or our fds (CVE-2019-5736). The forked process inherits it.
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+        .map_err(|e| at("make the process non-dumpable", "")(e.into()))?;
     for dir in cgroups {
         let procs = dir.join("cgroup.procs");
         std::fs::write(&procs, "0").map_err(at("join cgroup", procs.display().to_string()))?;

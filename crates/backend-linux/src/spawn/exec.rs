@@ -125,6 +125,11 @@ fn cwd_inside_root(cwd: &str) -> Result<(), ChildError> {
 
 /// Groups, gid, uid, then the capability sets reduced to the plan's.
 fn identity(p: &ProcessPlan, setgroups: bool) -> Result<(), ChildError> {
+    // (uid_t)-1 is "unchanged" to the kernel (and rustix refuses it): a
+    // hostile OCI config or image must not get that far.
+    if p.uid == u32::MAX || p.gid == u32::MAX || p.groups.contains(&u32::MAX) {
+        return Err(at("set user", format!("{}:{}", p.uid, p.gid))(io::Error::from_raw_os_error(libc::EINVAL)));
+    }
     let keep = caps::mask(&p.capabilities)
         .map_err(|e| at("parse capabilities", e.0.clone())(io::Error::from(io::ErrorKind::InvalidInput)))?;
     // ORDER: the bounding set shrinks while CAP_SETPCAP is still held.

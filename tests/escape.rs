@@ -106,3 +106,30 @@ fn exec_survives_a_hostile_user_database() {
         exec(&store, &["-u", "daemon"], &name, "id -u").run().code(125);
     }
 }
+
+/// Device nodes on bound host paths (a `-v` volume, a `--rootfs-rw`
+/// directory unpacked by root) never open: cove has no devices cgroup, so
+/// every bind is `nodev` (Docker's devices cgroup allows only its defaults).
+#[test]
+fn device_nodes_on_binds_do_not_open() {
+    if !is_root() {
+        skip("device nodes on binds", "creating a device node needs root");
+        return;
+    }
+    for mode in modes() {
+        let dir = TestDir::new(mode, "devnode");
+        let Some(root) = dir.rootfs_copy(mode, "root") else { return };
+        let vol = dir.mkdir("vol");
+        for node in [vol.join("null"), root.join("null")] {
+            run_host(std::process::Command::new("mknod").args(["-m", "666"]).arg(&node).args(["c", "1", "3"]));
+        }
+        let probe = "for f in /v/null /null; do echo x > $f && echo OPENED $f; done; echo end";
+        let root = root.display().to_string();
+        let vol = format!("{}:/v", vol.display());
+        let out = cove(mode).args(["run", "--rootfs-rw", "--rootfs", &root, "-v", &vol, "--", "sh", "-c", probe]).run();
+        out.ok();
+        if out.stdout().contains("OPENED") {
+            out.fail("no device node on a bind opens");
+        }
+    }
+}

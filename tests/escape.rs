@@ -133,3 +133,27 @@ fn device_nodes_on_binds_do_not_open() {
         }
     }
 }
+
+/// A container (with SYS_ADMIN, so it can unmount its `/dev/null`) makes
+/// `/dev/null` a link to `/proc/self/fd/9` or a fifo: `cove exec` (with fd 9
+/// open on a host file) must neither hand that file to the container as
+/// stdin nor hang.
+#[test]
+fn exec_refuses_a_replaced_dev_null() {
+    for mode in modes() {
+        let store = Store::new(mode);
+        let dir = TestDir::new(mode, "devnull");
+        let secret = dir.write("secret", "HOST-SECRET\n");
+        let Some(name) = container(&store, &["--cap-add", "SYS_ADMIN"]) else { return };
+        for replace in ["ln -s /proc/self/fd/9 /dev/null", "mkfifo /dev/null"] {
+            let script = format!("umount -l /dev/null 2>/dev/null; rm -f /dev/null; {replace}");
+            exec(&store, &["-i"], &name, &script).run().ok();
+            let open9 = format!("exec \"$0\" \"$@\" 9<{}", secret.display());
+            let out = exec(&store, &[], &name, "cat; echo done").via(&["sh", "-c", &open9]).run();
+            if out.code != Some(125) || out.stdout().contains("HOST-SECRET") {
+                out.fail(&format!("exit 125 (not the null device) after {replace:?}, no host file as stdin"));
+            }
+            out.stderr_has("/dev/null");
+        }
+    }
+}

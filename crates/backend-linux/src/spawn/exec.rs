@@ -10,7 +10,7 @@ use crate::seccomp::{self, Filter};
 use crate::sys;
 use crate::sys::signal::SavedMask;
 use cove_core::plan::ProcessPlan;
-use rustix::fs::{Mode, OFlags, open};
+use rustix::fs::{CWD, FileType, Mode, OFlags, ResolveFlags, fstat, major, minor, openat2};
 use rustix::process::{Gid, Uid};
 use rustix::thread::{CapabilitySet, CapabilitySets};
 use std::ffi::CString;
@@ -51,8 +51,7 @@ fn discard_output((stdout, stderr): (bool, bool)) -> Result<(), ChildError> {
     if !stdout && !stderr {
         return Ok(());
     }
-    let null = open("/dev/null", OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| at("open", "/dev/null")(e.into()))?;
+    let null = open_null(OFlags::WRONLY)?;
     if stdout {
         rustix::stdio::dup2_stdout(&null).map_err(|e| at("redirect stdout", "/dev/null")(e.into()))?;
     }
@@ -60,6 +59,25 @@ fn discard_output((stdout, stderr): (bool, bool)) -> Result<(), ChildError> {
         rustix::stdio::dup2_stderr(&null).map_err(|e| at("redirect stderr", "/dev/null")(e.into()))?;
     }
     Ok(())
+}
+
+/// The container's `/dev/null`, which it may have replaced when this is
+/// `cove exec` or OCI `exec`: by a fifo (open would block), a file, or a
+/// link to `/proc/self/fd/N` (a descriptor still open here, from the host).
+/// No link is followed, the open does not block, and it must be the null
+/// device (1:3).
+fn open_null(access: OFlags) -> Result<OwnedFd, ChildError> {
+    let failed = |e: rustix::io::Errno| at("open", "/dev/null")(e.into());
+    let flags = access | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+    let null = openat2(CWD, "/dev/null", flags, Mode::empty(), resolve).map_err(failed)?;
+    let st = fstat(&null).map_err(failed)?;
+    let is_null = FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+        && (major(st.st_rdev), minor(st.st_rdev)) == (1, 3);
+    if !is_null {
+        return Err(at("open /dev/null", "not the null device")(io::Error::from_raw_os_error(libc::ENXIO)));
+    }
+    Ok(null)
 }
 
 fn prepare(
@@ -78,8 +96,7 @@ fn prepare(
     } else {
         rustix::process::setsid().map_err(|e| at("setsid", "")(e.into()))?;
         if !p.stdin {
-            let null = open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-                .map_err(|e| at("open", "/dev/null")(e.into()))?;
+            let null = open_null(OFlags::RDONLY)?;
             rustix::stdio::dup2_stdin(&null).map_err(|e| at("redirect stdin", "/dev/null")(e.into()))?;
         }
         discard_output(p.discard_output)?;

@@ -24,11 +24,12 @@ pub struct Cove {
     env: Vec<(OsString, OsString)>,
     input: Input,
     timeout: Duration,
+    via: Vec<String>,
 }
 
 /// Starts a cove command line in `mode`.
 pub fn cove(mode: Mode) -> Cove {
-    Cove { mode, args: Vec::new(), env: Vec::new(), input: Input::Null, timeout: DEFAULT_TIMEOUT }
+    Cove { mode, args: Vec::new(), env: Vec::new(), input: Input::Null, timeout: DEFAULT_TIMEOUT, via: Vec::new() }
 }
 
 /// `cove run [FLAGS…] -- sh -c SCRIPT` in the zero-setup sandbox.
@@ -124,9 +125,19 @@ impl Cove {
         cmd
     }
 
+    /// Runs cove through a wrapper program (see [`Cove::command_via`]).
+    pub fn via(mut self, prefix: &[&str]) -> Self {
+        self.via = prefix.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
     /// Starts cove with piped stdin/stdout/stderr.
     pub fn spawn(&self) -> Running {
-        let mut cmd = self.command();
+        let mut cmd = if self.via.is_empty() {
+            self.command()
+        } else {
+            self.command_via(&self.via.iter().map(String::as_str).collect::<Vec<_>>())
+        };
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         cmd.stdin(match self.input {
             Input::Null => Stdio::null(),

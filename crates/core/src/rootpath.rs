@@ -73,14 +73,30 @@ pub fn resolve_in_root(root: &Path, path: &str) -> io::Result<PathBuf> {
     Ok(join(root, &done))
 }
 
-/// Reads a file inside `root` (see [`resolve_in_root`]); `Ok(None)` when absent.
+/// The most [`read_in_root`] reads: the files are an image's or a root
+/// directory's (`/etc/passwd`, `/etc/group`), which may be hostile.
+pub const READ_LIMIT: u64 = 8 << 20;
+
+/// Reads a file inside `root` (see [`resolve_in_root`]); `Ok(None)` when
+/// absent. Anything but a regular file (a fifo would block, a device could
+/// be endless) counts as absent; more than [`READ_LIMIT`] bytes is an error.
 pub fn read_in_root(root: &Path, path: &str) -> io::Result<Option<String>> {
     let resolved = resolve_in_root(root, path)?;
-    match std::fs::read(&resolved) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
+    match std::fs::symlink_metadata(&resolved) {
+        Ok(m) if !m.is_file() => return Ok(None),
+        Ok(m) if m.len() > READ_LIMIT => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{path} is larger than {READ_LIMIT} bytes"),
+            ));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
     }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(std::fs::File::open(&resolved)?, READ_LIMIT), &mut bytes)?;
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 fn split(path: &str) -> Vec<String> {
@@ -126,6 +142,22 @@ mod tests {
             assert_eq!(got.as_deref(), Some("inside"), "{link}");
         }
         assert_eq!(read_in_root(&root, "/missing").unwrap(), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_bounded_regular_files_are_read() {
+        let dir = std::env::temp_dir().join(format!("cove-rootpath-bounded-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A directory (a link to the root) and a fifo: absent, not read.
+        std::os::unix::fs::symlink("/", dir.join("up")).unwrap();
+        assert_eq!(read_in_root(&dir, "/up").unwrap(), None, "a directory");
+        let fifo = std::process::Command::new("mkfifo").arg(dir.join("fifo")).status().unwrap();
+        assert!(fifo.success());
+        assert_eq!(read_in_root(&dir, "/fifo").unwrap(), None, "a fifo");
+        let big = std::fs::File::create(dir.join("big")).unwrap();
+        big.set_len(READ_LIMIT + 1).unwrap();
+        assert!(read_in_root(&dir, "/big").is_err(), "larger than the limit");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -87,6 +87,10 @@ pub fn resolve(spec: Option<&str>, passwd: &str, group: &str) -> Result<UserIds,
         _ => Vec::new(),
     };
     groups.dedup();
+    // (uid_t)-1 means "unchanged" to setresuid(2) and cannot be mapped.
+    if uid == u32::MAX || gid == u32::MAX || groups.contains(&u32::MAX) {
+        return Err(UserError::Invalid(spec.to_owned()));
+    }
     let home = if uid == 0 && home == "/" { "/root".to_owned() } else { home };
     Ok(UserIds { uid, gid, groups, home, name })
 }
@@ -114,6 +118,15 @@ mod tests {
         assert_eq!((u.uid, u.gid, u.home.as_str()), (4242, 0, "/"));
         let u = resolve(Some("app:wheel"), PASSWD, GROUP).unwrap();
         assert_eq!((u.uid, u.gid), (1000, 10));
+    }
+
+    #[test]
+    fn id_minus_one_is_invalid() {
+        for spec in ["4294967295", "0:4294967295", "-1"] {
+            assert!(resolve(Some(spec), PASSWD, GROUP).is_err(), "{spec}");
+        }
+        let passwd = "ghost:x:4294967295:0::/:/bin/sh\n";
+        assert!(resolve(Some("ghost"), passwd, GROUP).is_err());
     }
 
     #[test]

@@ -34,6 +34,13 @@ pub fn main(c: &Pinned, plan: &ExecPlan, chan: Channel, mask: SavedMask, filter:
     if rustix::process::set_parent_process_death_signal(Some(Signal::KILL)).is_err() {
         sys::clone::exit_now(COVE_ERROR);
     }
+    // 1b. ORDER: not dumpable before the first setns, until execve resets
+    //     it: our memory, fds and /proc/PID/exe (cove's binary) are the
+    //     host's, and the container must not ptrace us or open them
+    //     (CVE-2019-5736). The exec process inherits this across the fork.
+    if rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable).is_err() {
+        sys::clone::exit_now(COVE_ERROR);
+    }
     // 2. ORDER: wait until cove has moved us into the container's cgroups,
     //    so everything from here on (and the exec process) is counted there
     if chan.expect_proceed().is_err() {

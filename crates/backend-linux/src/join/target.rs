@@ -5,13 +5,15 @@
 use crate::SpawnError;
 use crate::process::parse_start_time;
 use cove_core::exec::UserDatabase;
-use cove_core::rootpath::read_in_root;
 use rustix::event::{PollFd, PollFlags, poll};
-use rustix::fs::{Mode, OFlags, openat};
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags, fstat, openat, openat2};
 use rustix::process::{Pid, PidfdFlags, pidfd_open};
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
+use std::os::fd::OwnedFd;
+
+/// The most of a container's `/etc/passwd` or `/etc/group` cove reads: the
+/// container owns these files and could make them endless.
+const USER_DB_LIMIT: u64 = 8 << 20;
 
 /// Which process to join: the container's first process (host pid) and,
 /// when recorded, its start time (`/proc/PID/stat` field 22, clock ticks
@@ -86,17 +88,42 @@ pub fn pin(target: &Target) -> Result<Pinned, SpawnError> {
 }
 
 impl Pinned {
-    /// The container's `/etc/passwd` and `/etc/group`, read inside its root
-    /// (links never lead out of it); missing files are empty.
+    /// The container's `/etc/passwd` and `/etc/group`, read inside its root;
+    /// missing files are empty. The container owns them and may be hostile
+    /// while cove reads: each is opened with one `openat2(RESOLVE_IN_ROOT |
+    /// RESOLVE_NO_MAGICLINKS)` (no link, `..` or swap mid-walk leads out of
+    /// the root) and non-blocking; anything but a regular file counts as
+    /// absent (a fifo cannot hang cove, a link to `/dev/zero` cannot fill
+    /// its memory), and more than [`USER_DB_LIMIT`] bytes is an error.
     pub fn user_database(&self) -> Result<UserDatabase, SpawnError> {
-        let root = PathBuf::from(format!("/proc/self/fd/{}", self.root.as_raw_fd()));
         let read = |file: &str| {
-            read_in_root(&root, file)
-                .map(Option::unwrap_or_default)
+            read_user_file(&self.root, file)
                 .map_err(SpawnError::parent(format!("read {file} in container process {}", self.pid)))
         };
         Ok(UserDatabase { passwd: read("/etc/passwd")?, group: read("/etc/group")? })
     }
+}
+
+/// One user database file inside the container's root (see
+/// [`Pinned::user_database`]); `""` when it does not exist.
+fn read_user_file(root: &OwnedFd, file: &str) -> io::Result<String> {
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
+    let fd = match openat2(root, file.trim_start_matches('/'), flags, Mode::empty(), resolve) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(String::new()),
+        Err(e) => return Err(e.into()),
+    };
+    // A fifo, device or directory holds no users: as if absent.
+    if FileType::from_raw_mode(fstat(&fd)?.st_mode) != FileType::RegularFile {
+        return Ok(String::new());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd).take(USER_DB_LIMIT + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > USER_DB_LIMIT {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("larger than {USER_DB_LIMIT} bytes")));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn read_at(dir: &OwnedFd, name: &str) -> io::Result<String> {

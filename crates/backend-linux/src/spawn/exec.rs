@@ -10,7 +10,7 @@ use crate::seccomp::{self, Filter};
 use crate::sys;
 use crate::sys::signal::SavedMask;
 use cove_core::plan::ProcessPlan;
-use rustix::fs::{Mode, OFlags, open};
+use rustix::fs::{CWD, FileType, Mode, OFlags, ResolveFlags, fstat, major, minor, openat2};
 use rustix::process::{Gid, Uid};
 use rustix::thread::{CapabilitySet, CapabilitySets};
 use std::ffi::CString;
@@ -51,8 +51,7 @@ fn discard_output((stdout, stderr): (bool, bool)) -> Result<(), ChildError> {
     if !stdout && !stderr {
         return Ok(());
     }
-    let null = open("/dev/null", OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| at("open", "/dev/null")(e.into()))?;
+    let null = open_null(OFlags::WRONLY)?;
     if stdout {
         rustix::stdio::dup2_stdout(&null).map_err(|e| at("redirect stdout", "/dev/null")(e.into()))?;
     }
@@ -60,6 +59,25 @@ fn discard_output((stdout, stderr): (bool, bool)) -> Result<(), ChildError> {
         rustix::stdio::dup2_stderr(&null).map_err(|e| at("redirect stderr", "/dev/null")(e.into()))?;
     }
     Ok(())
+}
+
+/// The container's `/dev/null`, which it may have replaced when this is
+/// `cove exec` or OCI `exec`: by a fifo (open would block), a file, or a
+/// link to `/proc/self/fd/N` (a descriptor still open here, from the host).
+/// No link is followed, the open does not block, and it must be the null
+/// device (1:3).
+fn open_null(access: OFlags) -> Result<OwnedFd, ChildError> {
+    let failed = |e: rustix::io::Errno| at("open", "/dev/null")(e.into());
+    let flags = access | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+    let null = openat2(CWD, "/dev/null", flags, Mode::empty(), resolve).map_err(failed)?;
+    let st = fstat(&null).map_err(failed)?;
+    let is_null = FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+        && (major(st.st_rdev), minor(st.st_rdev)) == (1, 3);
+    if !is_null {
+        return Err(at("open /dev/null", "not the null device")(io::Error::from_raw_os_error(libc::ENXIO)));
+    }
+    Ok(null)
 }
 
 fn prepare(
@@ -78,8 +96,7 @@ fn prepare(
     } else {
         rustix::process::setsid().map_err(|e| at("setsid", "")(e.into()))?;
         if !p.stdin {
-            let null = open("/dev/null", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-                .map_err(|e| at("open", "/dev/null")(e.into()))?;
+            let null = open_null(OFlags::RDONLY)?;
             rustix::stdio::dup2_stdin(&null).map_err(|e| at("redirect stdin", "/dev/null")(e.into()))?;
         }
         discard_output(p.discard_output)?;
@@ -95,6 +112,7 @@ fn prepare(
     identity(p, setgroups)?;
     // 4. working directory, as the user, so permissions apply
     rustix::process::chdir(p.cwd.as_str()).map_err(|e| at("chdir to working directory", &p.cwd)(e.into()))?;
+    cwd_inside_root(&p.cwd)?;
     // 5. no_new_privs: setuid binaries and file capabilities gain nothing
     if p.no_new_privileges {
         rustix::thread::set_no_new_privs(true).map_err(|e| at("set no_new_privs", "")(e.into()))?;
@@ -108,8 +126,27 @@ fn prepare(
     sys::exec::cloexec_from(3).map_err(at("close inherited descriptors", ""))
 }
 
+/// The working directory must lie under the process's root. A `cwd` such as
+/// `/proc/self/fd/N` (or `N/..`) follows a descriptor still open at this point
+/// (`cove exec`, OCI `exec`, or one leaked by an engine) out of the
+/// container (CVE-2024-21626). The kernel's `getcwd` marks such a directory
+/// `(unreachable)` instead of an absolute path.
+fn cwd_inside_root(cwd: &str) -> Result<(), ChildError> {
+    let outside = || at("working directory outside the container root", cwd)(io::Error::from_raw_os_error(libc::EPERM));
+    match rustix::process::getcwd(Vec::new()) {
+        Ok(dir) if dir.as_bytes().starts_with(b"/") => Ok(()),
+        Ok(_) | Err(rustix::io::Errno::NOENT) => Err(outside()),
+        Err(e) => Err(at("getcwd", cwd)(e.into())),
+    }
+}
+
 /// Groups, gid, uid, then the capability sets reduced to the plan's.
 fn identity(p: &ProcessPlan, setgroups: bool) -> Result<(), ChildError> {
+    // (uid_t)-1 is "unchanged" to the kernel (and rustix refuses it): a
+    // hostile OCI config or image must not get that far.
+    if p.uid == u32::MAX || p.gid == u32::MAX || p.groups.contains(&u32::MAX) {
+        return Err(at("set user", format!("{}:{}", p.uid, p.gid))(io::Error::from_raw_os_error(libc::EINVAL)));
+    }
     let keep = caps::mask(&p.capabilities)
         .map_err(|e| at("parse capabilities", e.0.clone())(io::Error::from(io::ErrorKind::InvalidInput)))?;
     // ORDER: the bounding set shrinks while CAP_SETPCAP is still held.

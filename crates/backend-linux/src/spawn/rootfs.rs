@@ -82,7 +82,11 @@ fn make_root(plan: &Plan, dir: Option<&OwnedFd>, lowers: &[OwnedFd]) -> Result<O
             overlay(lowers).map_err(at("mount overlay of image layers", top))?
         }
         (RootStep::Bind { source }, Some(dir)) => {
-            bind(dir, MountFlags::default()).map_err(at("bind rootfs", source.display().to_string()))?
+            // nodev: device nodes in a root directory (an archive unpacked by
+            // root) must not open (an overlay or tmpfs root made in the user
+            // namespace is nodev by itself)
+            let nodev = MountFlags { nodev: true, ..MountFlags::default() };
+            bind(dir, nodev).map_err(at("bind rootfs", source.display().to_string()))?
         }
         _ => unreachable!("sources::open_all opens a root for directory roots"),
     };

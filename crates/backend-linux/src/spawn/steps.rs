@@ -25,7 +25,10 @@ pub fn apply(
     match step {
         MountStep::Mirror { path, flags } => mirror(root, path, *flags, source),
         MountStep::Bind { source: host, dest, flags, optional } => match source {
-            Some(Source::Open(fd, is_dir)) => bind_onto(root, &fd, is_dir, dest, *flags),
+            // Always nodev: cove passes no host devices, and a device node on a
+            // bound host path (`-v /dev:/x`, a volume holding one) would
+            // otherwise open for a root caller's container (no devices cgroup).
+            Some(Source::Open(fd, is_dir)) => bind_onto(root, &fd, is_dir, dest, MountFlags { nodev: true, ..*flags }),
             _ if *optional => Ok(()),
             _ => Err(at("open bind source", host.display().to_string())(std::io::ErrorKind::NotFound.into())),
         },

@@ -1,0 +1,209 @@
+//! Hostile images (issue 4): OCI layouts and `docker save` tarballs whose
+//! digests, blob paths and config fields try to reach outside the store or
+//! the container. Each must be refused (exit 125, nothing stored or written
+//! outside) or stay inside the container.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use std::path::{Path, PathBuf};
+
+fn sha(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+fn arch() -> &'static str {
+    if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" }
+}
+
+fn tar_of(rootfs: &Path) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    b.mode(tar::HeaderMode::Deterministic);
+    b.follow_symlinks(false);
+    b.append_dir_all(".", rootfs).unwrap();
+    b.into_inner().unwrap()
+}
+
+/// What to make hostile.
+#[derive(Default, Clone)]
+struct Evil {
+    /// Replaces the index entry's digest.
+    index_digest: Option<String>,
+    /// Replaces the layer descriptor's digest.
+    layer_digest: Option<String>,
+    /// Replaces the config descriptor's digest.
+    config_digest: Option<String>,
+    /// Merged into the image config's `config`.
+    config: Value,
+}
+
+/// An OCI layout of the busybox fixture under `dir/NAME`, made hostile by `evil`.
+fn layout(dir: &TestDir, rootfs: &Path, name: &str, evil: &Evil) -> PathBuf {
+    let blob = |bytes: &[u8], media: &str| {
+        let digest = sha(bytes);
+        dir.write(&format!("{name}/blobs/sha256/{}", &digest[7..]), bytes);
+        json!({ "mediaType": media, "digest": digest, "size": bytes.len() })
+    };
+    let layer = tar_of(rootfs);
+    let mut cfg = json!({ "Cmd": ["sh", "-c", "pwd; id -u"], "Env": ["PATH=/bin"] });
+    if let Value::Object(extra) = &evil.config {
+        for (k, v) in extra {
+            cfg[k] = v.clone();
+        }
+    }
+    let config = json!({ "architecture": arch(), "os": "linux", "config": cfg,
+                         "rootfs": { "type": "layers", "diff_ids": [sha(&layer)] } });
+    let mut config = blob(config.to_string().as_bytes(), "application/vnd.oci.image.config.v1+json");
+    let mut layer = blob(&layer, "application/vnd.oci.image.layer.v1.tar");
+    if let Some(d) = &evil.config_digest {
+        config["digest"] = json!(d);
+    }
+    if let Some(d) = &evil.layer_digest {
+        layer["digest"] = json!(d);
+    }
+    let manifest = json!({ "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": config, "layers": [layer] });
+    let mut entry = blob(manifest.to_string().as_bytes(), "application/vnd.oci.image.manifest.v1+json");
+    entry["annotations"] = json!({ "org.opencontainers.image.ref.name": "evil" });
+    if let Some(d) = &evil.index_digest {
+        entry["digest"] = json!(d);
+    }
+    dir.write(&format!("{name}/oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#);
+    dir.write(&format!("{name}/index.json"), json!({ "schemaVersion": 2, "manifests": [entry] }).to_string());
+    dir.join(name)
+}
+
+fn cove_in(mode: Mode, root: &Path) -> Cove {
+    cove(mode).env("COVE_ROOT", root.to_str().unwrap())
+}
+
+/// Digests that are not `algorithm:lowercase-hex` of the right length, in
+/// the index, the manifest's config and its layers: the blob path must
+/// never be built from them.
+#[test]
+fn digests_with_path_characters_are_refused() {
+    let Some(mode) = modes().into_iter().next() else { return };
+    let Some(rootfs) = busybox(mode) else { return };
+    let dir = TestDir::new(mode, "evil-digest");
+    let victim = unique("cove-evil-digest");
+    // A blob the traversal would find: if cove ever opened it, the import
+    // would read a "manifest" from outside the layout.
+    let outside = dir.write(&format!("{victim}/x"), "{}");
+    let real = sha(b"x");
+    let hex = &real[7..];
+    let bad = [
+        format!("sha256:../../../{victim}/x"),
+        format!("sha256:{}", hex.to_uppercase()),
+        format!("sha256:{}", &hex[..40]),
+        format!("sha256:{hex}/../../x"),
+        format!("md5:{}", &hex[..32]),
+        format!("../sha256:{hex}"),
+        "sha256:".to_string(),
+    ];
+    let store = dir.join("store");
+    for (i, d) in bad.iter().enumerate() {
+        for (what, evil) in [
+            ("index", Evil { index_digest: Some(d.clone()), ..Evil::default() }),
+            ("config", Evil { config_digest: Some(d.clone()), ..Evil::default() }),
+            ("layer", Evil { layer_digest: Some(d.clone()), ..Evil::default() }),
+        ] {
+            let src = layout(&dir, rootfs, &format!("l{i}-{what}"), &evil);
+            let out = cove_in(mode, &store).arg("import").arg(&src).args(["--tag", &format!("evil{i}{what}")]).run();
+            out.stderr_has("digest");
+            if out.code != Some(125) {
+                out.fail(&format!("exit 125 for the {what} digest {d:?}"));
+            }
+        }
+    }
+    assert!(outside.exists(), "the decoy outside the layout was touched");
+    let out = cove_in(mode, &store).args(["images", "-q"]).run();
+    out.ok().stdout_is("");
+}
+
+/// A `docker save` tarball whose manifest names paths outside itself.
+#[test]
+fn docker_save_paths_outside_the_tarball_are_refused() {
+    let Some(mode) = modes().into_iter().next() else { return };
+    let dir = TestDir::new(mode, "evil-save");
+    let store = dir.join("store");
+    for (config, layer) in [
+        ("../../../../../../etc/passwd", "l/layer.tar"),
+        ("/etc/passwd", "l/layer.tar"),
+        ("cfg.json", "../../../../../../etc/passwd"),
+        ("cfg.json", "/etc/passwd"),
+        ("link/cfg.json", "l/layer.tar"),
+    ] {
+        let header = |size: u64, mode: u32| {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(size);
+            h.set_mode(mode);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(1_700_000_000);
+            h
+        };
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = header(0, 0o777);
+        h.set_entry_type(tar::EntryType::Symlink);
+        b.append_link(&mut h, "link", "/etc").unwrap();
+        let add = |b: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]| {
+            b.append_data(&mut header(data.len() as u64, 0o644), name, data).unwrap();
+        };
+        add(&mut b, "l/layer.tar", &tar_of(&dir.mkdir("empty")));
+        add(&mut b, "cfg.json", br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#);
+        let manifest = json!([{ "Config": config, "RepoTags": ["evil:1"], "Layers": [layer] }]);
+        add(&mut b, "manifest.json", manifest.to_string().as_bytes());
+        let tarball = dir.write("save.tar", b.into_inner().unwrap());
+        let out = cove_in(mode, &store).arg("import").arg(&tarball).run();
+        if out.code != Some(125) {
+            out.fail(&format!("exit 125 for Config {config:?}, Layers [{layer:?}]"));
+        }
+        out.stderr_has("manifest.json names");
+    }
+}
+
+/// Config fields from a hostile image: a working directory that climbs or
+/// goes through a descriptor, odd users, a huge environment.
+#[test]
+fn hostile_config_fields_stay_inside() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { return };
+        let dir = TestDir::new(mode, "evil-config");
+        let store = dir.join("store");
+        let climb = unique("cove-evil-wd");
+        let big = format!("BIG={}", "x".repeat(200_000));
+        let cases: Vec<(Value, &[i32])> = vec![
+            (json!({ "WorkingDir": format!("../../../../../../tmp/{climb}") }), &[0, 125]),
+            (json!({ "WorkingDir": "/proc/self/fd/3" }), &[125]),
+            (json!({ "WorkingDir": "/proc/self/cwd/../../../../" }), &[0, 125]),
+            (json!({ "User": "4294967295" }), &[125]),
+            (json!({ "User": "-1" }), &[125]),
+            (json!({ "User": "0:0:0" }), &[125]),
+            (json!({ "User": "nosuchuser" }), &[125]),
+            (json!({ "User": "0\n1" }), &[125]),
+            (
+                json!({ "Env": [big.clone(), big.clone(), big.clone(), big.clone(), big.clone(), big.clone(), big] }),
+                &[0, 126],
+            ),
+        ];
+        for (i, (cfg, codes)) in cases.into_iter().enumerate() {
+            let src = layout(&dir, rootfs, &format!("c{i}"), &Evil { config: cfg.clone(), ..Evil::default() });
+            cove_in(mode, &store).arg("import").arg(&src).args(["--tag", &format!("evil{i}")]).run().ok();
+            let out = cove_in(mode, &store).args(["run", "--rm", "--network", "none", &format!("evil{i}")]).run();
+            if !out.code.is_some_and(|c| codes.contains(&c)) {
+                out.fail(&format!("exit {codes:?} for config {cfg}"));
+            }
+            assert!(
+                !Path::new("/tmp").join(&climb).exists(),
+                "{}: a working directory was created on the host",
+                out.desc
+            );
+            if out.code == Some(0) {
+                let pwd = out.lines().first().cloned().unwrap_or_default();
+                assert!(!pwd.contains("(unreachable)") && pwd.starts_with('/'), "{}: pwd {pwd:?}", out.desc);
+            }
+        }
+    }
+}

@@ -27,6 +27,9 @@ pub struct Captured {
     pub stdout: OwnedFd,
     /// Read end of the container's stderr.
     pub stderr: OwnedFd,
+    /// Write end of the container's stdin (`-i`); without it stdin is
+    /// `/dev/null`.
+    pub stdin: Option<OwnedFd>,
 }
 
 /// Leaves the caller's session and process group, so that the monitor
@@ -36,24 +39,32 @@ pub fn detach() -> io::Result<()> {
 }
 
 /// Moves the old stdout aside (close-on-exec) as the report channel, points
-/// stdin at `/dev/null` and fds 1 and 2 at fresh pipes, which the container
-/// inherits; returns the read ends.
-pub fn capture() -> io::Result<Captured> {
+/// stdin at `/dev/null` (or, with `stdin`, at a fresh pipe) and fds 1 and
+/// 2 at fresh pipes, which the container inherits; returns the other ends.
+pub fn capture(stdin: bool) -> io::Result<Captured> {
     let ready = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3)?;
-    let null = open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
-    rustix::stdio::dup2_stdin(&null)?;
+    let input = if stdin {
+        let (in_r, in_w) = pipe_with(PipeFlags::CLOEXEC)?;
+        rustix::stdio::dup2_stdin(&in_r)?;
+        Some(in_w)
+    } else {
+        let null = open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+        rustix::stdio::dup2_stdin(&null)?;
+        None
+    };
     let (out_r, out_w) = pipe_with(PipeFlags::CLOEXEC)?;
     let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC)?;
     // dup2 clears close-on-exec on fds 1 and 2: the container gets them.
     rustix::stdio::dup2_stdout(&out_w)?;
     rustix::stdio::dup2_stderr(&err_w)?;
-    Ok(Captured { ready: File::from(ready), stdout: out_r, stderr: err_r })
+    Ok(Captured { ready: File::from(ready), stdout: out_r, stderr: err_r, stdin: input })
 }
 
-/// Points fds 1 and 2 back at `/dev/null`, so the pipes reach end-of-file
-/// once the container's processes (which share them) are gone.
+/// Points fds 0, 1 and 2 back at `/dev/null`, so the pipes reach
+/// end-of-file once the container's processes (which share them) are gone.
 pub fn release() -> io::Result<()> {
-    let null = open("/dev/null", OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let null = open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::stdio::dup2_stdin(&null)?;
     rustix::stdio::dup2_stdout(&null)?;
     rustix::stdio::dup2_stderr(&null)?;
     Ok(())

@@ -160,6 +160,11 @@ pub struct Container {
     pub stop_signal: Option<i32>,
     /// `--stop-timeout` in seconds (default 10).
     pub stop_timeout: Option<u32>,
+    /// Docker's `StdinOnce`: created with `-i` but not `-d`, so the
+    /// container's stdin closes when an attached client's input ends
+    /// (`start -a -i`); a `run -d -i` container's stays open.
+    #[serde(default)]
+    pub stdin_once: bool,
     /// Changing state.
     pub state: State,
 }

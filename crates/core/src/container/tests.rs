@@ -39,6 +39,7 @@ fn container(id: &str, name: &str) -> Container {
         auto_remove: false,
         stop_signal: None,
         stop_timeout: None,
+        stdin_once: false,
         state: State::default(),
     }
 }

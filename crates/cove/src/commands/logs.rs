@@ -35,31 +35,6 @@ pub fn run(args: LogsArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// The log's size now (where `attach` and `start -a` begin).
-pub fn log_end(store: &ContainerStore, id: &ContainerId) -> u64 {
-    std::fs::metadata(store.log_path(id)).map_or(0, |m| m.len())
-}
-
-/// Prints container `id`'s output from byte `offset` of its log until it
-/// has ended; returns its exit code (0 when unknown).
-pub fn follow_from(store: &ContainerStore, id: &ContainerId, offset: u64) -> anyhow::Result<i32> {
-    let mut printer = Printer { since: None, timestamps: false };
-    let path = store.log_path(id);
-    // The monitor creates the log before it answers; wait briefly otherwise.
-    let mut reader = None;
-    for _ in 0..100 {
-        reader = open_log(&path, offset)?;
-        if reader.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    if let Some(mut reader) = reader {
-        follow(store, id, &mut reader, &mut printer)?;
-    }
-    Ok(store.get(id)?.and_then(|c| c.state.exit_code).unwrap_or(0))
-}
-
 fn open_log(path: &std::path::Path, offset: u64) -> anyhow::Result<Option<BufReader<std::fs::File>>> {
     match std::fs::File::open(path) {
         Ok(mut f) => {

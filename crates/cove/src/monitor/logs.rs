@@ -1,7 +1,7 @@
 //! The monitor's log writer: the container's stdout and stderr as
 //! json-file lines (`cove_core::container::log`), appended to its log.
 
-use crate::platform::monitor_io::{self, Stream};
+use crate::platform::attach_io::{self, Stream};
 use anyhow::Context;
 use cove_core::container::log::{LineSplitter, LogEntry};
 use cove_core::container::time;
@@ -42,9 +42,10 @@ impl Writer {
     }
 }
 
-/// Copies the container's output into the log until both pipes close.
-pub fn pump(stdout: OwnedFd, stderr: OwnedFd, mut w: Writer) {
-    monitor_io::pump(stdout, stderr, &mut |stream, bytes| {
+/// Copies the container's output into the log (and to attached clients)
+/// until both pipes close.
+pub fn pump(stdout: OwnedFd, stderr: OwnedFd, hub: attach_io::Hub, mut w: Writer) {
+    attach_io::serve(stdout, stderr, hub, &mut |stream, bytes| {
         let lines = match stream {
             Stream::Stdout => w.out.push(bytes),
             Stream::Stderr => w.err.push(bytes),

@@ -165,6 +165,9 @@ pub struct Container {
     /// (`start -a -i`); a `run -d -i` container's stays open.
     #[serde(default)]
     pub stdin_once: bool,
+    /// `--log-driver` and `--log-opt` (json-file without rotation by default).
+    #[serde(default)]
+    pub log: super::log::LogConfig,
     /// Changing state.
     pub state: State,
 }

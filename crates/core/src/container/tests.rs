@@ -40,6 +40,7 @@ fn container(id: &str, name: &str) -> Container {
         stop_signal: None,
         stop_timeout: None,
         stdin_once: false,
+        log: Default::default(),
         state: State::default(),
     }
 }

@@ -77,6 +77,7 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         }
         None => None,
     };
+    let log = request::log_config(&args)?;
     let image = image_name(&args);
     let from_image = args.rootfs.is_none() && !image.is_empty();
     let (name, auto_remove, stop_timeout) = (args.name.clone().unwrap_or_default(), args.rm, args.stored.stop_timeout);
@@ -106,6 +107,7 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         stop_signal,
         stop_timeout,
         stdin_once,
+        log,
         state: State { status: Some(Status::Created), ..State::default() },
     };
     let container = store.create(container).map_err(|e| output::Exit { code: COVE_ERROR, message: e.to_string() })?;

@@ -47,7 +47,7 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<i32> {
         }
     };
     let socket = attach::Socket::bind(&m.id).context("listen for attach")?;
-    let log = logs::Writer::open(&m.store.log_path(&m.id))?;
+    let log = logs::Writer::open(&m.store.log_path(&m.id), container.log.clone())?;
     let hub = attach_io::Hub {
         listener: socket.listener()?,
         stdin: io.stdin,

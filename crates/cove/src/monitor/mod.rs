@@ -10,6 +10,27 @@
 mod attach;
 mod logs;
 
+/// `cove __monitor [--hold-output] --root ROOT ID` read without clap:
+/// the monitor lives as long as its container, so it touches as little of
+/// the binary as it can (clap's command tree is most of a CLI's start).
+/// `None` for any other command line (clap then parses it as usual).
+pub fn early_args(argv: &[std::ffi::OsString]) -> Option<MonitorArgs> {
+    let mut rest = argv.get(1..)?.iter();
+    if rest.next()?.to_str()? != "__monitor" {
+        return None;
+    }
+    let (mut root, mut id, mut hold_output) = (None, None, false);
+    while let Some(a) = rest.next() {
+        match a.to_str()? {
+            "--hold-output" => hold_output = true,
+            "--root" => root = Some(PathBuf::from(rest.next()?)),
+            s if !s.starts_with('-') && id.is_none() => id = Some(s.to_owned()),
+            _ => return None,
+        }
+    }
+    Some(MonitorArgs { root: root?, id: id?, hold_output })
+}
+
 use crate::cli::MonitorArgs;
 use crate::containers::{HostLiveness, Ready};
 use crate::platform::{self, attach_io, host_process, monitor_io};

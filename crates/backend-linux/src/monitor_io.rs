@@ -117,3 +117,59 @@ fn read_into(fd: std::os::fd::BorrowedFd, stream: Stream, buf: &mut [u8], sink: 
         Err(_) => false,
     }
 }
+
+/// Gives back memory the monitor needed only to start its container:
+/// the resident pages of cove's own binary in its read-only mappings
+/// without a copied page (clap, serde, the spawn pipeline: they stay in
+/// the page cache and are mapped again when next needed), and the free
+/// top of the heap. Returns the bytes of mappings dropped.
+pub fn release_startup_memory() -> io::Result<usize> {
+    let exe = std::fs::read_link("/proc/self/exe")?;
+    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+    let mut dropped = 0;
+    for (start, end) in clean_readonly_ranges(&smaps, &exe.to_string_lossy()) {
+        if crate::sys::mm::drop_file_pages(start, end - start).is_ok() {
+            dropped += end - start;
+        }
+    }
+    crate::sys::mm::trim_heap();
+    Ok(dropped)
+}
+
+/// The ranges of `/proc/self/smaps` mappings of `path` that are not
+/// writable and hold no anonymous page.
+fn clean_readonly_ranges(smaps: &str, path: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if let Some((a, b)) = first.split_once('-')
+            && let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+        {
+            let perms = fields.next().unwrap_or_default();
+            let mapped = fields.nth(3) == Some(path);
+            current = (mapped && !perms.contains('w')).then_some((a, b));
+        } else if first == "Anonymous:"
+            && let Some(range) = current.take()
+            && fields.next() == Some("0")
+        {
+            out.push(range);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_clean_read_only_mappings_of_the_binary_are_chosen() {
+        let smaps = "5600-5700 r--p 00000000 08:01 42 /usr/bin/cove\nRss: 4 kB\nAnonymous: 0 kB\n\
+                     5700-5900 r-xp 00001000 08:01 42 /usr/bin/cove\nAnonymous: 0 kB\n\
+                     5900-5a00 r--p 00003000 08:01 42 /usr/bin/cove\nAnonymous: 8 kB\n\
+                     5a00-5b00 rw-p 00004000 08:01 42 /usr/bin/cove\nAnonymous: 0 kB\n\
+                     7f00-7f10 r-xp 00000000 08:01 7 /usr/lib/libc.so.6\nAnonymous: 0 kB\n";
+        let got = super::clean_readonly_ranges(smaps, "/usr/bin/cove");
+        assert_eq!(got, vec![(0x5600, 0x5700), (0x5700, 0x5900)]);
+    }
+}

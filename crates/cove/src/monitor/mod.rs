@@ -275,6 +275,8 @@ impl RunObserver for Watch<'_> {
         }
         m.started = true;
         m.report(Ready::Started);
+        // Idle from here on (until the container ends): the startup's pages go.
+        let _ = monitor_io::release_startup_memory();
     }
 
     fn oom_killed(&mut self) {

@@ -221,3 +221,43 @@ fn common_prefix(ids: &[String]) -> String {
     }
     best
 }
+
+#[test]
+fn log_rotation_and_drivers() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        let script = "i=0; while [ $i -lt 100 ]; do echo line$i; i=$((i+1)); done";
+        let rot = ["--log-opt", "max-size=1k", "--log-opt", "max-file=3"];
+        s.cove(&[&["run", "-d", "--name", "rot"][..], &rot, &["--", "sh", "-c", script]].concat()).ok();
+        s.cove_with(&["wait", "rot"], Duration::from_secs(10)).ok().stdout_is("0\n");
+        let dir = std::fs::read_dir(s.root.join("containers")).unwrap().flatten().find(|e| e.path().is_dir()).unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains("-json.log"))
+            .collect();
+        assert_eq!(files.len(), 3, "max-file=3: {files:?}");
+        assert!(files.iter().all(|f| f.metadata().unwrap().len() <= 1024), "max-size=1k: {files:?}");
+        // logs reads the rotated files oldest first: a consecutive run ending at line99
+        let out = s.cove(&["logs", "rot"]);
+        let lines = out.ok().lines();
+        let first: usize = lines[0].trim_start_matches("line").parse().unwrap();
+        assert!(first > 0, "old lines were dropped by rotation");
+        let want: Vec<String> = (first..100).map(|i| format!("line{i}")).collect();
+        assert_eq!(lines, want);
+        s.cove(&["logs", "--tail", "2", "rot"]).ok().stdout_is("line98\nline99\n");
+        // -f goes on across rotations
+        let slow = "sleep 1; i=0; while [ $i -lt 80 ]; do echo line$i; i=$((i+1)); sleep 0.02; done";
+        s.cove(&[&["run", "-d", "--name", "slowrot"][..], &rot, &["--", "sh", "-c", slow]].concat()).ok();
+        let out = s.cove_with(&["logs", "-f", "slowrot"], Duration::from_secs(20));
+        let want: Vec<String> = (0..80).map(|i| format!("line{i}")).collect();
+        assert_eq!(out.ok().lines(), want, "logs -f across rotations");
+        // --log-driver none: nothing kept, logs refuses as Docker's does
+        s.cove(&["run", "-d", "--name", "quiet", "--log-driver", "none", "--", "echo", "hi"]).ok();
+        s.cove_with(&["wait", "quiet"], Duration::from_secs(10)).ok();
+        s.cove(&["logs", "quiet"]).code(1).stderr_has("does not support reading");
+        s.cove(&["run", "-d", "--log-driver", "syslog", "--", "true"]).code(125).stderr_has("not supported");
+        s.cove(&["create", "--log-opt", "max-file=2", "--", "true"]).code(125).stderr_has("needs max-size");
+        s.cove(&["create", "--log-opt", "max-size=lots", "--", "true"]).code(125).stderr_has("max-size");
+    }
+}

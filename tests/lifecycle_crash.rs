@@ -1,6 +1,6 @@
 //! Stored containers under stress (issue 5): a killed monitor, a CLI
-//! killed at many points of `run -d` and `rm -f`, 20 parallel `run -d`
-//! racing `ps` and `rm -f`, OOM kills and cgroups left by a killed
+//! killed at many points of `run -d` and `rm -f`, 50 parallel `run -d`
+//! racing `ps`, `exec` and `rm -f`, OOM kills and cgroups left by a killed
 //! monitor. After each: `ps` tells the truth, `rm -f` cleans everything.
 
 mod common;
@@ -31,8 +31,8 @@ fn killed_monitor_is_reported_and_cleaned() {
 }
 
 #[test]
-fn parallel_runs_race_ps_and_rm() {
-    const N: usize = 20;
+fn parallel_runs_race_ps_exec_and_rm() {
+    const N: usize = 50;
     for mode in modes() {
         let s = std::sync::Arc::new(Store::new(mode));
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -47,6 +47,11 @@ fn parallel_runs_race_ps_and_rm() {
                     for line in ps.lines() {
                         serde_json::from_str::<Value>(&line).unwrap_or_else(|e| ps.fail(&format!("JSON lines ({e})")));
                     }
+                    // exec joins a container a run may still be starting or rm removing
+                    let target = format!("p{}", (rounds * 7 + 3) % N);
+                    let ex = s.cove(&["exec", &target, "true"]);
+                    let clear = ["No such container", "is not running"].iter().any(|m| ex.stderr().contains(m));
+                    assert!(ex.code == Some(0) || (ex.code == Some(1) && clear), "exec: {}", ex.stderr());
                     let victim = format!("p{}", rounds % N);
                     let rm = s.cove(&["rm", "-f", &victim]);
                     assert!(rm.code == Some(0) || rm.stderr().contains("No such container"), "{}", rm.stderr());

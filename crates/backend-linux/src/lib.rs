@@ -7,6 +7,8 @@
 //! Policy (which mounts, which capabilities) is decided in `cove-core`'s
 //! `Plan`, never here.
 
+#[cfg(target_os = "linux")]
+pub mod attach_io;
 pub mod caps;
 pub mod cgroup;
 mod error;

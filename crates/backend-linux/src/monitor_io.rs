@@ -27,6 +27,9 @@ pub struct Captured {
     pub stdout: OwnedFd,
     /// Read end of the container's stderr.
     pub stderr: OwnedFd,
+    /// Write end of the container's stdin (`-i`); without it stdin is
+    /// `/dev/null`.
+    pub stdin: Option<OwnedFd>,
 }
 
 /// Leaves the caller's session and process group, so that the monitor
@@ -36,24 +39,32 @@ pub fn detach() -> io::Result<()> {
 }
 
 /// Moves the old stdout aside (close-on-exec) as the report channel, points
-/// stdin at `/dev/null` and fds 1 and 2 at fresh pipes, which the container
-/// inherits; returns the read ends.
-pub fn capture() -> io::Result<Captured> {
+/// stdin at `/dev/null` (or, with `stdin`, at a fresh pipe) and fds 1 and
+/// 2 at fresh pipes, which the container inherits; returns the other ends.
+pub fn capture(stdin: bool) -> io::Result<Captured> {
     let ready = rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdout(), 3)?;
-    let null = open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
-    rustix::stdio::dup2_stdin(&null)?;
+    let input = if stdin {
+        let (in_r, in_w) = pipe_with(PipeFlags::CLOEXEC)?;
+        rustix::stdio::dup2_stdin(&in_r)?;
+        Some(in_w)
+    } else {
+        let null = open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+        rustix::stdio::dup2_stdin(&null)?;
+        None
+    };
     let (out_r, out_w) = pipe_with(PipeFlags::CLOEXEC)?;
     let (err_r, err_w) = pipe_with(PipeFlags::CLOEXEC)?;
     // dup2 clears close-on-exec on fds 1 and 2: the container gets them.
     rustix::stdio::dup2_stdout(&out_w)?;
     rustix::stdio::dup2_stderr(&err_w)?;
-    Ok(Captured { ready: File::from(ready), stdout: out_r, stderr: err_r })
+    Ok(Captured { ready: File::from(ready), stdout: out_r, stderr: err_r, stdin: input })
 }
 
-/// Points fds 1 and 2 back at `/dev/null`, so the pipes reach end-of-file
-/// once the container's processes (which share them) are gone.
+/// Points fds 0, 1 and 2 back at `/dev/null`, so the pipes reach
+/// end-of-file once the container's processes (which share them) are gone.
 pub fn release() -> io::Result<()> {
-    let null = open("/dev/null", OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let null = open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
+    rustix::stdio::dup2_stdin(&null)?;
     rustix::stdio::dup2_stdout(&null)?;
     rustix::stdio::dup2_stderr(&null)?;
     Ok(())
@@ -104,5 +115,61 @@ fn read_into(fd: std::os::fd::BorrowedFd, stream: Stream, buf: &mut [u8], sink: 
         }
         Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => true,
         Err(_) => false,
+    }
+}
+
+/// Gives back memory the monitor needed only to start its container:
+/// the resident pages of cove's own binary in its read-only mappings
+/// without a copied page (clap, serde, the spawn pipeline: they stay in
+/// the page cache and are mapped again when next needed), and the free
+/// top of the heap. Returns the bytes of mappings dropped.
+pub fn release_startup_memory() -> io::Result<usize> {
+    let exe = std::fs::read_link("/proc/self/exe")?;
+    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+    let mut dropped = 0;
+    for (start, end) in clean_readonly_ranges(&smaps, &exe.to_string_lossy()) {
+        if crate::sys::mm::drop_file_pages(start, end - start).is_ok() {
+            dropped += end - start;
+        }
+    }
+    crate::sys::mm::trim_heap();
+    Ok(dropped)
+}
+
+/// The ranges of `/proc/self/smaps` mappings of `path` that are not
+/// writable and hold no anonymous page.
+fn clean_readonly_ranges(smaps: &str, path: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if let Some((a, b)) = first.split_once('-')
+            && let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+        {
+            let perms = fields.next().unwrap_or_default();
+            let mapped = fields.nth(3) == Some(path);
+            current = (mapped && !perms.contains('w')).then_some((a, b));
+        } else if first == "Anonymous:"
+            && let Some(range) = current.take()
+            && fields.next() == Some("0")
+        {
+            out.push(range);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_clean_read_only_mappings_of_the_binary_are_chosen() {
+        let smaps = "5600-5700 r--p 00000000 08:01 42 /usr/bin/cove\nRss: 4 kB\nAnonymous: 0 kB\n\
+                     5700-5900 r-xp 00001000 08:01 42 /usr/bin/cove\nAnonymous: 0 kB\n\
+                     5900-5a00 r--p 00003000 08:01 42 /usr/bin/cove\nAnonymous: 8 kB\n\
+                     5a00-5b00 rw-p 00004000 08:01 42 /usr/bin/cove\nAnonymous: 0 kB\n\
+                     7f00-7f10 r-xp 00000000 08:01 7 /usr/lib/libc.so.6\nAnonymous: 0 kB\n";
+        let got = super::clean_readonly_ranges(smaps, "/usr/bin/cove");
+        assert_eq!(got, vec![(0x5600, 0x5700), (0x5700, 0x5900)]);
     }
 }

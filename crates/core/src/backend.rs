@@ -46,6 +46,10 @@ pub trait RunObserver {
     /// The published ports are bound (before the container starts), with
     /// the host ports the kernel chose where none was asked for.
     fn ports_bound(&mut self, _ports: &[crate::net::PortSpec]) {}
+
+    /// The container got a terminal (`-t`); `resize(rows, cols)` sets its
+    /// window size while it runs (an attached client's terminal).
+    fn pty_opened(&mut self, _resize: Box<dyn Fn(u16, u16) + Send>) {}
 }
 
 /// How a foreground run ended.

@@ -84,11 +84,17 @@ pub enum Ready {
 }
 
 /// Starts the monitor of container `id` and waits (at most `limit`) for
-/// it to report that the command runs.
-pub fn start_monitor(root: &std::path::Path, id: &ContainerId, limit: Duration) -> anyhow::Result<Ready> {
+/// it to report that the command runs; with `hold` the monitor keeps the
+/// output until a client attaches (`start -a`).
+pub fn start_monitor(root: &std::path::Path, id: &ContainerId, limit: Duration, hold: bool) -> anyhow::Result<Ready> {
     let exe = std::env::current_exe().context("find cove's own binary")?;
-    let mut child = Command::new(&exe)
-        .arg("__monitor")
+    let mut cmd = Command::new(&exe);
+    if hold {
+        cmd.arg("__monitor").arg("--hold-output");
+    } else {
+        cmd.arg("__monitor");
+    }
+    let mut child = cmd
         .arg("--root")
         .arg(root)
         .arg(id.as_str())
@@ -164,4 +170,45 @@ pub fn each(
         }
     }
     Ok(code)
+}
+
+/// The runtime directory of stored containers: `/run/cove` for root,
+/// `$XDG_RUNTIME_DIR/cove` otherwise, else (unset or not the caller's)
+/// `TMPDIR/cove-UID`; always a private directory of the caller. Only
+/// monitor sockets live there: a lost runtime directory costs attaching,
+/// never a container.
+pub fn runtime_dir() -> anyhow::Result<PathBuf> {
+    let uid = caller_uid();
+    let fallback = std::env::temp_dir().join(format!("cove-{uid}"));
+    let first = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        _ if uid == 0 => PathBuf::from("/run/cove"),
+        Some(d) => PathBuf::from(d).join("cove"),
+        None => fallback.clone(),
+    };
+    private_dir(&first, uid).or_else(|e| if first == fallback { Err(e) } else { private_dir(&fallback, uid) })
+}
+
+/// Creates `dir` (0700) unless it exists; refuses one that is not a
+/// private directory of `uid` (in a shared TMPDIR someone else may have
+/// made it first).
+fn private_dir(dir: &std::path::Path, uid: u32) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(e).with_context(|| format!("create runtime dir {}", dir.display()));
+        }
+        _ => {}
+    }
+    let meta = std::fs::symlink_metadata(dir).with_context(|| format!("stat runtime dir {}", dir.display()))?;
+    anyhow::ensure!(
+        meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0,
+        "runtime dir {} is not a private directory of uid {uid}",
+        dir.display()
+    );
+    Ok(dir.to_path_buf())
+}
+
+/// Where container `id`'s monitor listens for `cove attach`.
+pub fn attach_socket(id: &ContainerId) -> anyhow::Result<PathBuf> {
+    Ok(runtime_dir()?.join(format!("{id}.sock")))
 }

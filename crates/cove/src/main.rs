@@ -24,6 +24,11 @@ mod volumes;
 mod selftest;
 
 fn main() {
+    // The monitor's own entry, before clap (see monitor::early_args).
+    #[cfg(target_os = "linux")]
+    if let Some(args) = monitor::early_args(&std::env::args_os().collect::<Vec<_>>()) {
+        std::process::exit(monitor::run(args).unwrap_or(cove_core::exit::COVE_ERROR));
+    }
     let code = match cli::parse() {
         Ok(cli) => commands::dispatch(cli).unwrap_or_else(|err| output::error(&err)),
         Err(err) => output::usage_error(err),

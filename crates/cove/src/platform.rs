@@ -53,6 +53,8 @@ pub fn with_overlay_markers(store: cove_image::ImageStore) -> cove_image::ImageS
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::process as host_process;
 
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::attach_io;
 /// The monitor's stdio plumbing (session, pipes, pumping).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::monitor_io;

@@ -59,7 +59,7 @@ pub fn exec_with(container: &Pinned, plan: &ExecPlan, method: Method) -> Result<
             started(&ours)
         } else {
             let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;
-            supervise::supervise(pid, &ours, &sigfd, p.stdin, &mut || {}, None)
+            supervise::supervise(pid, &ours, &sigfd, p.stdin, &mut |_| {}, None)
         };
         // Reaped by the relay (foreground), or started and on its own (-d);
         // otherwise the guard kills and reaps it.

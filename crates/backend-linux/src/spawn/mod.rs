@@ -26,7 +26,7 @@ mod rootfs;
 mod sources;
 mod steps;
 pub(crate) mod supervise;
-mod terminal;
+pub(crate) mod terminal;
 
 use crate::SpawnError;
 use crate::cgroup::create::Cgroups;
@@ -121,8 +121,13 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     // 5. relay until the container's first process ends
     let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;
     let dirs = cgroups.as_ref().map(Cgroups::dirs).unwrap_or_default();
-    let mut started = || observer.started(pid, dirs);
-    let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin, &mut started, network);
+    let mut events = |event: supervise::Event| match event {
+        supervise::Event::Started => observer.started(pid, dirs),
+        supervise::Event::Pty(master) => {
+            observer.pty_opened(Box::new(move |rows, cols| terminal::set_window_size(&master, rows, cols)))
+        }
+    };
+    let outcome = supervise::supervise(pid, &ours, &sigfd, plan.process.stdin, &mut events, network);
     // 6. an OOM kill is read from the memory cgroup before it is removed
     let oom = outcome.is_ok() && cgroups.as_ref().is_some_and(Cgroups::oom_killed);
     if oom {

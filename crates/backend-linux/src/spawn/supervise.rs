@@ -14,11 +14,21 @@ use rustix::process::{Pid, WaitOptions, waitpid};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 
+/// What the relay tells its caller.
+pub enum Event {
+    /// The command has been executed.
+    Started,
+    /// The container's pty (a copy of the master), with `-t`.
+    Pty(OwnedFd),
+}
+
 /// Everything the loop tracks.
 struct Relay {
     pid: i32,
     chan_open: bool,
     master: Option<OwnedFd>,
+    /// A copy of a newly received master, for the caller.
+    new_pty: Option<OwnedFd>,
     forward_stdin: bool,
     raw: Option<RawMode>,
     setup_error: Option<SpawnError>,
@@ -45,20 +55,22 @@ fn is_pipe(fd: impl AsFd) -> bool {
 }
 
 /// Relays until the container's first process has ended; returns how.
-/// `started` is called once, when the command has been executed (the
-/// channel closed with no failure reported).
+/// `events` hears [`Event::Started`] once, when the command has been
+/// executed (the channel closed with no failure reported), and
+/// [`Event::Pty`] when the container's terminal arrives.
 pub fn supervise(
     pid: i32,
     chan: &Channel,
     sigfd: &OwnedFd,
     stdin: bool,
-    started: &mut dyn FnMut(),
+    events: &mut dyn FnMut(Event),
     network: Option<Network>,
 ) -> Result<RunOutcome, SpawnError> {
     let mut r = Relay {
         pid,
         chan_open: true,
         master: None,
+        new_pty: None,
         forward_stdin: stdin,
         raw: None,
         setup_error: None,
@@ -76,8 +88,11 @@ pub fn supervise(
         }
         let was_open = r.chan_open;
         r.step(chan, sigfd)?;
+        if let Some(pty) = r.new_pty.take() {
+            events(Event::Pty(pty));
+        }
         if was_open && !r.chan_open && r.setup_error.is_none() && r.exec_error.is_none() {
-            started();
+            events(Event::Started);
         }
     }
     drop(r.raw.take());
@@ -154,6 +169,7 @@ impl Relay {
             Some((Message::PtyMaster, Some(fd))) => {
                 self.raw = Some(RawMode::enter());
                 terminal::copy_window_size(&fd);
+                self.new_pty = fd.try_clone().ok();
                 self.master = Some(fd);
             }
             Some((Message::NetDevice, Some(fd))) if self.network.is_some() => {

@@ -38,3 +38,9 @@ pub fn copy_window_size(master: &OwnedFd) {
         let _ = tcsetwinsize(master.as_fd(), size);
     }
 }
+
+/// Sets `master`'s window size (a resize from an attached client).
+pub fn set_window_size(master: &OwnedFd, rows: u16, cols: u16) {
+    let size = rustix::termios::Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    let _ = tcsetwinsize(master.as_fd(), size);
+}

@@ -4,6 +4,7 @@
 
 pub mod clone;
 pub mod exec;
+pub mod mm;
 pub mod mount;
 pub mod net;
 pub mod probe;

@@ -5,6 +5,7 @@
 //! Portable: whether a recorded process is still the one cove started is
 //! asked of the caller ([`Liveness`]), which knows how on its OS.
 
+pub mod attach;
 pub mod log;
 mod names;
 mod record;

@@ -163,6 +163,14 @@ pub struct Container {
     /// `--label` and `--label-file` (Docker's `Config.Labels`; `ps --filter label=`).
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Docker's `StdinOnce`: created with `-i` but not `-d`, so the
+    /// container's stdin closes when an attached client's input ends
+    /// (`start -a -i`); a `run -d -i` container's stays open.
+    #[serde(default)]
+    pub stdin_once: bool,
+    /// `--log-driver` and `--log-opt` (json-file without rotation by default).
+    #[serde(default)]
+    pub log: super::log::LogConfig,
     /// Changing state.
     pub state: State,
 }

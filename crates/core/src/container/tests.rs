@@ -40,6 +40,8 @@ fn container(id: &str, name: &str) -> Container {
         stop_signal: None,
         stop_timeout: None,
         labels: Default::default(),
+        stdin_once: false,
+        log: Default::default(),
         state: State::default(),
     }
 }

@@ -149,6 +149,12 @@ pub struct StartArgs {
     /// Print the container's output and end with its exit code.
     #[arg(short = 'a', long)]
     pub attach: bool,
+    /// Attach the container's stdin (with -a).
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// The keys that detach without stopping the container.
+    #[arg(long, value_name = "KEYS", default_value = cove_core::container::attach::DEFAULT_DETACH_KEYS)]
+    pub detach_keys: String,
     /// The containers.
     #[arg(required = true)]
     pub containers: Vec<String>,
@@ -157,6 +163,12 @@ pub struct StartArgs {
 /// `cove attach`.
 #[derive(Debug, Args)]
 pub struct AttachArgs {
+    /// Do not attach stdin.
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// The keys that detach without stopping the container.
+    #[arg(long, value_name = "KEYS", default_value = cove_core::container::attach::DEFAULT_DETACH_KEYS)]
+    pub detach_keys: String,
     /// The container.
     pub container: String,
 }
@@ -189,6 +201,9 @@ pub struct MonitorArgs {
     pub root: PathBuf,
     /// The container's full id.
     pub id: String,
+    /// Hold the output until a first client attaches (`start -a`).
+    #[arg(long)]
+    pub hold_output: bool,
 }
 
 /// `cove port CONTAINER [PORT[/PROTO]]`.

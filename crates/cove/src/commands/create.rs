@@ -24,18 +24,16 @@ pub fn create(args: RunArgs) -> anyhow::Result<i32> {
 
 /// `cove run -d`: stores the container, starts it, prints its id.
 pub fn run_detached(args: RunArgs) -> anyhow::Result<i32> {
-    if args.interactive && !args.tty {
-        bail!("-d with -i is not supported yet (cove attach cannot send input): use -d alone or -dit");
-    }
     let (store, root, container) = store_new(args)?;
-    start(&store, &root, &container)?;
+    start(&store, &root, &container, false)?;
     output::container_id(&container);
     Ok(0)
 }
 
-/// Starts the monitor of a stored container; errors carry the exit code.
-pub fn start(store: &ContainerStore, root: &std::path::Path, c: &Container) -> anyhow::Result<()> {
-    match containers::start_monitor(root, &c.id, START_LIMIT)? {
+/// Starts the monitor of a stored container (`hold`: its output waits for
+/// a first attached client); errors carry the exit code.
+pub fn start(store: &ContainerStore, root: &std::path::Path, c: &Container, hold: bool) -> anyhow::Result<()> {
+    match containers::start_monitor(root, &c.id, START_LIMIT, hold)? {
         // Docker's start of a running container succeeds too.
         Ready::Started | Ready::AlreadyRunning => Ok(()),
         // A racing `rm -f` removed it (it may have killed the monitor just
@@ -81,9 +79,12 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
     };
     let labels = request::compat::labels(&args.compat)?;
     let cidfile = args.compat.cidfile.as_deref().map(CidFile::claim).transpose()?;
+    let log = request::log_config(&args)?;
     let image = image_name(&args);
     let from_image = args.rootfs.is_none() && !image.is_empty();
     let (name, auto_remove, stop_timeout) = (args.name.clone().unwrap_or_default(), args.rm, args.stored.stop_timeout);
+    // Docker's StdinOnce: `create -i` (attached later by `start -a -i`), not `run -d -i`.
+    let stdin_once = args.interactive && !args.stored.detach;
     let backend = platform::backend();
     let host = backend.host_identity();
     let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
@@ -108,6 +109,8 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         stop_signal,
         stop_timeout,
         labels,
+        stdin_once,
+        log,
         state: State { status: Some(Status::Created), ..State::default() },
     };
     let container = store.create(container).map_err(|e| output::Exit { code: COVE_ERROR, message: e.to_string() })?;

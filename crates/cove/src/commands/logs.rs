@@ -5,7 +5,7 @@ use crate::cli::LogsArgs;
 use crate::containers::{self, HostLiveness, not_running};
 use anyhow::{Context, bail};
 use cove_core::container::ContainerStore;
-use cove_core::container::log::LogEntry;
+use cove_core::container::log::{self, LogEntry};
 use cove_core::id::ContainerId;
 use std::io::{BufRead, BufReader, Seek, Write};
 use std::time::{Duration, SystemTime};
@@ -20,45 +20,34 @@ pub fn run(args: LogsArgs) -> anyhow::Result<i32> {
     let until = args.until.as_deref().map(|s| parse_since(s, "--until")).transpose()?;
     let (store, _) = containers::open()?;
     let c = containers::find(&store, &args.container)?;
+    if c.log.disabled {
+        let message = "configured logging driver does not support reading (the container has --log-driver none)";
+        return Err(crate::output::Exit { code: 1, message: message.into() }.into());
+    }
     let path = store.log_path(&c.id);
     let mut printer = Printer { since, until, timestamps: args.timestamps };
-    let Some(mut reader) = open_log(&path, 0)? else { return Ok(0) };
+    // Rotated files first (`x.log.2`, `x.log.1`), then the current one.
     let mut lines: Vec<String> = Vec::new();
     let mut buf = String::new();
-    while read_line(&mut reader, &mut buf)? {
-        lines.push(std::mem::take(&mut buf));
+    let mut current = None;
+    for file in log::files_oldest_first(&path, c.log.max_file) {
+        let Some(mut reader) = open_log(&file, 0)? else { continue };
+        while read_line(&mut reader, &mut buf)? {
+            lines.push(std::mem::take(&mut buf));
+        }
+        buf.clear();
+        current = Some(reader);
     }
     let skip = tail.map_or(0, |n| lines.len().saturating_sub(n));
     lines[skip..].iter().try_for_each(|l| printer.print(l))?;
     if args.follow {
-        follow(&store, &c.id, &mut reader, &mut printer)?;
+        let reader = match current {
+            Some(r) => r,
+            None => open_log(&path, 0)?.with_context(|| format!("open log {}", path.display()))?,
+        };
+        follow(&store, &c.id, &path, reader, &mut printer)?;
     }
     Ok(0)
-}
-
-/// The log's size now (where `attach` and `start -a` begin).
-pub fn log_end(store: &ContainerStore, id: &ContainerId) -> u64 {
-    std::fs::metadata(store.log_path(id)).map_or(0, |m| m.len())
-}
-
-/// Prints container `id`'s output from byte `offset` of its log until it
-/// has ended; returns its exit code (0 when unknown).
-pub fn follow_from(store: &ContainerStore, id: &ContainerId, offset: u64) -> anyhow::Result<i32> {
-    let mut printer = Printer { since: None, until: None, timestamps: false };
-    let path = store.log_path(id);
-    // The monitor creates the log before it answers; wait briefly otherwise.
-    let mut reader = None;
-    for _ in 0..100 {
-        reader = open_log(&path, offset)?;
-        if reader.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    if let Some(mut reader) = reader {
-        follow(store, id, &mut reader, &mut printer)?;
-    }
-    Ok(store.get(id)?.and_then(|c| c.state.exit_code).unwrap_or(0))
 }
 
 fn open_log(path: &std::path::Path, offset: u64) -> anyhow::Result<Option<BufReader<std::fs::File>>> {
@@ -72,19 +61,36 @@ fn open_log(path: &std::path::Path, offset: u64) -> anyhow::Result<Option<BufRea
     }
 }
 
-/// Prints new lines until the container is no longer running.
+/// Prints new lines until the container is no longer running; when the
+/// monitor rotates the log, finishes the old file and goes on in the new.
 fn follow(
     store: &ContainerStore,
     id: &ContainerId,
-    reader: &mut BufReader<std::fs::File>,
+    path: &std::path::Path,
+    mut reader: BufReader<std::fs::File>,
     printer: &mut Printer,
 ) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
     let live = HostLiveness::new();
     let mut buf = String::new();
+    let reader = &mut reader;
     loop {
         let ended = containers::wait_until(store, id, Some(Duration::ZERO), not_running(&live))?;
         while read_line(reader, &mut buf)? {
             printer.print(&std::mem::take(&mut buf))?;
+        }
+        // max-file=1 empties the file in place: start over from its beginning.
+        let len = reader.get_ref().metadata().map_or(0, |m| m.len());
+        if reader.stream_position().is_ok_and(|at| at > len) {
+            reader.seek(std::io::SeekFrom::Start(0)).context("seek log")?;
+            continue;
+        }
+        let ours = reader.get_ref().metadata().map(|m| m.ino()).ok();
+        if std::fs::metadata(path).map(|m| m.ino()).ok().is_some_and(|now| Some(now) != ours)
+            && let Some(next) = open_log(path, 0)?
+        {
+            *reader = next;
+            continue;
         }
         if ended {
             // The monitor writes the last lines right after the exit is

@@ -1,6 +1,8 @@
 //! One file per verb: parse → request → library call → `output`.
 
 #[cfg(target_os = "linux")]
+mod attach;
+#[cfg(target_os = "linux")]
 mod create;
 #[cfg(target_os = "linux")]
 mod exec;
@@ -102,7 +104,7 @@ fn stored(command: Command) -> anyhow::Result<i32> {
             inspect::run(args)
         }
         Command::Wait(args) | Command::Container(ContainerCommand::Wait(args)) => wait::run(args),
-        Command::Attach(args) | Command::Container(ContainerCommand::Attach(args)) => start::attach(args),
+        Command::Attach(args) | Command::Container(ContainerCommand::Attach(args)) => attach::run(args),
         Command::Exec(args) => exec::run(args),
         Command::Rename(args) | Command::Container(ContainerCommand::Rename(args)) => rename::run(args),
         Command::Top(args) | Command::Container(ContainerCommand::Top(args)) => top::run(args),

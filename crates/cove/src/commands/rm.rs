@@ -74,5 +74,9 @@ pub fn remove(store: &ContainerStore, c: &Container, force: bool) -> anyhow::Res
         }
     }
     host_process::remove_cgroups(&c.state.cgroups).with_context(|| format!("remove container {}", c.name))?;
+    // A killed monitor leaves its attach socket behind.
+    if let Ok(socket) = containers::attach_socket(&c.id) {
+        let _ = std::fs::remove_file(socket);
+    }
     store.remove(lock, &c.id).with_context(|| format!("remove container {}", c.name))
 }

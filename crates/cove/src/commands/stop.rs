@@ -26,7 +26,7 @@ pub fn restart(args: StopArgs) -> anyhow::Result<i32> {
     containers::each(&args.containers, |store, root, c, q| {
         stop_one(store, c, signal, args.time)?;
         let c = store.get(&c.id)?.with_context(|| format!("container {q} was removed meanwhile"))?;
-        super::create::start(store, root, &c)?;
+        super::create::start(store, root, &c, false)?;
         println!("{q}");
         Ok(())
     })

@@ -1,31 +1,53 @@
 //! The monitor's log writer: the container's stdout and stderr as
-//! json-file lines (`cove_core::container::log`), appended to its log.
+//! json-file lines (`cove_core::container::log`), appended to its log and
+//! rotated as Docker's json-file driver does (`max-size`, `max-file`).
 
-use crate::platform::monitor_io::{self, Stream};
+use crate::platform::attach_io::{self, Stream};
 use anyhow::Context;
-use cove_core::container::log::{LineSplitter, LogEntry};
+use cove_core::container::log::{self, LineSplitter, LogConfig, LogEntry};
 use cove_core::container::time;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::fd::OwnedFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// The open log and each stream's unfinished line.
+/// The open log (none with `--log-driver none`) and each stream's
+/// unfinished line.
 pub struct Writer {
-    file: File,
+    file: Option<File>,
+    path: PathBuf,
+    size: u64,
+    config: LogConfig,
     out: LineSplitter,
     err: LineSplitter,
 }
 
 impl Writer {
     /// Opens (appends to) the log at `path`.
-    pub fn open(path: &Path) -> anyhow::Result<Writer> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("open log {}", path.display()))?;
-        Ok(Writer { file, out: LineSplitter::default(), err: LineSplitter::default() })
+    pub fn open(path: &Path, config: LogConfig) -> anyhow::Result<Writer> {
+        let file = if config.disabled { None } else { Some(append(path)?) };
+        let size = file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
+        let (out, err) = (LineSplitter::default(), LineSplitter::default());
+        Ok(Writer { file, path: path.to_path_buf(), size, config, out, err })
+    }
+
+    /// Shifts `x.log.N` to `.N+1` (dropping the oldest), `x.log` to
+    /// `x.log.1`, and starts an empty `x.log` (with `max-file=1`: empties it).
+    fn rotate(&mut self) {
+        let keep = self.config.max_file.max(1);
+        for n in (1..keep).rev() {
+            let from = if n == 1 { self.path.clone() } else { log::rotated(&self.path, n - 1) };
+            let _ = std::fs::rename(&from, log::rotated(&self.path, n));
+        }
+        // A log that cannot be reopened loses lines, never the container.
+        if keep == 1 {
+            if self.file.as_ref().is_some_and(|f| f.set_len(0).is_err()) {
+                self.file = None;
+            }
+        } else {
+            self.file = append(&self.path).ok();
+        }
+        self.size = 0;
     }
 
     fn write(&mut self, stream: Stream, text: String) {
@@ -34,17 +56,32 @@ impl Writer {
             Stream::Stderr => "stderr",
         };
         let entry = LogEntry { log: text, stream: stream.to_owned(), time: time::rfc3339(Some(time::now())) };
+        if self.file.is_none() {
+            return;
+        }
         if let Ok(mut line) = serde_json::to_vec(&entry) {
             line.push(b'\n');
+            if self.config.rotates(self.size, line.len() as u64) {
+                self.rotate();
+            }
             // A full disk loses log lines, never the container.
-            let _ = self.file.write_all(&line);
+            if let Some(file) = &mut self.file
+                && file.write_all(&line).is_ok()
+            {
+                self.size += line.len() as u64;
+            }
         }
     }
 }
 
-/// Copies the container's output into the log until both pipes close.
-pub fn pump(stdout: OwnedFd, stderr: OwnedFd, mut w: Writer) {
-    monitor_io::pump(stdout, stderr, &mut |stream, bytes| {
+fn append(path: &Path) -> anyhow::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("open log {}", path.display()))
+}
+
+/// Copies the container's output into the log (and to attached clients)
+/// until both pipes close.
+pub fn pump(stdout: OwnedFd, stderr: OwnedFd, hub: attach_io::Hub, mut w: Writer) {
+    attach_io::serve(stdout, stderr, hub, &mut |stream, bytes| {
         let lines = match stream {
             Stream::Stdout => w.out.push(bytes),
             Stream::Stderr => w.err.push(bytes),

@@ -7,11 +7,33 @@
 //! It reports to the CLI that started it with one [`Ready`] line on its
 //! old stdout: `Started` once the command has been executed, or `Failed`.
 
+mod attach;
 mod logs;
+
+/// `cove __monitor [--hold-output] --root ROOT ID` read without clap:
+/// the monitor lives as long as its container, so it touches as little of
+/// the binary as it can (clap's command tree is most of a CLI's start).
+/// `None` for any other command line (clap then parses it as usual).
+pub fn early_args(argv: &[std::ffi::OsString]) -> Option<MonitorArgs> {
+    let mut rest = argv.get(1..)?.iter();
+    if rest.next()?.to_str()? != "__monitor" {
+        return None;
+    }
+    let (mut root, mut id, mut hold_output) = (None, None, false);
+    while let Some(a) = rest.next() {
+        match a.to_str()? {
+            "--hold-output" => hold_output = true,
+            "--root" => root = Some(PathBuf::from(rest.next()?)),
+            s if !s.starts_with('-') && id.is_none() => id = Some(s.to_owned()),
+            _ => return None,
+        }
+    }
+    Some(MonitorArgs { root: root?, id: id?, hold_output })
+}
 
 use crate::cli::MonitorArgs;
 use crate::containers::{HostLiveness, Ready};
-use crate::platform::{self, host_process, monitor_io};
+use crate::platform::{self, attach_io, host_process, monitor_io};
 use anyhow::Context;
 use cove_core::backend::{Backend, RunObserver, RunOutcome};
 use cove_core::container::{Container, ContainerStore, Liveness, Lookup, Status, time};
@@ -28,8 +50,12 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<i32> {
     monitor_io::detach().context("leave the caller's session")?;
     let store = ContainerStore::open(&args.root).context("open container store")?;
     let id = ContainerId::parse(&args.id)?;
-    let io = monitor_io::capture().context("set up the container's stdio")?;
-    let mut m = Monitor { store, id, live: HostLiveness::new(), ready: Some(io.ready), started: false };
+    let wants_stdin = store.get(&id).ok().flatten().is_some_and(|c| c.spec.process.stdin);
+    let io = monitor_io::capture(wants_stdin).context("set up the container's stdio")?;
+    let pty = attach_io::PtySlot::default();
+    let exit = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let mut m =
+        Monitor { store, id, live: HostLiveness::new(), ready: Some(io.ready), started: false, pty: pty.clone() };
     let container = match m.claim() {
         Ok(Some(c)) => c,
         Ok(None) => {
@@ -41,25 +67,40 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<i32> {
             return Ok(COVE_ERROR);
         }
     };
-    let log = logs::Writer::open(&m.store.log_path(&m.id))?;
+    let socket = attach::Socket::bind(&m.id).context("listen for attach")?;
+    let log = logs::Writer::open(&m.store.log_path(&m.id), container.log.clone())?;
+    let hub = attach_io::Hub {
+        listener: socket.listener()?,
+        stdin: io.stdin,
+        stdin_once: container.stdin_once,
+        pty,
+        hold_until: args.hold_output.then(|| Instant::now() + attach::HOLD_LIMIT),
+        exit: exit.clone(),
+    };
     let (blocked_tx, blocked) = std::sync::mpsc::sync_channel(1);
+    let (stdout, stderr) = (io.stdout, io.stderr);
     let pump = std::thread::Builder::new()
-        .name("logs".into())
+        .name("io".into())
         .stack_size(64 * 1024)
         .spawn(move || {
             let _ = blocked_tx.send(monitor_io::block_signals_in_this_thread().is_ok());
-            logs::pump(io.stdout, io.stderr, log)
+            logs::pump(stdout, stderr, hub, log)
         })
-        .context("start the log writer")?;
-    // ORDER: the container starts only once the log thread can no longer
+        .context("start the I/O thread")?;
+    // ORDER: the container starts only once the I/O thread can no longer
     // take the signals meant for the run's signalfd.
     if blocked.recv() != Ok(true) {
-        m.report(Ready::Failed { code: COVE_ERROR, message: "block signals in the log writer".into() });
+        m.report(Ready::Failed { code: COVE_ERROR, message: "block signals in the I/O thread".into() });
         return Ok(COVE_ERROR);
     }
     m.supervise(&container);
+    // ORDER: the code is in place before the pipes close, which ends the I/O thread.
+    if let Ok(mut e) = exit.lock() {
+        *e = m.store.get(&m.id).ok().flatten().and_then(|c| c.state.exit_code);
+    }
     let _ = monitor_io::release();
     let _ = pump.join();
+    drop(socket);
     if container.auto_remove {
         m.remove();
     }
@@ -74,6 +115,8 @@ struct Monitor {
     ready: Option<File>,
     /// The command ran at least once.
     started: bool,
+    /// The current run's pty, for attached clients' resizes.
+    pty: attach_io::PtySlot,
 }
 
 impl Monitor {
@@ -154,6 +197,9 @@ impl Monitor {
 
     /// Records the end of a run; `true` when the restart policy starts it again.
     fn ended(&mut self, c: &Container, code: i32, error: Option<String>, oom: bool) -> bool {
+        if let Ok(mut slot) = self.pty.lock() {
+            *slot = None;
+        }
         let _ = host_process::remove_cgroups(&self.cgroups());
         let restart = self.store.update(&self.id, |r| {
             let again = c.restart.restarts(code, r.state.restart_count, r.state.stopped_by_user);
@@ -229,6 +275,8 @@ impl RunObserver for Watch<'_> {
         }
         m.started = true;
         m.report(Ready::Started);
+        // Idle from here on (until the container ends): the startup's pages go.
+        let _ = monitor_io::release_startup_memory();
     }
 
     fn oom_killed(&mut self) {
@@ -237,5 +285,11 @@ impl RunObserver for Watch<'_> {
 
     fn ports_bound(&mut self, ports: &[cove_core::net::PortSpec]) {
         self.ports = ports.to_vec();
+    }
+
+    fn pty_opened(&mut self, resize: Box<dyn Fn(u16, u16) + Send>) {
+        if let Ok(mut slot) = self.monitor.pty.lock() {
+            *slot = Some(resize);
+        }
     }
 }

@@ -1,0 +1,135 @@
+//! `cove attach` and `start -a -i` (issue 5): input piped through the
+//! monitor's socket into a detached container, output and exit code
+//! back; with `-t`, a real pty on the test's side: the window size
+//! arrives and ctrl-p,ctrl-q detaches without stopping the container.
+
+mod common;
+
+use common::store::Store;
+use common::*;
+use rustix::pty::{OpenptFlags, grantpt, ioctl_tiocgptpeer, openpt, unlockpt};
+use rustix::termios::{Winsize, tcsetwinsize};
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[test]
+fn piped_input_reaches_a_detached_container() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        let script = format!("read a; echo got $a; read b; echo got $b >&2; exit 4; : {}", s.marker);
+        s.cove(&["run", "-d", "-i", "--name", "reader", "--", "sh", "-c", &script]).ok();
+        let out = cove(mode)
+            .env("COVE_ROOT", s.root.to_str().unwrap())
+            .args(["attach", "reader"])
+            .stdin("one\ntwo\n")
+            .timeout(Duration::from_secs(20))
+            .run();
+        out.code(4).stdout_is("got one\n").stderr_is("got two\n");
+        s.cove(&["logs", "reader"]).ok().stdout_is("got one\n");
+        s.cove(&["attach", "reader"]).code(1).stderr_has("not running");
+        // --no-stdin: the input stays with the caller.
+        let script = format!("cat & sleep 2; kill $!; echo end; : {}", s.marker);
+        s.cove(&["run", "-d", "-i", "--name", "waiter", "--", "sh", "-c", &script]).ok();
+        s.cove(&["attach", "--detach-keys", "ctrl-1", "waiter"]).code(125).stderr_has("detach key");
+        let out = cove(mode)
+            .env("COVE_ROOT", s.root.to_str().unwrap())
+            .args(["attach", "--no-stdin", "waiter"])
+            .stdin("ignored\n")
+            .timeout(Duration::from_secs(20))
+            .run();
+        out.code(0).stdout_is("end\n");
+        s.assert_no_processes();
+    }
+}
+
+#[test]
+fn start_attach_interactive_closes_stdin_at_end_of_input() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        s.cove(&["create", "-i", "--name", "cat", "--", "sh", "-c", "cat; echo done; exit 3"]).ok();
+        let run = |input: &str| {
+            cove(mode)
+                .env("COVE_ROOT", s.root.to_str().unwrap())
+                .args(["start", "-a", "-i", "cat"])
+                .stdin(input)
+                .timeout(Duration::from_secs(20))
+                .run()
+        };
+        run("a\nb\n").code(3).stdout_is("a\nb\ndone\n");
+        // again: a new monitor, a new socket, the same record
+        run("x").code(3).stdout_is("xdone\n");
+        // output that starts at once is not lost (the monitor holds it for the client)
+        s.cove(&["create", "--name", "quick", "--", "sh", "-c", "echo first; exit 2"]).ok();
+        s.cove(&["start", "-a", "quick"]).code(2).stdout_is("first\n");
+        s.cove(&["start", "-a", "cat", "quick"]).code(125).stderr_has("multiple containers");
+    }
+}
+
+/// A pty pair: (master, slave) with the given window size.
+fn pty_pair(rows: u16, cols: u16) -> (OwnedFd, OwnedFd) {
+    let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
+    let master = openpt(flags).expect("openpt");
+    grantpt(&master).expect("grantpt");
+    unlockpt(&master).expect("unlockpt");
+    let slave = ioctl_tiocgptpeer(&master, flags).expect("TIOCGPTPEER");
+    tcsetwinsize(&master, Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 }).expect("TIOCSWINSZ");
+    (master, slave)
+}
+
+#[test]
+fn tty_attach_sizes_the_terminal_and_detaches_on_ctrl_p_ctrl_q() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        let script = format!("while :; do read -r line || exit 9; eval \"$line\"; done; : {}", s.marker);
+        s.cove(&["run", "-dit", "--name", "term", "--", "sh", "-c", &script]).ok();
+        let (master, slave) = pty_pair(31, 91);
+        let c = cove(mode).env("COVE_ROOT", s.root.to_str().unwrap()).args(["attach", "term"]);
+        let desc = c.describe();
+        let mut cmd = c.command_via(&["setsid", "--ctty"]);
+        cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave));
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{desc}: cannot start: {e}"));
+        drop(cmd);
+        let pid = child.id() as i32;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        let output = Collector::start(File::from(master.try_clone().unwrap()));
+        let mut input = File::from(master.try_clone().unwrap());
+        let fail = |what: &str| -> ! {
+            if let Some(p) = rustix::process::Pid::from_raw(pid) {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+            }
+            panic!("{desc}\n  expected: {what}\n  got: {:?}", String::from_utf8_lossy(&output.snapshot()));
+        };
+        // The size arrives from the client shortly after it connects.
+        let mut sized = false;
+        for _ in 0..20 {
+            input.write_all(b"stty size; echo $((6*7))\n").unwrap();
+            if output.wait_for("31 91", Duration::from_millis(300)) {
+                sized = true;
+                break;
+            }
+        }
+        if !sized || !output.wait_for("42", Duration::from_secs(5)) {
+            fail("\"31 91\" from stty size and 42 from the shell, through the monitor");
+        }
+        input.write_all(&[0x10, 0x11]).unwrap();
+        let status = match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(st) => st.expect("wait"),
+            Err(_) => fail("attach to end after ctrl-p ctrl-q"),
+        };
+        if status.code() != Some(1) || !output.wait_for("read escape sequence", Duration::from_secs(2)) {
+            fail(&format!("exit 1 with \"read escape sequence\" (Docker's), got {status:?}"));
+        }
+        s.cove(&["inspect", "-f", "{{.State.Status}}", "term"]).ok().stdout_is("running\n");
+        s.cove(&["rm", "-f", "term"]).ok();
+        s.assert_no_processes();
+    }
+}

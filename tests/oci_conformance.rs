@@ -336,3 +336,42 @@ fn root_propagation_is_as_configured() {
         b.create(&[]).code(1).stderr_has("linux.rootfsPropagation");
     }
 }
+
+/// `linux.cgroupsPath` (root): the container's cgroups are made there, with
+/// the limits written and the process inside; delete removes them. A
+/// rootless caller keeps cove's own placement.
+#[test]
+fn cgroups_path_places_the_cgroups() {
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "cgpath", &["sleep", "20"]) else { continue };
+        let top = unique("cove-cgpath");
+        b.edit(|c| {
+            c["linux"]["cgroupsPath"] = json!(format!("/{top}/c1"));
+            c["linux"]["resources"] = json!({"memory": {"limit": 41943040}});
+        });
+        let out = b.create(&[]);
+        if mode == Mode::Rootless {
+            // without a delegated cgroup the memory limit itself is refused
+            if out.code == Some(0) {
+                assert!(recorded_cgroups(&b).iter().all(|d| !d.to_string_lossy().contains(&top)));
+            }
+            continue;
+        }
+        out.ok();
+        let dirs = recorded_cgroups(&b);
+        let memory = dirs.iter().find(|d| d.join("memory.limit_in_bytes").exists() || d.join("memory.max").exists());
+        let memory = memory.expect("a memory cgroup").clone();
+        assert!(memory.ends_with(format!("{top}/c1")), "memory cgroup at {}", memory.display());
+        assert_eq!(cgroup_value(&b, &["memory.limit_in_bytes", "memory.max"]).unwrap().trim(), "41943040");
+        let pid = b.state()["pid"].as_i64().unwrap().to_string();
+        let procs = std::fs::read_to_string(memory.join("cgroup.procs")).unwrap();
+        assert!(procs.lines().any(|l| l == pid), "pid {pid} not in {}", memory.display());
+        b.oci(&["delete", "--force", &b.id]).ok();
+        assert!(wait_until(|| dirs.iter().all(|d| !d.exists())), "cgroups left: {dirs:?}");
+        for d in &dirs {
+            let _ = std::fs::remove_dir(d.parent().unwrap());
+        }
+        b.edit(|c| c["linux"]["cgroupsPath"] = json!("system.slice:cove:x"));
+        b.create(&[]).code(1).stderr_has("linux.cgroupsPath");
+    }
+}

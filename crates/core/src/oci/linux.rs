@@ -123,7 +123,16 @@ pub(super) fn devices(lin: &Linux) -> Result<(), OciError> {
 
 /// `linux.resources` → memory, CPU quota and task limits.
 pub(super) fn limits(lin: &Linux) -> Result<ResourceLimits, OciError> {
-    lin.resources().as_ref().map_or_else(|| Ok(ResourceLimits::default()), resources)
+    let mut out = lin.resources().as_ref().map_or_else(|| Ok(ResourceLimits::default()), resources)?;
+    let path = lin.cgroups_path().as_ref().map(|p| p.display().to_string()).filter(|p| !p.is_empty());
+    if let Some(p) = &path
+        && (p.contains(':') || p.split('/').any(|c| c == ".."))
+    {
+        let detail = format!("{p:?}: a systemd slice:prefix:name or a path with .. (use --cgroup-manager cgroupfs)");
+        return Err(OciError::unsupported("linux.cgroupsPath", detail));
+    }
+    out.cgroup_path = path;
+    Ok(out)
 }
 
 /// One `LinuxResources` object (`linux.resources`, or `update --resources`).

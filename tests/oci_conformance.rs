@@ -375,3 +375,23 @@ fn cgroups_path_places_the_cgroups() {
         b.create(&[]).code(1).stderr_has("linux.cgroupsPath");
     }
 }
+
+/// With `process.terminal`, `/dev/console` is the container's terminal (a
+/// character device, the same pty as stdin).
+#[test]
+fn terminal_is_also_dev_console() {
+    let script = "test -c /dev/console && echo console-$(test /dev/console -ef $(tty) && echo same)";
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "console", &["sh", "-c", script]) else { continue };
+        b.edit(|c| c["process"]["terminal"] = json!(true));
+        let console = Console::listen(&b.dir.join("console.sock"));
+        b.create(&["--console-socket", console.path.to_str().unwrap()]).ok();
+        let master = console.receive();
+        b.oci(&["start", &b.id]).ok();
+        let out = read_until(&master, "console-", Duration::from_secs(10));
+        let out = out + &read_until(&master, "same", Duration::from_secs(2));
+        assert!(out.contains("console-same"), "[{}] terminal gave {out:?}", mode.label());
+        assert!(wait_until(|| b.state()["status"] == "stopped"));
+        b.oci(&["delete", &b.id]).ok();
+    }
+}

@@ -395,3 +395,28 @@ fn terminal_is_also_dev_console() {
         b.oci(&["delete", &b.id]).ok();
     }
 }
+
+/// `linux.devices`: a device is bound from the host node with its type and
+/// numbers, under the config's name; one the host lacks fails create.
+#[test]
+fn devices_are_bound_from_host_nodes() {
+    let script = "stat -c '%t:%T' /dev/cove-zero > /out/d; head -c 4 /dev/cove-zero | od -An -tx1 >> /out/d";
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "devices", &["sh", "-c", script]) else { continue };
+        let outdir = b.dir.mkdir("outdir");
+        b.edit(|c| {
+            c["linux"]["devices"] = json!([{"path": "/dev/cove-zero", "type": "c", "major": 1, "minor": 5}]);
+            let mounts = c["mounts"].as_array_mut().unwrap();
+            mounts.push(json!({"destination": "/out", "type": "bind", "source": outdir, "options": ["rbind"]}));
+        });
+        b.create(&[]).ok();
+        b.oci(&["start", &b.id]).ok();
+        assert!(wait_until(|| b.state()["status"] == "stopped"));
+        let got = std::fs::read_to_string(outdir.join("d")).unwrap_or_default();
+        assert!(got.starts_with("1:5\n") && got.contains("00 00 00 00"), "[{}] device: {got:?}", mode.label());
+        b.oci(&["delete", &b.id]).ok();
+        b.edit(|c| c["linux"]["devices"] = json!([{"path": "/dev/nope", "type": "b", "major": 4095, "minor": 4095}]));
+        b.create(&[]).code(1).stderr_has("no host device b 4095:4095");
+        assert!(!b.root.join(&b.id).exists());
+    }
+}

@@ -336,3 +336,87 @@ fn root_propagation_is_as_configured() {
         b.create(&[]).code(1).stderr_has("linux.rootfsPropagation");
     }
 }
+
+/// `linux.cgroupsPath` (root): the container's cgroups are made there, with
+/// the limits written and the process inside; delete removes them. A
+/// rootless caller keeps cove's own placement.
+#[test]
+fn cgroups_path_places_the_cgroups() {
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "cgpath", &["sleep", "20"]) else { continue };
+        let top = unique("cove-cgpath");
+        b.edit(|c| {
+            c["linux"]["cgroupsPath"] = json!(format!("/{top}/c1"));
+            c["linux"]["resources"] = json!({"memory": {"limit": 41943040}});
+        });
+        let out = b.create(&[]);
+        if mode == Mode::Rootless {
+            // without a delegated cgroup the memory limit itself is refused
+            if out.code == Some(0) {
+                assert!(recorded_cgroups(&b).iter().all(|d| !d.to_string_lossy().contains(&top)));
+            }
+            continue;
+        }
+        out.ok();
+        let dirs = recorded_cgroups(&b);
+        let memory = dirs.iter().find(|d| d.join("memory.limit_in_bytes").exists() || d.join("memory.max").exists());
+        let memory = memory.expect("a memory cgroup").clone();
+        assert!(memory.ends_with(format!("{top}/c1")), "memory cgroup at {}", memory.display());
+        assert_eq!(cgroup_value(&b, &["memory.limit_in_bytes", "memory.max"]).unwrap().trim(), "41943040");
+        let pid = b.state()["pid"].as_i64().unwrap().to_string();
+        let procs = std::fs::read_to_string(memory.join("cgroup.procs")).unwrap();
+        assert!(procs.lines().any(|l| l == pid), "pid {pid} not in {}", memory.display());
+        b.oci(&["delete", "--force", &b.id]).ok();
+        assert!(wait_until(|| dirs.iter().all(|d| !d.exists())), "cgroups left: {dirs:?}");
+        for d in &dirs {
+            let _ = std::fs::remove_dir(d.parent().unwrap());
+        }
+        b.edit(|c| c["linux"]["cgroupsPath"] = json!("system.slice:cove:x"));
+        b.create(&[]).code(1).stderr_has("linux.cgroupsPath");
+    }
+}
+
+/// With `process.terminal`, `/dev/console` is the container's terminal (a
+/// character device, the same pty as stdin).
+#[test]
+fn terminal_is_also_dev_console() {
+    let script = "test -c /dev/console && echo console-$(test /dev/console -ef $(tty) && echo same)";
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "console", &["sh", "-c", script]) else { continue };
+        b.edit(|c| c["process"]["terminal"] = json!(true));
+        let console = Console::listen(&b.dir.join("console.sock"));
+        b.create(&["--console-socket", console.path.to_str().unwrap()]).ok();
+        let master = console.receive();
+        b.oci(&["start", &b.id]).ok();
+        let out = read_until(&master, "console-", Duration::from_secs(10));
+        let out = out + &read_until(&master, "same", Duration::from_secs(2));
+        assert!(out.contains("console-same"), "[{}] terminal gave {out:?}", mode.label());
+        assert!(wait_until(|| b.state()["status"] == "stopped"));
+        b.oci(&["delete", &b.id]).ok();
+    }
+}
+
+/// `linux.devices`: a device is bound from the host node with its type and
+/// numbers, under the config's name; one the host lacks fails create.
+#[test]
+fn devices_are_bound_from_host_nodes() {
+    let script = "stat -c '%t:%T' /dev/cove-zero > /out/d; head -c 4 /dev/cove-zero | od -An -tx1 >> /out/d";
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "devices", &["sh", "-c", script]) else { continue };
+        let outdir = b.dir.mkdir("outdir");
+        b.edit(|c| {
+            c["linux"]["devices"] = json!([{"path": "/dev/cove-zero", "type": "c", "major": 1, "minor": 5}]);
+            let mounts = c["mounts"].as_array_mut().unwrap();
+            mounts.push(json!({"destination": "/out", "type": "bind", "source": outdir, "options": ["rbind"]}));
+        });
+        b.create(&[]).ok();
+        b.oci(&["start", &b.id]).ok();
+        assert!(wait_until(|| b.state()["status"] == "stopped"));
+        let got = std::fs::read_to_string(outdir.join("d")).unwrap_or_default();
+        assert!(got.starts_with("1:5\n") && got.contains("00 00 00 00"), "[{}] device: {got:?}", mode.label());
+        b.oci(&["delete", &b.id]).ok();
+        b.edit(|c| c["linux"]["devices"] = json!([{"path": "/dev/nope", "type": "b", "major": 4095, "minor": 4095}]));
+        b.create(&[]).code(1).stderr_has("no host device b 4095:4095");
+        assert!(!b.root.join(&b.id).exists());
+    }
+}

@@ -158,5 +158,38 @@ leftover=$(find "$SVC" -path '*/cove/*' -type d)
 [ -z "$leftover" ]
 check "delegated user: no container cgroups left in any scope" $? "left: $leftover"
 
+## OCI runtime mode (root): pause/resume through cgroup.freeze, update
+# writes v2 files; a container created without limits gets a cgroup then.
+B=/tmp/bundle
+mkdir -p $B/rootfs/bin $B/rootfs/proc $B/rootfs/dev $B/rootfs/tmp
+cp /bin/busybox $B/rootfs/bin/busybox
+for t in sh sleep; do ln -sf busybox $B/rootfs/bin/$t; done
+cat >$B/config.json <<'JSON'
+{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "hostname": "p",
+ "process": {"args": ["sh", "-c", "while :; do sleep 1; done"], "cwd": "/", "env": ["PATH=/bin"],
+             "user": {"uid": 0, "gid": 0}},
+ "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]}}
+JSON
+OCI="cove oci --root /tmp/oci-state"
+run $OCI create --bundle $B p1 </dev/null
+run $OCI start p1
+check "oci: create and start a bundle" $RC "exit $RC"
+run $OCI pause p1
+$OCI state p1 >/tmp/state 2>&1
+[ $RC = 0 ] && grep -q '"paused"' /tmp/state && [ "$(cat $CG/cove/oci-p1/cgroup.freeze 2>/dev/null)" = 1 ] &&
+    grep -qx 'frozen 1' $CG/cove/oci-p1/cgroup.events
+check "oci: pause freezes through cgroup.freeze, state says paused" $? "exit $RC, $(cat /tmp/state)"
+run $OCI resume p1
+$OCI state p1 >/tmp/state 2>&1
+[ $RC = 0 ] && grep -q '"running"' /tmp/state && grep -qx 'frozen 0' $CG/cove/oci-p1/cgroup.events
+check "oci: resume thaws" $? "exit $RC, $(cat /tmp/state)"
+run $OCI update --memory 33554432 --pids-limit 20 p1
+[ $RC = 0 ] && [ "$(cat $CG/cove/oci-p1/memory.max)" = 33554432 ] && [ "$(cat $CG/cove/oci-p1/pids.max)" = 20 ]
+check "oci: update writes memory.max and pids.max" $? "exit $RC"
+run $OCI delete --force p1
+[ $RC = 0 ] && [ ! -d $CG/cove/oci-p1 ]
+check "oci: delete --force removes the container and its cgroup" $? "exit $RC"
+
 echo "vm-cgroup2: checks done at $(cut -d' ' -f1 /proc/uptime) s"
 echo "vm-cgroup2: $PASS passed, $FAIL failed"

@@ -31,6 +31,22 @@ pub struct OciPlan {
     pub annotations: BTreeMap<String, String>,
     /// The hooks the runtime runs.
     pub hooks: Hooks,
+    /// `linux.devices` beyond the default ones: the runtime binds a host
+    /// node of the same type and number onto each (appended to the mounts).
+    pub devices: Vec<Device>,
+}
+
+/// A device the config asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// Container path (under `/dev`).
+    pub path: String,
+    /// Block (else character) device.
+    pub block: bool,
+    /// Major number.
+    pub major: i64,
+    /// Minor number.
+    pub minor: i64,
 }
 
 /// A config that cove will not run.
@@ -91,7 +107,7 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         // container owns; it shows the container's own cgroup as its root.
         namespaces.push(Namespace::Cgroup);
     }
-    linux::devices(lin)?;
+    let devices = linux::devices(lin)?;
     steps.extend(mounts::default_devices());
     let hostname = spec.hostname().clone().unwrap_or_default();
     let uts = namespaces.contains(&Namespace::Uts) || join_namespaces.iter().any(|j| j.kind == Namespace::Uts);
@@ -127,7 +143,7 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
     };
     let annotations = spec.annotations().clone().unwrap_or_default().into_iter().collect();
     let hooks = hooks::hooks(spec.hooks().as_ref())?;
-    Ok(OciPlan { plan, oom_score_adj: p.oom_score_adj(), annotations, hooks })
+    Ok(OciPlan { plan, oom_score_adj: p.oom_score_adj(), annotations, hooks, devices })
 }
 
 /// The process for `exec` in a container made from `spec`: `process` (an

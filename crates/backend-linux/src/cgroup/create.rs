@@ -53,12 +53,22 @@ impl Cgroups {
     /// Creates and configures the cgroups `limits` need, or refuses when a
     /// limit cannot be enforced here. `None` when no limit needs cgroups.
     pub fn prepare(limits: &ResourceLimits) -> Result<Option<Cgroups>, SpawnError> {
-        let wanted = files::controllers(limits);
+        let mut wanted = files::controllers(limits);
+        if wanted.is_empty() && limits.cgroup_path.is_none() {
+            return Ok(None);
+        }
+        let host = hierarchies();
+        // An engine's cgroupsPath (root only): also the accounting controllers.
+        let at_path = limits.cgroup_path.as_deref().filter(|_| host.root);
+        if at_path.is_some() {
+            let usable = |c: &&str| host.choose(c, &HostAccess).is_some();
+            let extra: Vec<&str> = ["memory", "cpu", "pids"].into_iter().filter(|c| !wanted.contains(c)).collect();
+            wanted.extend(extra.into_iter().filter(usable));
+        }
         if wanted.is_empty() {
             return Ok(None);
         }
         checks::cpus(limits)?;
-        let host = hierarchies();
         let mut targets: Vec<(&'static str, Via, PathBuf)> = Vec::new();
         for c in wanted {
             let Some(t) = host.choose(c, &HostAccess) else { return Err(checks::refusal(c, limits, &host)) };
@@ -74,6 +84,11 @@ impl Cgroups {
         let mut made = Cgroups::default();
         for (controller, via, base) in targets {
             let parent = base.join("cove");
+            if let Some(path) = at_path {
+                let dir = make_path(&base, path, via, controller)?;
+                made.fill(controller, via, &base, dir, limits)?;
+                continue;
+            }
             sweep_stale(&parent);
             let dir = parent.join(&name);
             if !made.dirs.contains(&dir) {
@@ -83,21 +98,39 @@ impl Cgroups {
             } else if via == Via::V2 {
                 make_dir(&parent, via, controller, &base)?;
             }
-            if controller == "memory" {
-                made.memory = Some((dir.clone(), via));
-            }
             if controller == "cpuset" && via == Via::V1 {
                 inherit_cpuset(&base, &parent)?;
-                inherit_cpuset(&parent, &dir)?;
             }
-            let present = |f: &str| dir.join(f).exists();
-            let values = files::values(controller, via, limits, &present)
-                .map_err(|u| SpawnError::Limits { flag: u.flag, why: u.why })?;
-            for (file, value) in values {
-                write(&dir.join(file), &value)?;
-            }
+            made.fill(controller, via, &base, dir, limits)?;
         }
         Ok(Some(made))
+    }
+
+    /// Records `dir` (once) and writes `controller`'s limits into it.
+    fn fill(
+        &mut self,
+        controller: &str,
+        via: Via,
+        base: &Path,
+        dir: PathBuf,
+        limits: &ResourceLimits,
+    ) -> Result<(), SpawnError> {
+        if controller == "memory" {
+            self.memory = Some((dir.clone(), via));
+        }
+        if controller == "cpuset" && via == Via::V1 {
+            inherit_cpuset(dir.parent().unwrap_or(base), &dir)?;
+        }
+        let present = |f: &str| dir.join(f).exists();
+        let values = files::values(controller, via, limits, &present)
+            .map_err(|u| SpawnError::Limits { flag: u.flag, why: u.why })?;
+        for (file, value) in values {
+            write(&dir.join(file), &value)?;
+        }
+        if !self.dirs.contains(&dir) {
+            self.dirs.push(dir);
+        }
+        Ok(())
     }
 
     /// Keeps the directories past this value (an OCI container outlives the
@@ -180,6 +213,37 @@ fn inherit_cpuset(from: &Path, to: &Path) -> Result<(), SpawnError> {
         }
     }
     Ok(())
+}
+
+/// `BASE/PATH` (an engine's cgroupsPath, absolute or not, under the
+/// hierarchy's root), each missing level made; on v2 `controller` is enabled
+/// for the children of every level above it, and on v1 each new cpuset
+/// level copies its parent's lists.
+fn make_path(base: &Path, path: &str, via: Via, controller: &str) -> Result<PathBuf, SpawnError> {
+    let mut dir = base.to_path_buf();
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    if parts.is_empty() || parts.contains(&"..") {
+        let why = format!("cgroupsPath {path:?} must name a cgroup below the hierarchy's root, without ..");
+        return Err(SpawnError::Limits { flag: "linux.cgroupsPath", why });
+    }
+    for part in parts {
+        if via == Via::V2 {
+            let enable = format!("+{controller}");
+            write(&dir.join("cgroup.subtree_control"), &enable)?;
+        }
+        let parent = dir.clone();
+        dir.push(part);
+        match std::fs::create_dir(&dir) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+                return Err(SpawnError::parent(format!("create cgroup {}", dir.display()))(e));
+            }
+            _ => {}
+        }
+        if controller == "cpuset" && via == Via::V1 {
+            inherit_cpuset(&parent, &dir)?;
+        }
+    }
+    Ok(dir)
 }
 
 /// `BASE/cove`, with `controller` enabled for its children on v2.

@@ -92,7 +92,7 @@ fn prepare(
     //    caller's terminal is never its controlling terminal: no TIOCSTI
     //    injection into the caller's shell (CVE-2017-5226 class).
     if p.terminal {
-        pty::attach(chan)?;
+        pty::attach(chan, gate.is_some())?;
     } else {
         rustix::process::setsid().map_err(|e| at("setsid", "")(e.into()))?;
         if !p.stdin {

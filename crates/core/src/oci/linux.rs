@@ -110,20 +110,42 @@ fn ranges(m: &Option<Vec<LinuxIdMapping>>) -> Vec<IdRange> {
 const DEFAULT_DEVICES: &[&str] =
     &["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/console"];
 
-/// `linux.devices`: only the default devices, which cove binds anyway.
-pub(super) fn devices(lin: &Linux) -> Result<(), OciError> {
+/// `linux.devices` beyond the default ones (which cove binds anyway): cove
+/// cannot create device nodes (a user namespace may not), so each one is
+/// bound from a host node of the same type and number, which the runtime
+/// finds ([`super::Device`]).
+pub(super) fn devices(lin: &Linux) -> Result<Vec<super::Device>, OciError> {
+    let mut out = Vec::new();
     for d in lin.devices().as_deref().unwrap_or_default() {
         let path = d.path().display().to_string();
-        if !DEFAULT_DEVICES.contains(&path.as_str()) {
-            return Err(OciError::unsupported("linux.devices", format!("creating device {path}")));
+        if DEFAULT_DEVICES.contains(&path.as_str()) {
+            continue;
         }
+        if !path.starts_with("/dev/") || path.split('/').any(|c| c == "..") {
+            return Err(OciError::invalid("linux.devices", format!("{path}: a device goes under /dev")));
+        }
+        let block = match d.typ() {
+            oci_spec::runtime::LinuxDeviceType::C | oci_spec::runtime::LinuxDeviceType::U => false,
+            oci_spec::runtime::LinuxDeviceType::B => true,
+            other => return Err(OciError::unsupported("linux.devices", format!("{path}: device type {other:?}"))),
+        };
+        out.push(super::Device { path, block, major: d.major(), minor: d.minor() });
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `linux.resources` → memory, CPU quota and task limits.
 pub(super) fn limits(lin: &Linux) -> Result<ResourceLimits, OciError> {
-    lin.resources().as_ref().map_or_else(|| Ok(ResourceLimits::default()), resources)
+    let mut out = lin.resources().as_ref().map_or_else(|| Ok(ResourceLimits::default()), resources)?;
+    let path = lin.cgroups_path().as_ref().map(|p| p.display().to_string()).filter(|p| !p.is_empty());
+    if let Some(p) = &path
+        && (p.contains(':') || p.split('/').any(|c| c == ".."))
+    {
+        let detail = format!("{p:?}: a systemd slice:prefix:name or a path with .. (use --cgroup-manager cgroupfs)");
+        return Err(OciError::unsupported("linux.cgroupsPath", detail));
+    }
+    out.cgroup_path = path;
+    Ok(out)
 }
 
 /// One `LinuxResources` object (`linux.resources`, or `update --resources`).

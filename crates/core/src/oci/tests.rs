@@ -88,7 +88,7 @@ fn unsupported_fields_are_named() {
         ("mounts[0].options", Box::new(|v| v["mounts"][0]["options"] = json!(["shared"]))),
         ("mounts[0].type", Box::new(|v| v["mounts"][0]["type"] = json!("nfs"))),
         ("linux.resources.cpu", Box::new(|v| v["linux"]["resources"]["cpu"] = json!({"realtimePeriod": 1000}))),
-        ("linux.devices", Box::new(|v| v["linux"]["devices"] = json!([{"path": "/dev/sda", "type": "b"}]))),
+        ("linux.devices", Box::new(|v| v["linux"]["devices"] = json!([{"path": "/tmp/sda", "type": "b"}]))),
         (
             "process.capabilities.effective",
             Box::new(|v| v["process"]["capabilities"]["effective"] = json!(["CAP_SYS_ADMIN"])),

@@ -43,6 +43,11 @@ pub struct ResourceLimits {
     pub rlimits: Vec<Ulimit>,
     /// The container's OOM-killer score adjustment.
     pub oom_score_adj: Option<i32>,
+    /// Where the container's cgroup goes under each hierarchy's root (OCI
+    /// `linux.cgroupsPath`, honoured for root): cgroups are then made even
+    /// without a limit, for accounting, as engines expect.
+    #[serde(default)]
+    pub cgroup_path: Option<String>,
 }
 
 /// Swap allowed on top of `--memory`.
@@ -86,7 +91,8 @@ impl ResourceLimits {
         let ResourceLimits {
             memory, swap: _, memory_reservation, cpu, cpu_shares, cpuset_cpus, cpuset_mems, pids, ..
         } = self;
-        memory.is_some()
+        self.cgroup_path.is_some()
+            || memory.is_some()
             || memory_reservation.is_some()
             || cpu.is_some()
             || cpu_shares.is_some()
@@ -178,6 +184,7 @@ pub fn resolve(limits: &Limits) -> Result<ResourceLimits, LimitError> {
         pids: limits.pids,
         rlimits: limits.ulimits.clone(),
         oom_score_adj: limits.oom_score_adj,
+        cgroup_path: None,
     })
 }
 

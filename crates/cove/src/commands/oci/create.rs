@@ -23,7 +23,8 @@ pub fn create(root: &Path, args: &CreateArgs, systemd_cgroup: bool) -> anyhow::R
     let text = std::fs::read_to_string(&config).with_context(|| format!("read {}", config.display()))?;
     let spec = cove_core::oci::parse(&text)?;
     let backend = platform::backend();
-    let oci = cove_core::oci::plan(&spec, &bundle, backend.host_identity())?;
+    let mut oci = cove_core::oci::plan(&spec, &bundle, backend.host_identity())?;
+    oci.plan.mounts.extend(super::devices::bind_steps(&oci.devices)?);
     let rootfs = match &oci.plan.root {
         cove_core::plan::RootStep::Bind { source } => source.clone(),
         _ => unreachable!("OCI plans bind the bundle's root"),

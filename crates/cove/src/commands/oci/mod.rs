@@ -6,6 +6,7 @@
 //! Errors end in exit 1, as with runc, and also go to `--log`.
 
 mod create;
+mod devices;
 mod exec;
 mod hooks;
 mod lifecycle;

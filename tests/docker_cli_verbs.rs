@@ -130,6 +130,7 @@ fn labels_and_ps_filters() {
         s.cove(&["container", "prune", "-f", "--filter", "label=team=y"]).ok().stdout_has("Deleted Containers:\n");
         names(&[]).ok().stdout_is("ta\n");
         s.cove(&["ps", "--filter", "colour=red"]).cove_error("invalid --filter");
+        s.cove(&["ps", "-s"]).cove_error("ps --size is not supported");
         s.cove(&["ps", "--filter", "status=sleeping"]).cove_error("status is one of");
     }
 }

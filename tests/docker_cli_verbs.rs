@@ -218,6 +218,10 @@ fn image_filters_and_inspect_keys() {
         let ids = s.cove(&["images", "-a", "-f", "reference=bbtest:1", "-f", "label=kind=fixture", "-q"]);
         assert_eq!(ids.ok().lines().len(), 1, "{}", ids.desc);
         s.cove(&["images", "-f", "reference=alpine*", "-q"]).ok().stdout_is("");
+        s.cove(&["images", "--format", "{{.Repository}}:{{.Tag}}"]).ok().stdout_is("bbtest:1\n");
+        s.cove(&["image", "ls", "--format", "table {{.Repository}}\t{{.Tag}}"])
+            .ok()
+            .stdout_is("REPOSITORY   TAG\nbbtest       1\n");
         s.cove(&["images", "-f", "dangling=true", "-q"]).ok().stdout_is("");
         s.cove(&["images", "-f", "size=1"]).cove_error("invalid --filter");
         s.cove(&["image", "inspect", "-f", "{{.Os}} {{json .RepoTags}}", "bbtest:1"])

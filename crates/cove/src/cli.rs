@@ -192,9 +192,9 @@ pub struct ImportArgs {
 /// `cove images`.
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// table, json, or a template such as '{{.Repository}}:{{.Tag}}'.
+    #[arg(long, default_value = "table")]
+    pub format: String,
     /// Only the image ids.
     #[arg(short = 'q', long)]
     pub quiet: bool,

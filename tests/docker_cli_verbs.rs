@@ -161,6 +161,7 @@ fn cidfile_logs_until_exec_privileged() {
         s.cove(&["logs", "--until", "2000-01-01T00:00:00Z", "cid1"]).ok().stdout_is("");
         s.cove(&["logs", "--until", "soon", "cid1"]).cove_error("invalid --until");
         s.cove(&["exec", "--privileged", "cid1", "true"]).cove_error("exec --privileged is not supported");
+        s.cove(&["run", "--name", "cid1", "--", "true"]).cove_error("already in use");
         s.cove(&["exec", "-e", "K=v", "-w", "/tmp", "cid1", "sh", "-c", "echo $K; pwd"]).ok().stdout_is("v\n/tmp\n");
     }
 }

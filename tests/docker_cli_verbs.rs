@@ -176,6 +176,7 @@ fn version_like_docker() {
     cove(mode).arg("--version").run().ok().stdout_is(&format!("cove {version}\n"));
     cove(mode).args(["version", "-f", "{{.Server.Version}}"]).run().ok().stdout_is(&format!("{version}\n"));
     cove(mode).arg("version").run().ok().stdout_has("Client:").stdout_has(&format!("Version:           {version}"));
+    cove(mode).args(["info", "--format", "{{.ServerVersion}}"]).run().ok().stdout_is(&format!("{version}\n"));
 }
 
 /// The busybox fixture as a one-layer OCI layout, imported as `bbtest:1`.

@@ -163,9 +163,9 @@ pub enum Format {
 /// `cove info`.
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// table, json, or a template such as '{{.ServerVersion}}'.
+    #[arg(short = 'f', long, default_value = "table")]
+    pub format: String,
 }
 
 /// `cove import PATH [--tag REF]`.

@@ -163,6 +163,9 @@ fn cidfile_logs_until_exec_privileged() {
         s.cove(&["exec", "--privileged", "cid1", "true"]).cove_error("exec --privileged is not supported");
         s.cove(&["run", "--name", "cid1", "--", "true"]).cove_error("already in use");
         s.cove(&["exec", "-e", "K=v", "-w", "/tmp", "cid1", "sh", "-c", "echo $K; pwd"]).ok().stdout_is("v\n/tmp\n");
+        let envf = dir.write("env", "# exec env\nA=1\nB=two words\n").display().to_string();
+        let exec = ["exec", "--env-file", &envf, "-e", "A=override", "cid1", "sh", "-c", "echo $A $B"];
+        s.cove(&exec).ok().stdout_is("override two words\n");
     }
 }
 

@@ -337,6 +337,9 @@ pub struct ExecArgs {
     /// Not supported: cove never grants host privileges (refused with a hint).
     #[arg(long)]
     pub privileged: bool,
+    /// Read environment variables from a file (before -e).
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
 }
 
 /// `cove exec [OPTIONS] CONTAINER COMMAND [ARG...]`.

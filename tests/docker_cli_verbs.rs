@@ -223,6 +223,11 @@ fn image_filters_and_inspect_keys() {
         let ids = s.cove(&["images", "-a", "-f", "reference=bbtest:1", "-f", "label=kind=fixture", "-q"]);
         assert_eq!(ids.ok().lines().len(), 1, "{}", ids.desc);
         s.cove(&["images", "-f", "reference=alpine*", "-q"]).ok().stdout_is("");
+        // NAME@DIGEST finds the image by its manifest digest.
+        let digests = s.cove(&["image", "inspect", "-f", "{{index .RepoDigests 0}}", "bbtest:1"]);
+        let by_digest = digests.ok().stdout().trim().to_owned();
+        assert!(by_digest.contains("bbtest@sha256:"), "{}", digests.desc);
+        s.cove(&["run", "--rm", "--pull", "never", &by_digest, "echo", "by digest"]).ok().stdout_is("by digest\n");
         s.cove(&["images", "--format", "{{.Repository}}:{{.Tag}}"]).ok().stdout_is("bbtest:1\n");
         s.cove(&["image", "ls", "--format", "table {{.Repository}}\t{{.Tag}}"])
             .ok()

@@ -162,6 +162,11 @@ fn cidfile_logs_until_exec_privileged() {
         s.cove(&["logs", "--until", "soon", "cid1"]).cove_error("invalid --until");
         s.cove(&["exec", "--privileged", "cid1", "true"]).cove_error("exec --privileged is not supported");
         s.cove(&["run", "--name", "cid1", "--", "true"]).cove_error("already in use");
+        // Docker 20.10+: force-removing what does not exist succeeds.
+        s.cove(&["rm", "-f", "no-such-ctr"]).ok().stdout_is("");
+        s.cove(&["rm", "no-such-ctr"]).code(1).stderr_has("No such container: no-such-ctr");
+        s.cove(&["rmi", "-f", "no-such-image"]).ok();
+        s.cove(&["rmi", "no-such-image"]).code(1).stderr_has("No such image: no-such-image");
         s.cove(&["exec", "-e", "K=v", "-w", "/tmp", "cid1", "sh", "-c", "echo $K; pwd"]).ok().stdout_is("v\n/tmp\n");
         let envf = dir.write("env", "# exec env\nA=1\nB=two words\n").display().to_string();
         let exec = ["exec", "--env-file", &envf, "-e", "A=override", "cid1", "sh", "-c", "echo $A $B"];

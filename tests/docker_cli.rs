@@ -41,7 +41,10 @@ const CASES: &[Case] = &[
         want: "123 unset\n",
     },
     // The last -w wins, as with Docker.
-    Case { argv: &["--rootfs", "{ROOT}", "--workdir=/srv/app", "-w", "/w", "--name=web", "pwd"], want: "/w\n" },
+    Case {
+        argv: &["--rootfs", "{ROOT}", "--workdir=/srv/app", "-w", "/w", "--name=cove-docker-cli-web", "pwd"],
+        want: "/w\n",
+    },
     Case {
         argv: &[
             "--rootfs",

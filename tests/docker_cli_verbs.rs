@@ -130,6 +130,7 @@ fn labels_and_ps_filters() {
         s.cove(&["container", "prune", "-f", "--filter", "label=team=y"]).ok().stdout_has("Deleted Containers:\n");
         names(&[]).ok().stdout_is("ta\n");
         s.cove(&["ps", "--filter", "colour=red"]).cove_error("invalid --filter");
+        s.cove(&["ps", "-s"]).cove_error("ps --size is not supported");
         s.cove(&["ps", "--filter", "status=sleeping"]).cove_error("status is one of");
     }
 }
@@ -160,7 +161,16 @@ fn cidfile_logs_until_exec_privileged() {
         s.cove(&["logs", "--until", "2000-01-01T00:00:00Z", "cid1"]).ok().stdout_is("");
         s.cove(&["logs", "--until", "soon", "cid1"]).cove_error("invalid --until");
         s.cove(&["exec", "--privileged", "cid1", "true"]).cove_error("exec --privileged is not supported");
+        s.cove(&["run", "--name", "cid1", "--", "true"]).cove_error("already in use");
+        // Docker 20.10+: force-removing what does not exist succeeds.
+        s.cove(&["rm", "-f", "no-such-ctr"]).ok().stdout_is("");
+        s.cove(&["rm", "no-such-ctr"]).code(1).stderr_has("No such container: no-such-ctr");
+        s.cove(&["rmi", "-f", "no-such-image"]).ok();
+        s.cove(&["rmi", "no-such-image"]).code(1).stderr_has("No such image: no-such-image");
         s.cove(&["exec", "-e", "K=v", "-w", "/tmp", "cid1", "sh", "-c", "echo $K; pwd"]).ok().stdout_is("v\n/tmp\n");
+        let envf = dir.write("env", "# exec env\nA=1\nB=two words\n").display().to_string();
+        let exec = ["exec", "--env-file", &envf, "-e", "A=override", "cid1", "sh", "-c", "echo $A $B"];
+        s.cove(&exec).ok().stdout_is("override two words\n");
     }
 }
 
@@ -174,6 +184,7 @@ fn version_like_docker() {
     cove(mode).arg("--version").run().ok().stdout_is(&format!("cove {version}\n"));
     cove(mode).args(["version", "-f", "{{.Server.Version}}"]).run().ok().stdout_is(&format!("{version}\n"));
     cove(mode).arg("version").run().ok().stdout_has("Client:").stdout_has(&format!("Version:           {version}"));
+    cove(mode).args(["info", "--format", "{{.ServerVersion}}"]).run().ok().stdout_is(&format!("{version}\n"));
 }
 
 /// The busybox fixture as a one-layer OCI layout, imported as `bbtest:1`.
@@ -217,6 +228,15 @@ fn image_filters_and_inspect_keys() {
         let ids = s.cove(&["images", "-a", "-f", "reference=bbtest:1", "-f", "label=kind=fixture", "-q"]);
         assert_eq!(ids.ok().lines().len(), 1, "{}", ids.desc);
         s.cove(&["images", "-f", "reference=alpine*", "-q"]).ok().stdout_is("");
+        // NAME@DIGEST finds the image by its manifest digest.
+        let digests = s.cove(&["image", "inspect", "-f", "{{index .RepoDigests 0}}", "bbtest:1"]);
+        let by_digest = digests.ok().stdout().trim().to_owned();
+        assert!(by_digest.contains("bbtest@sha256:"), "{}", digests.desc);
+        s.cove(&["run", "--rm", "--pull", "never", &by_digest, "echo", "by digest"]).ok().stdout_is("by digest\n");
+        s.cove(&["images", "--format", "{{.Repository}}:{{.Tag}}"]).ok().stdout_is("bbtest:1\n");
+        s.cove(&["image", "ls", "--format", "table {{.Repository}}\t{{.Tag}}"])
+            .ok()
+            .stdout_is("REPOSITORY   TAG\nbbtest       1\n");
         s.cove(&["images", "-f", "dangling=true", "-q"]).ok().stdout_is("");
         s.cove(&["images", "-f", "size=1"]).cove_error("invalid --filter");
         s.cove(&["image", "inspect", "-f", "{{.Os}} {{json .RepoTags}}", "bbtest:1"])

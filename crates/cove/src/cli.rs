@@ -163,9 +163,9 @@ pub enum Format {
 /// `cove info`.
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// table, json, or a template such as '{{.ServerVersion}}'.
+    #[arg(short = 'f', long, default_value = "table")]
+    pub format: String,
 }
 
 /// `cove import PATH [--tag REF]`.
@@ -192,9 +192,9 @@ pub struct ImportArgs {
 /// `cove images`.
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// table, json, or a template such as '{{.Repository}}:{{.Tag}}'.
+    #[arg(long, default_value = "table")]
+    pub format: String,
     /// Only the image ids.
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -337,6 +337,9 @@ pub struct ExecArgs {
     /// Not supported: cove never grants host privileges (refused with a hint).
     #[arg(long)]
     pub privileged: bool,
+    /// Read environment variables from a file (before -e).
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
 }
 
 /// `cove exec [OPTIONS] CONTAINER COMMAND [ARG...]`.

@@ -183,7 +183,7 @@ fn environment(
 fn host_source(path: &str) -> anyhow::Result<PathBuf> {
     ensure!(
         path.starts_with('/') || (cfg!(windows) && Path::new(path).is_absolute()),
-        "invalid volume source {path:?}: use an absolute host path (named volumes are not supported)"
+        "invalid volume source {path:?}: use an absolute host path, ./dir, or a volume name"
     );
     let p = PathBuf::from(path);
     std::fs::metadata(&p).with_context(|| format!("volume source {path}"))?;

@@ -107,6 +107,8 @@ pub fn create_filled(
     if let Some(v) = load(&dir, &name)? {
         return Ok((v, false));
     }
+    // The store root itself is created private (0700), as for images.
+    crate::request::image::open_store(caller_uid(), true)?;
     std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
     let tmp = dir.join(format!(".tmp-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);

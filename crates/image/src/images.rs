@@ -98,8 +98,9 @@ impl ImageStore {
         Ok(self.records.read::<Records>(RECORDS)?.unwrap_or_default().images)
     }
 
-    /// The image named `name` (a reference, normalised) or, failing that,
-    /// whose id starts with `name` (hex, optionally `sha256:`).
+    /// The image named `name` (a reference, normalised; `NAME@DIGEST` by its
+    /// manifest digest) or, failing that, whose id starts with `name` (hex,
+    /// optionally `sha256:`).
     pub fn find(&self, name: &str) -> Result<Option<ImageRecord>, ImageError> {
         find_in(&self.list()?, name).map(|i| i.cloned())
     }
@@ -114,7 +115,8 @@ impl ImageStore {
 fn find_in<'a>(images: &'a [ImageRecord], name: &str) -> Result<Option<&'a ImageRecord>, ImageError> {
     if let Ok(r) = Reference::parse(name) {
         let full = r.to_string();
-        if let Some(found) = images.iter().find(|i| i.tags.contains(&full)) {
+        // `NAME@sha256:…` names the image pulled by that manifest digest.
+        if let Some(found) = images.iter().find(|i| i.tags.contains(&full) || i.digests.contains(&full)) {
             return Ok(Some(found));
         }
     }

@@ -44,6 +44,9 @@ pub struct PsArgs {
     /// Only the newest container (of every state).
     #[arg(short = 'l', long)]
     pub latest: bool,
+    /// Not supported: a container's writable layer is a tmpfs, not disk (refused with a hint).
+    #[arg(short = 's', long)]
+    pub size: bool,
     /// table, json, or a template such as '{{.Names}}\t{{.Status}}'.
     #[arg(long, default_value = "table")]
     pub format: String,

@@ -19,7 +19,10 @@ use cove_core::plan::Plan;
 use platform::join;
 
 /// `cove exec [FLAGS] CONTAINER COMMAND...`.
-pub fn run(args: ContainerExecArgs) -> anyhow::Result<i32> {
+pub fn run(mut args: ContainerExecArgs) -> anyhow::Result<i32> {
+    let mut from_files = env_files(&args.exec.env_file)?;
+    from_files.append(&mut args.exec.env);
+    args.exec.env = from_files;
     anyhow::ensure!(
         !args.exec.privileged,
         "exec --privileged is not supported: cove never grants host privileges\n\
@@ -82,4 +85,16 @@ fn request(flags: &ExecArgs, args: Vec<String>) -> ExecRequest {
         stdin: flags.interactive,
         detach: flags.detach,
     }
+}
+
+/// `exec --env-file`: `KEY=VALUE` lines as `-e` entries (`#` comments and
+/// blank lines skipped; a bare `KEY` copies the caller's value, as `-e KEY`).
+fn env_files(files: &[std::path::PathBuf]) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("--env-file {}", f.display()))?;
+        let lines = text.lines().map(|l| l.trim_start()).filter(|l| !l.is_empty() && !l.starts_with('#'));
+        out.extend(lines.map(str::to_owned));
+    }
+    Ok(out)
 }

@@ -1,6 +1,6 @@
 //! `cove images`: the local store's images, with Docker's `--filter`.
 
-use crate::cli::ImagesArgs;
+use crate::cli::{Format, ImagesArgs};
 use crate::request::image::open_store;
 use crate::{output, platform};
 use anyhow::bail;
@@ -16,8 +16,32 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<i32> {
         None => Vec::new(),
     };
     let images: Vec<ImageRecord> = images.into_iter().filter_map(|i| keep(&filters, i)).collect();
-    output::images(args.format, args.quiet, &images)?;
+    match args.format.as_str() {
+        "table" | "" => output::images(Format::Table, args.quiet, &images)?,
+        "json" => output::images(Format::Json, args.quiet, &images)?,
+        _ if args.quiet => output::images(Format::Table, true, &images)?,
+        template => output::template::Template::parse(template)?.print_all(&rows(&images)),
+    }
     Ok(0)
+}
+
+/// Docker's `images --format` fields, one value per tag (`<none>` when untagged).
+fn rows(images: &[ImageRecord]) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for image in images {
+        let tags: Vec<Option<&String>> =
+            if image.tags.is_empty() { vec![None] } else { image.tags.iter().map(Some).collect() };
+        for tag in tags {
+            let (repository, tag) = tag.map_or(("<none>".into(), "<none>".into()), |t| familiar_parts(t));
+            let digest = image.manifest.clone();
+            out.push(serde_json::json!({
+                "Repository": repository, "Tag": tag, "ID": image.short_id(), "Digest": digest,
+                "CreatedAt": image.created.clone().unwrap_or_default(), "Size": output::human_size(image.size),
+                "Containers": "N/A", "SharedSize": "N/A", "UniqueSize": "N/A", "VirtualSize": output::human_size(image.size),
+            }));
+        }
+    }
+    out
 }
 
 fn parse(f: &str) -> anyhow::Result<(String, String)> {

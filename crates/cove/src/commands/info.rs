@@ -1,6 +1,6 @@
 //! `cove info`: what this host can enforce, feature by feature.
 
-use crate::cli::InfoArgs;
+use crate::cli::{Format, InfoArgs};
 use crate::{output, platform};
 use cove_core::backend::Backend;
 
@@ -9,7 +9,22 @@ pub fn run(args: InfoArgs) -> anyhow::Result<i32> {
     let backend = platform::backend();
     let mut caps = backend.capabilities();
     caps.facts.push(("image roots".to_owned(), image_roots(backend.host_identity().uid)));
-    output::capabilities(args.format, &caps)?;
+    match args.format.as_str() {
+        "table" | "" => output::capabilities(Format::Table, &caps)?,
+        "json" => output::capabilities(Format::Json, &caps)?,
+        template => {
+            // Docker's keys that scripts ask for, over the report's own.
+            let mut v = serde_json::to_value(&caps)?;
+            if let Some(map) = v.as_object_mut() {
+                let arch = if cfg!(target_arch = "aarch64") { "aarch64" } else { std::env::consts::ARCH };
+                map.insert("ServerVersion".into(), env!("CARGO_PKG_VERSION").into());
+                map.insert("OSType".into(), std::env::consts::OS.into());
+                map.insert("Architecture".into(), arch.into());
+                map.insert("Name".into(), "cove".into());
+            }
+            println!("{}", output::template::Template::parse(template)?.render(&v));
+        }
+    }
     Ok(0)
 }
 

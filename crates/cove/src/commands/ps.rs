@@ -8,6 +8,12 @@ use cove_core::container::{Container, Status};
 
 /// Lists containers (running ones unless `-a`, `-n` or `-l`), newest first.
 pub fn run(args: PsArgs) -> anyhow::Result<i32> {
+    if args.size {
+        bail!(
+            "ps --size is not supported: a container's writable layer is a tmpfs that ends with it, not files on disk\n\
+             hint: cove stats --no-stream shows each container's memory use, which includes it"
+        );
+    }
     let filters = args.filter.iter().map(|f| parse_filter(f)).collect::<anyhow::Result<Vec<_>>>()?;
     let (store, _) = containers::open()?;
     let live = HostLiveness::new();

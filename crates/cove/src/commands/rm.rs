@@ -12,7 +12,13 @@ use std::time::Duration;
 
 /// `cove rm [-f]`: prints each container as named once it is gone.
 pub fn rm(args: RmArgs) -> anyhow::Result<i32> {
-    containers::each(&args.containers, |store, _, c, q| {
+    // Docker 20.10+: `rm -f` of a container that does not exist succeeds.
+    let mut names = args.containers.clone();
+    if args.force {
+        let (store, _) = containers::open()?;
+        names.retain(|q| !matches!(store.lookup(q), Err(cove_core::container::Lookup::NotFound(_))));
+    }
+    containers::each(&names, |store, _, c, q| {
         remove(store, c, args.force)?;
         println!("{q}");
         Ok(())

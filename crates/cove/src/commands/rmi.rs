@@ -11,6 +11,10 @@ use cove_image::images::ImageUsers;
 /// reports each one and exits 1 when any failed.
 pub fn run(args: RmiArgs) -> anyhow::Result<i32> {
     let Some((store, _)) = open_store(platform::backend().host_identity().uid, false)? else {
+        // `rmi -f` of an image that does not exist succeeds (Docker).
+        if args.force {
+            return Ok(0);
+        }
         for name in &args.images {
             output::error(&anyhow::anyhow!("No such image: {name}"));
         }
@@ -21,6 +25,7 @@ pub fn run(args: RmiArgs) -> anyhow::Result<i32> {
     for name in &args.images {
         match store.remove_unused(name, args.force, &users) {
             Ok(lines) => output::removed(&lines),
+            Err(cove_image::ImageError::NotFound(_)) if args.force => {}
             Err(e) => {
                 failed = true;
                 output::error(&anyhow::Error::new(e));

@@ -25,6 +25,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     if let Some(s) = &args.stored.stop_signal {
         platform::host_process::parse_signal(s).with_context(|| format!("invalid --stop-signal {s:?}"))?;
     }
+    // Docker: a name is unique among all containers, this run included.
+    #[cfg(target_os = "linux")]
+    if let Some(name) = &args.name
+        && let Some(c) = crate::containers::open()?.0.list()?.into_iter().find(|c| &c.name == name)
+    {
+        anyhow::bail!(
+            "the container name \"{name}\" is already in use by container {}; remove (cove rm) or rename it",
+            c.id
+        );
+    }
     anyhow::ensure!(
         args.compat.cidfile.is_none(),
         "--cidfile needs -d (a foreground run is not a stored container with an id yet)\n\

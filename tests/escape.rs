@@ -157,3 +157,60 @@ fn exec_refuses_a_replaced_dev_null() {
         }
     }
 }
+
+/// Masks reached by other paths, cgroupfs, and device nodes made inside.
+#[test]
+fn masks_cgroupfs_and_mknod_hold() {
+    let masked = ["/proc/timer_list", "/proc/keys", "/proc/interrupts"];
+    let Some(file) = masked.into_iter().find(|f| std::path::Path::new(f).exists()) else {
+        skip("masks by other paths", "the host has none of the masked files");
+        return;
+    };
+    let name = file.trim_start_matches("/proc/");
+    let script = format!(
+        "for p in /proc/self/task/$$/../../{name} /proc/1/root/proc/{name} /proc/self/root/proc/{name}; do \
+           printf '%s:' $p; cat $p 2>/dev/null | wc -c; done; \
+         touch /sys/fs/cgroup/x 2>/dev/null && echo CGROUP-WRITABLE; \
+         mknod /tmp/b b 254 0 2>/dev/null && echo MKNOD-BLOCK; mknod /tmp/m c 1 1 2>/dev/null && echo MKNOD-MEM; \
+         echo end"
+    );
+    for mode in modes() {
+        for root in roots(mode) {
+            let out = sh_root(mode, &root, &[], &script);
+            out.ok();
+            for line in out.lines().iter().filter(|l| l.contains(':')) {
+                if !line.ends_with(":0") {
+                    out.fail(&format!("{file} empty by every path (got {line})"));
+                }
+            }
+            if !out.stdout().ends_with("end\n") || out.lines().len() != 4 {
+                out.fail("three empty reads, no writable cgroupfs, no device node made, then end");
+            }
+        }
+    }
+}
+
+/// A root filesystem whose `/proc` is a link: proc lands at the link's
+/// target inside the root, and the masks with it.
+#[test]
+fn proc_as_a_symlink_keeps_its_masks() {
+    let Some(file) =
+        ["/proc/timer_list", "/proc/keys", "/proc/interrupts"].into_iter().find(|f| std::path::Path::new(f).exists())
+    else {
+        skip("proc as a symlink", "the host has none of the masked files");
+        return;
+    };
+    let name = file.trim_start_matches("/proc/");
+    for mode in modes() {
+        let dir = TestDir::new(mode, "proclink");
+        let Some(root) = dir.rootfs_copy(mode, "root") else { return };
+        std::fs::remove_dir(root.join("proc")).unwrap();
+        dir.mkdir("root/fake");
+        dir.symlink("/fake", "root/proc");
+        let script = format!(
+            "cat /proc/{name} | wc -c; cat /fake/{name} | wc -c; (echo 1 > /proc/sys/kernel/ns_last_pid) 2>/dev/null && echo WROTE; true"
+        );
+        let out = sh_root(mode, &["--rootfs".to_owned(), root.display().to_string()], &[], &script);
+        out.ok().stdout_is("0\n0\n");
+    }
+}

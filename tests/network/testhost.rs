@@ -94,7 +94,7 @@ impl TestHost {
 }
 
 /// A DNS query for svc.cove.test (A), also a fine echo payload.
-const DNS_PROBE: [u8; 31] = [
+pub const DNS_PROBE: [u8; 31] = [
     0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, b's', b'v', b'c', 4, b'c', b'o', b'v', b'e', 4, b't', b'e', b's',
     b't', 0, 0, 1, 0, 1,
 ];

@@ -14,7 +14,7 @@ use smoltcp::iface::{Context, SocketHandle, SocketSet};
 use smoltcp::socket::tcp::{self, State};
 use smoltcp::wire::{IpEndpoint, IpListenEndpoint};
 use std::collections::HashSet;
-use std::net::SocketAddrV4;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
@@ -63,7 +63,7 @@ impl Tcp {
 
     /// A SYN from `src` to `dst`, which leads to `target` on the host (or
     /// nowhere).
-    pub fn on_syn(&mut self, src: SocketAddrV4, dst: SocketAddrV4, target: Option<SocketAddrV4>, syn: Vec<u8>) -> Syn {
+    pub fn on_syn(&mut self, src: SocketAddrV4, dst: SocketAddrV4, target: Option<SocketAddr>, syn: Vec<u8>) -> Syn {
         if let Some(c) = self.conns.iter().find(|c| c.key == (src, dst)) {
             return match c.phase {
                 Phase::Connecting { .. } => Syn::Taken,
@@ -73,12 +73,10 @@ impl Tcp {
         let Some(target) = target.filter(|_| self.conns.len() < self.limits.tcp_connections) else {
             return Syn::Pass(syn);
         };
-        let Ok(host) = rustix::net::socket_with(
-            AddressFamily::INET,
-            SocketType::STREAM,
-            SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
-            None,
-        ) else {
+        let family = if target.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+        let Ok(host) =
+            rustix::net::socket_with(family, SocketType::STREAM, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC, None)
+        else {
             return Syn::Pass(syn);
         };
         match rustix::net::connect(&host, &target) {

@@ -157,42 +157,6 @@ fn network_none_has_no_route_out() {
     }
 }
 
-const PY_FLOOD: &str = r#"
-import socket, sys, errno
-ip = sys.argv[1]
-socks = []
-for i in range(600):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.setblocking(False)
-    try: s.connect((ip, 9))
-    except OSError: pass
-    socks.append(s)
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for p in range(1, 700): u.sendto(b"x" * 100, (ip, p))
-try:
-    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    for i in range(500): r.sendto(bytes([0x45, 0, 0, 40]) + bytes([i % 256]) * 36, (ip, 0))
-    for i in range(500): r.sendto(bytes([i % 256]) * (i + 1), ("10.0.2.2", 0))
-    print("raw sent")
-except OSError as e:
-    print("raw refused", e)
-"#;
-
-#[test]
-fn floods_and_garbage_leave_the_stack_working() {
-    let Some(host) = test_host("flood") else { return };
-    for mode in net_modes("flood") {
-        let script = format!(
-            "python3 -c \"$0\" {ip} && python3 -c \"import urllib.request as u; print(u.urlopen('http://{ip}:8080/', timeout=10).read().decode())\"",
-            ip = host.ip
-        );
-        let out = cove(mode)
-            .args(["run", "--network", "bridge", "--", "sh", "-c", &script, PY_FLOOD])
-            .timeout(Duration::from_secs(60))
-            .run();
-        out.ok().stdout_has("hello from the test host");
-    }
-}
-
 /// Whether unprivileged ping sockets are allowed for `mode`'s group.
 fn ping_allowed(mode: Mode) -> bool {
     let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap_or_default();

@@ -7,7 +7,6 @@ mod common;
 mod image;
 #[path = "network/support.rs"]
 mod support;
-#[allow(dead_code)]
 #[path = "network/testhost.rs"]
 mod testhost;
 

@@ -2,6 +2,7 @@
 //! pair and its own address (test-recipes.md), servers started in it with
 //! `ip netns exec`, all killed and removed on drop. Only such namespaces
 //! and loopback are ever traffic targets.
+#![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //! pair and its own address (test-recipes.md), servers started in it with
 //! `ip netns exec`, all killed and removed on drop. Only such namespaces
 //! and loopback are ever traffic targets.
+#![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::path::PathBuf;
@@ -94,7 +95,7 @@ impl TestHost {
 }
 
 /// A DNS query for svc.cove.test (A), also a fine echo payload.
-const DNS_PROBE: [u8; 31] = [
+pub const DNS_PROBE: [u8; 31] = [
     0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, b's', b'v', b'c', 4, b'c', b'o', b'v', b'e', 4, b't', b'e', b's',
     b't', 0, 0, 1, 0, 1,
 ];

@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 
 mod ports;
 
-pub use ports::{PortError, PortSpec, Protocol, exposed_ports, parse_port, publish_all};
+pub use ports::{PortError, PortSpec, Protocol, display as display_ports, exposed_ports, parse_port, publish_all};
 
 /// The container's subnet (the same plan as slirp4netns and Podman's
 /// rootless default, so users recognise it).

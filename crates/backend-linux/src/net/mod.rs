@@ -159,7 +159,11 @@ fn tcp_target(dst: SocketAddrV4, host_loopback: bool) -> Option<SocketAddrV4> {
 }
 
 impl Network {
-    fn udp_target(&self, dst: SocketAddrV4) -> Option<SocketAddr> {
+    /// Where the container's UDP or TCP to `dst` goes on the host: the DNS
+    /// forwarder's port 53 leads to the host's resolver over the same
+    /// protocol (so a resolver retrying over TCP after a truncated answer
+    /// gets the whole answer), the rest as [`tcp_target`] says.
+    fn target(&self, dst: SocketAddrV4) -> Option<SocketAddr> {
         if *dst.ip() == DNS {
             return if dst.port() == 53 { self.dns_upstream } else { None };
         }

@@ -165,12 +165,11 @@ impl Stack {
         if ip.src_addr() != CONTAINER || ip.more_frags() || ip.frag_offset() != 0 || !ip.verify_checksum() {
             return;
         }
-        let loopback = self.net.host_loopback;
         match ip.next_header() {
             IpProtocol::Udp => {
                 let Ok(u) = UdpPacket::new_checked(ip.payload()) else { return };
                 let dst = SocketAddrV4::new(ip.dst_addr(), u.dst_port());
-                self.udp.outbound(u.src_port(), dst, self.net.udp_target(dst), u.payload());
+                self.udp.outbound(u.src_port(), dst, self.net.target(dst), u.payload());
             }
             IpProtocol::Icmp => {
                 // Echo goes to the address itself; the gateway is not a way to the host here.
@@ -184,7 +183,7 @@ impl Stack {
                 }
                 let src = SocketAddrV4::new(ip.src_addr(), t.src_port());
                 let dst = SocketAddrV4::new(ip.dst_addr(), t.dst_port());
-                if let Syn::Pass(p) = self.tcp.on_syn(src, dst, tcp_target(dst, loopback), pkt.to_vec()) {
+                if let Syn::Pass(p) = self.tcp.on_syn(src, dst, self.net.target(dst), pkt.to_vec()) {
                     self.dev.queue(p);
                 }
             }

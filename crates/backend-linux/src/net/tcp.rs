@@ -14,7 +14,7 @@ use smoltcp::iface::{Context, SocketHandle, SocketSet};
 use smoltcp::socket::tcp::{self, State};
 use smoltcp::wire::{IpEndpoint, IpListenEndpoint};
 use std::collections::HashSet;
-use std::net::SocketAddrV4;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
@@ -39,9 +39,16 @@ struct Conn {
     was_full: bool,
 }
 
+/// Closed smoltcp sockets kept for reuse at most: a new socket's two
+/// zeroed buffers cost more than the rest of a connection's set-up (a
+/// reused one is reset by `listen`/`connect` and its bytes are never read
+/// before they are written).
+const POOL: usize = 16;
+
 /// All TCP connections.
 pub struct Tcp {
     conns: Vec<Conn>,
+    pool: Vec<tcp::Socket<'static>>,
     limits: TableLimits,
     next_port: u16,
     next_id: u64,
@@ -58,12 +65,12 @@ pub enum Syn {
 impl Tcp {
     /// An empty table.
     pub fn new(limits: TableLimits) -> Tcp {
-        Tcp { conns: Vec::new(), limits, next_port: 32768, next_id: 0 }
+        Tcp { conns: Vec::new(), pool: Vec::new(), limits, next_port: 32768, next_id: 0 }
     }
 
     /// A SYN from `src` to `dst`, which leads to `target` on the host (or
     /// nowhere).
-    pub fn on_syn(&mut self, src: SocketAddrV4, dst: SocketAddrV4, target: Option<SocketAddrV4>, syn: Vec<u8>) -> Syn {
+    pub fn on_syn(&mut self, src: SocketAddrV4, dst: SocketAddrV4, target: Option<SocketAddr>, syn: Vec<u8>) -> Syn {
         if let Some(c) = self.conns.iter().find(|c| c.key == (src, dst)) {
             return match c.phase {
                 Phase::Connecting { .. } => Syn::Taken,
@@ -73,12 +80,10 @@ impl Tcp {
         let Some(target) = target.filter(|_| self.conns.len() < self.limits.tcp_connections) else {
             return Syn::Pass(syn);
         };
-        let Ok(host) = rustix::net::socket_with(
-            AddressFamily::INET,
-            SocketType::STREAM,
-            SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
-            None,
-        ) else {
+        let family = if target.is_ipv4() { AddressFamily::INET } else { AddressFamily::INET6 };
+        let Ok(host) =
+            rustix::net::socket_with(family, SocketType::STREAM, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC, None)
+        else {
             return Syn::Pass(syn);
         };
         match rustix::net::connect(&host, &target) {
@@ -132,7 +137,10 @@ impl Tcp {
         }
     }
 
-    fn socket(&self) -> tcp::Socket<'static> {
+    fn socket(&mut self) -> tcp::Socket<'static> {
+        if let Some(s) = self.pool.pop() {
+            return s;
+        }
         let buf = || tcp::SocketBuffer::new(vec![0u8; self.limits.tcp_buffer]);
         let mut sock = tcp::Socket::new(buf(), buf());
         sock.set_nagle_enabled(false);
@@ -202,6 +210,7 @@ impl Tcp {
     /// Moves bytes both ways; `readable` lists connections whose host side
     /// has data. Drops finished connections.
     pub fn pump(&mut self, readable: &HashSet<u64>, sockets: &mut SocketSet<'static>) {
+        let pool = &mut self.pool;
         self.conns.retain_mut(|c| {
             // A buffer that was full last round was not polled for: try it.
             let is_readable = readable.contains(&c.id) || c.was_full;
@@ -213,7 +222,12 @@ impl Tcp {
             if alive && !stale {
                 return true;
             }
-            sockets.remove(*handle);
+            if let smoltcp::socket::Socket::Tcp(mut s) = sockets.remove(*handle)
+                && pool.len() < POOL
+            {
+                s.abort();
+                pool.push(s);
+            }
             false
         });
     }

@@ -188,6 +188,12 @@ impl Container {
         }
     }
 
+    /// The ports `ps` and `port` show for a container in `status`: as
+    /// bound while it runs, none otherwise (Docker clears them on stop).
+    pub fn live_ports(&self, status: Status) -> Vec<crate::net::PortSpec> {
+        if matches!(status, Status::Running | Status::Restarting) { self.published_ports() } else { Vec::new() }
+    }
+
     /// The status as it really is: a container whose monitor is gone while
     /// the record says it runs ended without anyone recording how.
     pub fn observed(&self, live: &dyn Liveness) -> Status {

@@ -107,6 +107,38 @@ pub fn publish_all(exposed: &[(u16, Protocol)]) -> Vec<PortSpec> {
     out
 }
 
+/// Published ports as `docker ps` shows them: `0.0.0.0:8080->80/tcp`,
+/// joined by `, `. Ports published on the same number inside and out
+/// with consecutive numbers are one range (`0.0.0.0:8000-8002->8000-8002/tcp`),
+/// listed before the others; each list is sorted.
+pub fn display(ports: &[PortSpec]) -> String {
+    let mut same: Vec<PortSpec> = ports.iter().filter(|p| p.host_port == p.container_port).copied().collect();
+    let mut other: Vec<PortSpec> = ports.iter().filter(|p| p.host_port != p.container_port).copied().collect();
+    let key = |p: &PortSpec| (p.host_ip, p.protocol.to_string(), p.container_port, p.host_port);
+    same.sort_by_key(key);
+    same.dedup();
+    other.sort_by_key(key);
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < same.len() {
+        let first = same[i];
+        let mut last = first.container_port;
+        while let Some(n) = same.get(i + 1)
+            && (n.host_ip, n.protocol) == (first.host_ip, first.protocol)
+            && last.checked_add(1) == Some(n.container_port)
+        {
+            last = n.container_port;
+            i += 1;
+        }
+        let range =
+            if last == first.container_port { last.to_string() } else { format!("{}-{last}", first.container_port) };
+        out.push(format!("{}:{range}->{range}/{}", first.host_ip, first.protocol));
+        i += 1;
+    }
+    out.extend(other.iter().map(|p| format!("{}:{}->{}/{}", p.host_ip, p.host_port, p.container_port, p.protocol)));
+    out.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +178,14 @@ mod tests {
         for bad in ["", "x", "0", "80:0", "70000:80", "1:2:3:4", "80/sctp", "host:80:80", "8080:80/"] {
             assert_eq!(parse_port(bad), Err(PortError::Publish(bad.into())), "{bad}");
         }
+    }
+
+    #[test]
+    fn display_is_dockers_ports_column() {
+        let p = |v: &str| parse_port(v).unwrap();
+        assert_eq!(display(&[]), "");
+        assert_eq!(display(&[p("8080:80")]), "0.0.0.0:8080->80/tcp");
+        let ports = [p("127.0.0.1:5353:53/udp"), p("8001:8001"), p("8000:8000"), p("8002:8002"), p("9000:9000/udp")];
+        assert_eq!(display(&ports), "0.0.0.0:8000-8002->8000-8002/tcp, 0.0.0.0:9000->9000/udp, 127.0.0.1:5353->53/udp");
     }
 }

@@ -1,5 +1,6 @@
 //! `cove port`: a stored container's published ports as bound at its last
-//! start (a port the kernel chose, `-p 80` or `-P`, shows as chosen).
+//! start (a port the kernel chose, `-p 80` or `-P`, shows as chosen), while
+//! it runs: the same ports as `ps`'s PORTS column.
 
 use crate::cli::PortArgs;
 use crate::containers;
@@ -9,7 +10,7 @@ use crate::output::{self, Exit};
 pub fn run(args: PortArgs) -> anyhow::Result<i32> {
     let (store, _) = containers::open()?;
     let c = containers::find(&store, &args.container)?;
-    let ports = c.published_ports();
+    let ports = c.live_ports(c.observed(&containers::HostLiveness::new()));
     let want = args.port.as_deref().map(|p| if p.contains('/') { p.to_owned() } else { format!("{p}/tcp") });
     let lines: Vec<(String, String)> = ports
         .iter()

@@ -46,7 +46,7 @@ impl Row<'_> {
             "RunningFor": format!("{} ago", time::human(now.saturating_sub(self.c.created))),
             "Status": self.status_text(now),
             "State": self.status.name(),
-            "Ports": "",
+            "Ports": cove_core::net::display_ports(&self.c.live_ports(self.status)),
         })
     }
 }

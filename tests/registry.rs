@@ -383,6 +383,64 @@ fn prune_removes_what_a_killed_pull_left_but_not_live_writers() {
     }
 }
 
+/// A tmpfs mounted for one test, lazily unmounted on drop.
+struct SmallDisk(std::path::PathBuf);
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Issue 4: a Docker schema 2 image pulls and runs; on a full disk (a
+/// 24 MiB tmpfs) a gzip bomb (64 MiB of zeros in a few KiB) fails cleanly
+/// with ENOSPC and leaves no image, temp dir or partial download, and the
+/// store still works.
+#[test]
+fn docker_schema2_and_a_gzip_bomb_on_a_full_disk() {
+    let Some(rootfs) = rootfs() else { return };
+    if !is_root() {
+        return skip("docker_schema2_and_a_gzip_bomb_on_a_full_disk", "mounting a small tmpfs needs root");
+    }
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let pusher = Pusher::new(&reg.host, None);
+    for (tag, zeros) in [("small", 1 << 20), ("bomb", 64 << 20)] {
+        let image = docker_zeros(rootfs, zeros);
+        for (_, bytes) in &image.blobs {
+            pusher.blob("test/zeros", bytes);
+        }
+        pusher.manifest("test/zeros", tag, DOCKER_MANIFEST, &image.manifest);
+    }
+    for mode in modes() {
+        let dir = TestDir::new(mode, "pull-full");
+        let disk = SmallDisk(dir.mkdir("disk"));
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=24m,mode=0755", "tmpfs"])
+            .arg(&disk.0)
+            .status()
+            .unwrap();
+        assert!(mounted.success(), "mount tmpfs on {}", disk.0.display());
+        let store = dir.mkdir("disk/store");
+        let cove_on = || cove(mode).env("COVE_ROOT", &store.display().to_string());
+        let bomb = format!("{}/test/zeros:bomb", reg.host);
+        cove_on().args(["pull", &bomb]).run().cove_error("No space left on device");
+        cove_on().args(["images", "-q"]).run().ok().stdout_is("");
+        for kind in ["layers", "rootfs", "tmp", "blobs/sha256"] {
+            let left: Vec<String> = std::fs::read_dir(store.join(kind))
+                .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            let temps: Vec<&String> =
+                left.iter().filter(|n| n.starts_with(".tmp-") || n.starts_with(".partial-")).collect();
+            assert!(temps.is_empty(), "[{}] {kind}: left after ENOSPC: {temps:?}", mode.label());
+        }
+        let small = format!("{}/test/zeros:small", reg.host);
+        cove_on().args(["run", &small]).run().ok().stdout_is(&format!("{}\n", 1 << 20));
+        let inspect = cove_on().args(["image", "inspect", &small]).run();
+        inspect.ok().stdout_has("sha256:");
+        drop(disk);
+    }
+}
+
 #[test]
 fn image_pushed_by_skopeo() {
     let Some(rootfs) = rootfs() else { return };

@@ -209,6 +209,40 @@ fn import_list_and_run_with_the_image_defaults() {
     }
 }
 
+/// Issue 4: where overlay cannot be mounted in a user namespace (forced
+/// here with `COVE_IMAGE_ROOT=copy`), an image runs on a private copy of
+/// its merged layers: whiteouts applied, writes never reach the stored
+/// layers (`--read-only` refuses them), the copy gone after the run, and
+/// `cove info` says which root is used.
+#[test]
+fn copy_fallback_runs_images_without_overlay() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { continue };
+        let (dir, root) = store(mode, "img-copy");
+        let layout = build_layout(&dir, rootfs, "layout", &Spec::default());
+        cove_in(mode, &root).arg("import").arg(&layout).args(["--tag", "test/copy:1"]).run().ok();
+        let copy = || cove_in(mode, &root).env("COVE_IMAGE_ROOT", "copy");
+        copy().arg("info").run().ok().stdout_has("private copy per container");
+        copy().args(["run", "test/copy:1"]).run().ok().stdout_is(DEFAULT_OUT);
+        let write = "echo changed > /etc/added && cat /etc/added";
+        copy().args(["run", "-u", "0", "test/copy:1", write]).run().ok().stdout_is("changed\n");
+        copy().args(["run", "--read-only", "-u", "0", "test/copy:1", write]).run().failed().stderr_has("Read-only");
+        copy().args(["run", "test/copy:1", "cat /etc/added"]).run().ok().stdout_is("added\n");
+        cove_in(mode, &root).args(["run", "test/copy:1", "cat /etc/added"]).run().ok().stdout_is("added\n");
+        let layers = std::path::Path::new(&root).join("layers");
+        for layer in std::fs::read_dir(&layers).unwrap().flatten() {
+            if let Ok(text) = std::fs::read_to_string(layer.path().join("etc/added")) {
+                assert_eq!(text, "added\n", "[{}] a write reached the stored layer {:?}", mode.label(), layer.path());
+            }
+        }
+        let tmp = std::path::Path::new(&root).join("tmp");
+        let left: Vec<_> =
+            std::fs::read_dir(&tmp).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+        assert!(left.is_empty(), "[{}] copies left in {}: {left:?}", mode.label(), tmp.display());
+        copy().args(["create", "test/copy:1"]).run().cove_error("overlayfs in a user namespace");
+    }
+}
+
 #[test]
 fn nested_index_and_name_annotation() {
     for mode in modes() {

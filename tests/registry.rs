@@ -174,6 +174,58 @@ fn basic_auth_with_login_and_logout() {
     }
 }
 
+/// Issue 4: `credsStore`/`credHelpers` in config.json: `cove login`
+/// stores through `docker-credential-NAME store` (nothing secret in the
+/// file), pulls get the secret from `get`, `logout` calls `erase`, and a
+/// per-registry helper wins over `credsStore`.
+#[test]
+fn credential_helpers_store_and_supply_basic_auth() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Basic("tester", "helper-pw")) else { return };
+    let pusher = Pusher::new(&reg.host, Some(format!("Basic {}", b64(b"tester:helper-pw", false))));
+    pusher.image("test/helped", "1", &build(rootfs, "helped image", host_arch(), 0));
+    let name = format!("{}/test/helped:1", reg.host);
+    for mode in modes() {
+        let dir = scratch(mode, "pull-helper");
+        let bin = dir.mkdir("bin");
+        let saved = dir.join("bin/saved.json");
+        let script = format!(
+            "#!/bin/sh\ncase \"$1\" in\n\
+             get) read url; if grep -q \"\\\"ServerURL\\\":\\\"$url\\\"\" {s} 2>/dev/null; then cat {s}; \
+             else echo 'credentials not found in native keychain'; exit 1; fi;;\n\
+             store) cat > {s};;\nerase) rm {s} || exit 1;;\nesac\n",
+            s = saved.display()
+        );
+        let helper = dir.write("bin/docker-credential-covetest", script);
+        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let path = format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", bin.display());
+        let with_helper = || cove_in(mode, &dir).env("PATH", &path);
+        dir.write("docker/config.json", r#"{"credsStore":"covetest"}"#);
+        with_helper().args(["pull", &name]).run().cove_error("unauthorized");
+        with_helper()
+            .args(["login", "-u", "tester", "--password-stdin", &reg.host])
+            .stdin("helper-pw\n")
+            .run()
+            .ok()
+            .stdout_is("Login Succeeded\n");
+        let stored = std::fs::read_to_string(&saved).expect("the helper's store was called");
+        assert!(stored.contains("\"Secret\":\"helper-pw\""), "helper got: {stored}");
+        let config = std::fs::read_to_string(dir.join("docker/config.json")).unwrap();
+        assert!(!config.contains(&b64(b"tester:helper-pw", false)), "secret written to config.json: {config}");
+        with_helper().args(["run", &name]).run().ok().stdout_is("helped image\n");
+        // credHelpers names the helper for this registry; the broken store is not asked.
+        let per_registry = format!(r#"{{"credsStore":"missing-helper","credHelpers":{{"{}":"covetest"}}}}"#, reg.host);
+        dir.write("docker/config.json", per_registry);
+        with_helper().args(["pull", &name]).run().ok().stdout_has("Image is up to date");
+        dir.write("docker/config.json", r#"{"credsStore":"missing-helper"}"#);
+        with_helper().args(["pull", &name]).run().cove_error("docker-credential-missing-helper");
+        dir.write("docker/config.json", r#"{"credsStore":"covetest"}"#);
+        with_helper().args(["logout", &reg.host]).run().ok();
+        assert!(!saved.exists(), "logout did not erase through the helper");
+        with_helper().args(["pull", &name]).run().cove_error("unauthorized");
+    }
+}
+
 #[test]
 fn bearer_token_auth() {
     let Some(rootfs) = rootfs() else { return };
@@ -280,6 +332,112 @@ fn killed_pull_resumes_and_completes() {
         assert!(sent.contains("range: bytes="), "[{}] the second pull did not resume with Range", mode.label());
         assert!(!partial.exists(), "partial file left after a complete pull");
         cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("big image\n");
+    }
+}
+
+/// Issue 4: `cove image prune` removes what a SIGKILLed pull left (the
+/// partial download, a temp layer dir whose lock is free) but not what a
+/// live writer holds locked; a new pull then works.
+#[test]
+fn prune_removes_what_a_killed_pull_left_but_not_live_writers() {
+    let Some(rootfs) = rootfs() else { return };
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let image = build(rootfs, "prune image", host_arch(), 6 << 20);
+    Pusher::new(&reg.host, None).image("test/prune", "1", &image);
+    let proxy = Proxy::start(&reg.host);
+    let name = format!("{}/test/prune:1", proxy.host);
+    for mode in modes() {
+        proxy.slow.store(true, std::sync::atomic::Ordering::Relaxed);
+        let dir = scratch(mode, "pull-prune");
+        let partial = dir.join(&format!("store/blobs/sha256/.partial-{}", &image.layers[1][7..]));
+        let running = cove_in(mode, &dir).args(["pull", &name]).timeout(Duration::from_secs(60)).spawn();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 256 * 1024 {
+            assert!(Instant::now() < deadline, "{}: no partial download at {}", running.describe(), partial.display());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // While the pull runs, its partial file is locked: prune keeps it.
+        cove_in(mode, &dir).args(["image", "prune", "-f"]).run().ok();
+        assert!(partial.exists(), "[{}] prune removed the partial file of a running pull", mode.label());
+        running.signal(rustix::process::Signal::KILL);
+        let killed = running.wait();
+        assert_eq!(killed.signal, Some(9), "{}: {}", killed.desc, killed.status());
+        // A killed writer's temp layer dir (its lock free), and one whose
+        // writer is alive (this test holds the lock).
+        let dead = dir.mkdir("store/layers/.tmp-dead-4194301");
+        dir.write("store/layers/.tmp-dead-4194301/file", "x");
+        dir.write("store/layers/.tmp-dead-4194301.lock", "");
+        let live = dir.mkdir("store/layers/.tmp-live-4194302");
+        let live_lock = dir.write("store/layers/.tmp-live-4194302.lock", "");
+        let held = std::fs::OpenOptions::new().write(true).open(&live_lock).unwrap();
+        held.lock().unwrap();
+        cove_in(mode, &dir).args(["image", "prune", "-f"]).run().ok();
+        assert!(!partial.exists(), "[{}] prune left the killed pull's partial file", mode.label());
+        assert!(!dead.exists(), "[{}] prune left a dead writer's temp dir", mode.label());
+        assert!(!dir.join("store/layers/.tmp-dead-4194301.lock").exists(), "[{}] lock file left", mode.label());
+        assert!(live.exists() && live_lock.exists(), "[{}] prune removed a live writer's temp dir", mode.label());
+        drop(held);
+        proxy.slow.store(false, std::sync::atomic::Ordering::Relaxed);
+        cove_in(mode, &dir).args(["pull", &name]).run().ok().stdout_has("Status: Downloaded newer image");
+        cove_in(mode, &dir).args(["run", "--pull", "never", &name]).run().ok().stdout_is("prune image\n");
+    }
+}
+
+/// A tmpfs mounted for one test, lazily unmounted on drop.
+struct SmallDisk(std::path::PathBuf);
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// Issue 4: a Docker schema 2 image pulls and runs; on a full disk (a
+/// 24 MiB tmpfs) a gzip bomb (64 MiB of zeros in a few KiB) fails cleanly
+/// with ENOSPC and leaves no image, temp dir or partial download, and the
+/// store still works.
+#[test]
+fn docker_schema2_and_a_gzip_bomb_on_a_full_disk() {
+    let Some(rootfs) = rootfs() else { return };
+    if !is_root() {
+        return skip("docker_schema2_and_a_gzip_bomb_on_a_full_disk", "mounting a small tmpfs needs root");
+    }
+    let Some(reg) = Registry::start(Auth::Anonymous) else { return };
+    let pusher = Pusher::new(&reg.host, None);
+    for (tag, zeros) in [("small", 1 << 20), ("bomb", 64 << 20)] {
+        let image = docker_zeros(rootfs, zeros);
+        for (_, bytes) in &image.blobs {
+            pusher.blob("test/zeros", bytes);
+        }
+        pusher.manifest("test/zeros", tag, DOCKER_MANIFEST, &image.manifest);
+    }
+    for mode in modes() {
+        let dir = TestDir::new(mode, "pull-full");
+        let disk = SmallDisk(dir.mkdir("disk"));
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=24m,mode=0755", "tmpfs"])
+            .arg(&disk.0)
+            .status()
+            .unwrap();
+        assert!(mounted.success(), "mount tmpfs on {}", disk.0.display());
+        let store = dir.mkdir("disk/store");
+        let cove_on = || cove(mode).env("COVE_ROOT", &store.display().to_string());
+        let bomb = format!("{}/test/zeros:bomb", reg.host);
+        cove_on().args(["pull", &bomb]).run().cove_error("No space left on device");
+        cove_on().args(["images", "-q"]).run().ok().stdout_is("");
+        for kind in ["layers", "rootfs", "tmp", "blobs/sha256"] {
+            let left: Vec<String> = std::fs::read_dir(store.join(kind))
+                .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            let temps: Vec<&String> =
+                left.iter().filter(|n| n.starts_with(".tmp-") || n.starts_with(".partial-")).collect();
+            assert!(temps.is_empty(), "[{}] {kind}: left after ENOSPC: {temps:?}", mode.label());
+        }
+        let small = format!("{}/test/zeros:small", reg.host);
+        cove_on().args(["run", &small]).run().ok().stdout_is(&format!("{}\n", 1 << 20));
+        let inspect = cove_on().args(["image", "inspect", &small]).run();
+        inspect.ok().stdout_has("sha256:");
+        drop(disk);
     }
 }
 

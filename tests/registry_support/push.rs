@@ -90,6 +90,47 @@ pub fn build(rootfs: &Path, marker: &str, arch: &str, extra: usize) -> Image {
     Image { blobs: vec![(sha(&config), config), (sha(&one_gz), one_gz), (sha(&two_zst), two_zst)], manifest, layers }
 }
 
+/// Docker's schema 2 manifest and its config and layer media types.
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+/// A Docker schema 2 image: the busybox rootfs (gzip) plus a gzip layer
+/// holding `/zeros` (`zeros` bytes, which compress to almost nothing: a
+/// gzip bomb when large); Cmd prints the size of `/zeros`.
+pub fn docker_zeros(rootfs: &Path, zeros: usize) -> Image {
+    let gzip = |tar: &[u8]| {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(tar).unwrap();
+        gz.finish().unwrap()
+    };
+    let mut one = tar::Builder::new(Vec::new());
+    one.mode(tar::HeaderMode::Deterministic);
+    one.follow_symlinks(false);
+    one.append_dir_all(".", rootfs).unwrap();
+    let one = one.into_inner().unwrap();
+    let mut two = tar::Builder::new(Vec::new());
+    file_entry(&mut two, "zeros", &vec![0u8; zeros]);
+    let two = two.into_inner().unwrap();
+    let (one_gz, two_gz) = (gzip(&one), gzip(&two));
+    let config = json!({
+        "architecture": host_arch(), "os": "linux", "created": "2025-01-02T03:04:05Z",
+        "config": { "Cmd": ["/bin/sh", "-c", "wc -c < /zeros"], "Env": ["PATH=/bin"] },
+        "rootfs": { "type": "layers", "diff_ids": [sha(&one), sha(&two)] },
+    })
+    .to_string()
+    .into_bytes();
+    let desc = |media: &str, b: &[u8]| json!({ "mediaType": media, "digest": sha(b), "size": b.len() });
+    let layer = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+    let manifest = json!({
+        "schemaVersion": 2, "mediaType": DOCKER_MANIFEST,
+        "config": desc("application/vnd.docker.container.image.v1+json", &config),
+        "layers": [desc(layer, &one_gz), desc(layer, &two_gz)],
+    })
+    .to_string()
+    .into_bytes();
+    let layers = vec![sha(&one_gz), sha(&two_gz)];
+    Image { blobs: vec![(sha(&config), config), (sha(&one_gz), one_gz), (sha(&two_gz), two_gz)], manifest, layers }
+}
+
 /// An index of `(image, os/arch/variant)` entries.
 pub fn index(entries: &[(&Image, &str, &str, Option<&str>)]) -> Vec<u8> {
     let manifests: Vec<Value> = entries

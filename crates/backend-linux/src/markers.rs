@@ -25,6 +25,11 @@ impl OverlayMarkers for LinuxOverlayMarkers {
     fn is_whiteout(&self, path: &Path) -> bool {
         std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_char_device() && m.rdev() == 0)
     }
+
+    fn is_opaque(&self, dir: &Path) -> bool {
+        let mut value = [0u8; 2];
+        matches!(rustix::fs::lgetxattr(dir, "user.overlay.opaque", &mut value[..]), Ok(1) if value[0] == b'y')
+    }
 }
 
 #[cfg(test)]
@@ -41,7 +46,9 @@ mod tests {
         assert!(m.is_whiteout(&gone));
         std::fs::write(dir.join("file"), "x").unwrap();
         assert!(!m.is_whiteout(&dir.join("file")) && !m.is_whiteout(&dir.join("missing")));
+        assert!(!m.is_opaque(&dir));
         m.opaque(&dir).unwrap();
+        assert!(m.is_opaque(&dir));
         let value = rustix::fs::lgetxattr(&dir, "user.overlay.opaque", &mut [0u8; 8][..]).unwrap();
         assert_eq!(value, 1);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -18,4 +18,9 @@ pub trait OverlayMarkers: Send + Sync {
     fn opaque(&self, dir: &Path) -> io::Result<()>;
     /// Reads whether `path` is a deletion marker (for lookups through layers).
     fn is_whiteout(&self, path: &Path) -> bool;
+    /// Reads whether the directory `dir` is marked opaque (for merging
+    /// layers into one copy). The default: never.
+    fn is_opaque(&self, _dir: &Path) -> bool {
+        false
+    }
 }

@@ -41,6 +41,26 @@ pub fn overlay_markers() -> Option<std::sync::Arc<dyn cove_core::overlay::Overla
     None
 }
 
+/// Whether `cove run IMAGE` runs on a private copy of the image instead
+/// of an overlay of its layers: where overlayfs cannot be mounted in a
+/// user namespace, or when `COVE_IMAGE_ROOT=copy` asks for it.
+#[cfg(target_os = "linux")]
+pub fn image_copy_fallback() -> bool {
+    image_copy_forced() || !cove_backend_linux::probe::overlay_userns()
+}
+
+/// Whether `cove run IMAGE` runs on a private copy of the image (only
+/// when `COVE_IMAGE_ROOT=copy` asks for it here).
+#[cfg(not(target_os = "linux"))]
+pub fn image_copy_fallback() -> bool {
+    image_copy_forced()
+}
+
+/// `COVE_IMAGE_ROOT=copy`: the copy fallback even where overlay works.
+pub fn image_copy_forced() -> bool {
+    std::env::var("COVE_IMAGE_ROOT").is_ok_and(|v| v == "copy")
+}
+
 /// `store` storing new images per layer where this host can.
 pub fn with_overlay_markers(store: cove_image::ImageStore) -> cove_image::ImageStore {
     match overlay_markers() {

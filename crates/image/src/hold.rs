@@ -14,10 +14,25 @@ use std::path::{Path, PathBuf};
 
 const DIR: &str = "holds";
 
-/// A held image; the lock is released on drop.
+/// A held image; the lock is released on drop, after the run's private
+/// copy of the image (if any) is removed.
 #[derive(Debug)]
 pub struct Hold {
+    copy: Option<crate::images::RootCopy>,
     _file: File,
+}
+
+impl Hold {
+    /// Keeps `copy` (the run's private root) until the hold ends.
+    pub fn with_copy(mut self, copy: crate::images::RootCopy) -> Hold {
+        self.copy = Some(copy);
+        self
+    }
+
+    /// Whether the run's root is a private copy that ends with the hold.
+    pub fn has_copy(&self) -> bool {
+        self.copy.is_some()
+    }
 }
 
 fn hold_path(store_root: &Path, id_hex: &str) -> PathBuf {
@@ -35,7 +50,7 @@ fn open(store_root: &Path, id_hex: &str) -> io::Result<File> {
 pub fn hold(store_root: &Path, id_hex: &str) -> io::Result<Hold> {
     let file = open(store_root, id_hex)?;
     file.lock_shared()?;
-    Ok(Hold { _file: file })
+    Ok(Hold { copy: None, _file: file })
 }
 
 /// The exclusive side: `None` while some container holds the image.
@@ -43,7 +58,7 @@ pub fn hold(store_root: &Path, id_hex: &str) -> io::Result<Hold> {
 pub fn try_exclusive(store_root: &Path, id_hex: &str) -> io::Result<Option<Hold>> {
     let file = open(store_root, id_hex)?;
     match file.try_lock() {
-        Ok(()) => Ok(Some(Hold { _file: file })),
+        Ok(()) => Ok(Some(Hold { copy: None, _file: file })),
         Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(e)) => Err(e),
     }

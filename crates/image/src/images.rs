@@ -13,7 +13,9 @@
 //! - `rootfs/<chain id hex>/`: the fallback where the markers cannot be
 //!   written: all layers flattened into one copy;
 //! - `holds/<image id hex>`: locked (shared) by every running container of
-//!   the image ([`crate::hold`]).
+//!   the image ([`crate::hold`]);
+//! - `tmp/.tmp-root<n>-<pid>/`: a running container's private copy of its
+//!   image where overlay cannot be mounted ([`RootCopy`]).
 //!
 //! Directories are built under `.tmp-<hex>-<pid>` next to their final name
 //! and renamed into place only when complete, and the record is written
@@ -25,6 +27,7 @@
 //! Does not belong here: registry downloads (`crate::registry`, which calls
 //! [`ImageStore::ingest`]), mounting overlays.
 
+mod copy;
 mod error;
 mod import;
 mod ingest;
@@ -42,6 +45,7 @@ use cove_core::state::StateStore;
 use crate::reference::Reference;
 use crate::store::BlobStore;
 
+pub use copy::RootCopy;
 pub use error::ImageError;
 pub use ingest::IngestOptions;
 pub use layers::ImageRoot;

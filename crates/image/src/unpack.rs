@@ -151,7 +151,14 @@ pub struct UnpackReport {
 pub fn unpack_layer(reader: impl Read, root: &Path, options: &UnpackOptions) -> Result<UnpackReport, UnpackError> {
     let reader = compression::decompress(reader).map_err(|source| UnpackError::Archive { source })?;
     let mut archive = tar::Archive::new(reader);
-    let mut state = State { root, options, report: UnpackReport::default(), written: HashSet::new(), dirs: Vec::new() };
+    let mut state = State {
+        root,
+        options,
+        report: UnpackReport::default(),
+        written: HashSet::new(),
+        dirs: Vec::new(),
+        known_dirs: HashSet::new(),
+    };
     for entry in archive.entries().map_err(|source| UnpackError::Archive { source })? {
         let entry = entry.map_err(|source| UnpackError::Archive { source })?;
         state.apply(entry)?;
@@ -175,6 +182,8 @@ struct State<'a> {
     written: HashSet<PathBuf>,
     /// Directory metadata applied after all entries.
     dirs: Vec<entries::DirMeta>,
+    /// Host directories already checked (see `paths::prepare_parents`).
+    known_dirs: HashSet<PathBuf>,
 }
 
 impl State<'_> {
@@ -185,6 +194,8 @@ impl State<'_> {
         let kind = entry.header().entry_type();
         if let Some(wh) = whiteout::parse(&raw, &rel)? {
             if self.options.whiteouts == WhiteoutMode::Apply {
+                // The whiteout may remove checked directories.
+                self.known_dirs.clear();
                 whiteout::apply(self.root, &raw, &wh, &self.written)?;
             }
             self.report.whiteouts.push(wh);
@@ -217,7 +228,10 @@ impl State<'_> {
         if !owner && (meta.uid, meta.gid) != (0, 0) {
             self.report.ownership_not_applied += 1;
         }
-        let host = paths::prepare_parents(self.root, raw, rel)?;
+        let host = paths::prepare_parents(self.root, raw, rel, &mut self.known_dirs)?;
+        if entry.header().entry_type() != EntryType::Directory {
+            self.forget(&host);
+        }
         match entry.header().entry_type() {
             EntryType::Directory => {
                 entries::make_dir(&host)?;
@@ -234,6 +248,16 @@ impl State<'_> {
                 entries::make_hardlink(&source, &host)
             }
             _ => entries::write_file(&host, entry, &meta, owner),
+        }
+    }
+}
+
+impl State<'_> {
+    /// Drops `host` and everything below it from the checked directories:
+    /// a non-directory entry is about to replace whatever is there.
+    fn forget(&mut self, host: &Path) {
+        if self.known_dirs.remove(host) {
+            self.known_dirs.retain(|d| !d.starts_with(host));
         }
     }
 }

@@ -46,6 +46,13 @@ pub fn probe() -> Capabilities {
     Capabilities { backend: "linux".into(), facts, features }
 }
 
+/// Whether overlayfs can be mounted inside a user namespace here: the
+/// `overlay_userns` feature alone, cheap enough to ask on every run
+/// (`cove run IMAGE` copies the image per container where it cannot).
+pub fn overlay_userns() -> bool {
+    overlay::probe(&Host::detect()).status != Support::Unavailable
+}
+
 /// A feature that works fully.
 fn enforced(key: &'static str, detail: impl Into<String>) -> Feature {
     Feature { key, status: Support::Enforced, detail: detail.into(), fix: None }

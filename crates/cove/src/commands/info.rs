@@ -30,6 +30,14 @@ pub fn run(args: InfoArgs) -> anyhow::Result<i32> {
 
 /// How `cove run IMAGE` builds roots in the caller's store.
 fn image_roots(uid: u32) -> String {
+    if platform::image_copy_fallback() {
+        let why = if platform::image_copy_forced() {
+            "COVE_IMAGE_ROOT=copy"
+        } else {
+            "overlayfs cannot be mounted in a user namespace here"
+        };
+        return format!("private copy per container of the image's merged layers ({why})");
+    }
     match crate::request::image::open_store(uid, false) {
         Ok(Some((store, _))) => match store.storage_mode() {
             cove_image::Storage::Layers => {

@@ -105,10 +105,18 @@ pub fn resolve(
     };
     // ORDER: hold first, then check the layers: a removal that started
     // earlier has finished by the time the hold is granted.
-    let hold = hold::hold(store.root(), image.id_hex()).with_context(|| format!("hold image {name}"))?;
-    let root = match store.image_root(&image).with_context(|| format!("image {name}"))? {
-        ImageRoot::Layers(lowers) => RootSpec::Layers { lowers },
-        ImageRoot::Flat(path) => RootSpec::Directory { path, writes: RootWrites::Throwaway },
+    let mut hold = hold::hold(store.root(), image.id_hex()).with_context(|| format!("hold image {name}"))?;
+    let root = if crate::platform::image_copy_fallback() {
+        // No overlay in a user namespace: a private copy, gone with the hold.
+        let copy = store.copy_root(&image).with_context(|| format!("copy image {name} for this container"))?;
+        let path = copy.path().to_owned();
+        hold = hold.with_copy(copy);
+        RootSpec::Directory { path, writes: RootWrites::InPlace }
+    } else {
+        match store.image_root(&image).with_context(|| format!("image {name}"))? {
+            ImageRoot::Layers(lowers) => RootSpec::Layers { lowers },
+            ImageRoot::Flat(path) => RootSpec::Directory { path, writes: RootWrites::Throwaway },
+        }
     };
     Ok(ImageRun { root, config: image.run_config, hold })
 }

@@ -55,6 +55,9 @@ pub enum ImageError {
         /// Layers in the manifest.
         layers: usize,
     },
+    /// Per-layer dirs asked for where no overlay marker writer was given.
+    #[error("per-layer storage needs overlay markers, which this store was opened without")]
+    NoMarkers,
     /// An image without layers.
     #[error("the image has no layers")]
     NoLayers,

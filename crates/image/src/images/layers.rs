@@ -77,6 +77,17 @@ fn open_to_owner(path: &Path, meta: &fs::Metadata) -> io::Result<()> {
     Ok(())
 }
 
+/// The lock file a writer of the temp dir `temp` holds while it exists:
+/// `<temp>.lock`.
+pub(crate) fn lock_path(temp: &Path) -> PathBuf {
+    let mut name = temp.as_os_str().to_owned();
+    name.push(LOCK_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// Ends the name of a temp dir's lock file.
+pub(crate) const LOCK_SUFFIX: &str = ".lock";
+
 /// `<dir>/.tmp-<hex>-<pid>`.
 fn temp_path(dir: &Path, hex: &str) -> PathBuf {
     dir.join(format!("{TEMP_PREFIX}{hex}-{}", std::process::id()))
@@ -138,13 +149,7 @@ impl ImageStore {
             Storage::Layers => {
                 let chains = chain_ids(diff_ids);
                 for (i, chain) in chains.iter().enumerate() {
-                    self.build_dir(LAYERS, chain, |temp| {
-                        let opts = UnpackOptions { apply_ownership: own, whiteouts: WhiteoutMode::Record };
-                        let report = self.apply_layer(&layers[i], &diff_ids[i], temp, &opts)?;
-                        let markers = self.markers.as_deref().expect("Layers storage has markers");
-                        write_markers(temp, &report.whiteouts, markers)
-                            .map_err(|source| ImageError::Unpack { layer: layers[i].clone(), source })
-                    })?;
+                    self.build_layer_dir(&layers[i], &diff_ids[i], chain, own)?;
                 }
             }
             Storage::Flat => {
@@ -156,6 +161,28 @@ impl ImageStore {
             }
         }
         Ok(storage)
+    }
+
+    /// Unpacks one layer blob (already verified in the blob store) into
+    /// its own dir `layers/<chain hex>`, whiteouts written as overlay
+    /// markers; nothing when the dir is there. Needs [`Storage::Layers`].
+    /// Layers are independent of each other, so a pull calls this on its
+    /// download threads as soon as each blob is in, before the ingest
+    /// (which then finds the dirs done).
+    pub(crate) fn build_layer_dir(
+        &self,
+        layer: &Digest,
+        diff_id: &Digest,
+        chain: &Digest,
+        own: bool,
+    ) -> Result<(), ImageError> {
+        let markers = self.markers.as_deref().ok_or(ImageError::NoMarkers)?;
+        self.build_dir(LAYERS, chain, |temp| {
+            let opts = UnpackOptions { apply_ownership: own, whiteouts: WhiteoutMode::Record };
+            let report = self.apply_layer(layer, diff_id, temp, &opts)?;
+            write_markers(temp, &report.whiteouts, markers)
+                .map_err(|source| ImageError::Unpack { layer: layer.clone(), source })
+        })
     }
 
     /// Builds `<kind>/<chain hex>` with `fill` in a temp dir, then renames
@@ -173,9 +200,20 @@ impl ImageStore {
             return Ok(());
         }
         let temp = temp_path(&parent, chain.hex());
+        // ORDER: the lock before the dir, so `prune` never sees the dir of
+        // a live writer without its lock held (see `maintain.rs`).
+        let lock = lock_path(&temp);
+        let lock_file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock)
+            .map_err(io_err("create", &lock))?;
+        lock_file.lock().map_err(io_err("lock", &lock))?;
         let _ = remove_tree(&temp);
         fs::create_dir(&temp).map_err(io_err("create", &temp))?;
         let result = fill(&temp).and_then(|()| fs::rename(&temp, &done).map_err(io_err("rename", &done)));
+        let _ = fs::remove_file(&lock);
         match result {
             Ok(()) => Ok(()),
             // Another writer of the same layers won the rename.

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use super::layers::{FLAT, LAYERS, TEMP_PREFIX, chain_ids, remove_tree};
+use super::layers::{FLAT, LAYERS, LOCK_SUFFIX, TEMP_PREFIX, chain_ids, lock_path, remove_tree};
 use super::record::{ImageRecord, Records, familiar_parts};
 use super::{ImageError, ImageStore, RECORDS, find_in};
 use crate::digest::Digest;
@@ -123,8 +123,8 @@ impl ImageStore {
 
     /// `cove image prune [-a]`: deletes dangling images (with `all`, every
     /// image) that no container holds, then layers and blobs no image
-    /// needs, then temp leftovers of killed imports older than
-    /// [`STALE_AFTER`] whose process is gone.
+    /// needs, then what killed pulls and imports left (see
+    /// `remove_stale_temps`).
     pub fn prune(&self, all: bool) -> Result<PruneReport, ImageError> {
         self.prune_unused(all, &ImageUsers::new())
     }
@@ -212,19 +212,40 @@ impl ImageStore {
         Ok(freed)
     }
 
-    /// Removes temp dirs (layers, flattened trees, tarball imports) and blob
-    /// temps older than `age` whose writer is gone; returns the bytes freed.
+    /// Removes what killed pulls and imports left: partial downloads no
+    /// pull holds locked, temp dirs (layers, flattened trees) whose
+    /// writer's lock is free, and blob temps and lock-less temp dirs
+    /// (tarball imports) older than `age` whose writer is gone; returns the
+    /// bytes freed.
     pub(crate) fn remove_stale_temps(&self, age: Duration) -> Result<u64, ImageError> {
-        self.blobs.gc_temp(age).map_err(|source| ImageError::BlobStore { op: "remove stale blob temps", source })?;
-        let mut freed = 0;
+        let blob_err = |source| ImageError::BlobStore { op: "remove stale blob temps", source };
+        self.blobs.gc_temp(age).map_err(blob_err)?;
+        let mut freed = self.blobs.gc_partial().map_err(blob_err)?;
         for kind in [LAYERS, FLAT, IMPORT_TMP] {
             let Ok(entries) = fs::read_dir(self.root.join(kind)) else { continue };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if name.starts_with(TEMP_PREFIX) && is_stale(&entry.path(), &name, age) {
-                    freed += tree_size(&entry.path());
+                let path = entry.path();
+                if !name.starts_with(TEMP_PREFIX) {
+                    continue;
+                }
+                if let Some(dir) = name.strip_suffix(LOCK_SUFFIX) {
+                    // A lock whose dir was published or removed: only when free.
+                    if !path.with_file_name(dir).exists() && try_lock(&path) == Some(true) {
+                        let _ = fs::remove_file(&path);
+                    }
+                    continue;
+                }
+                let lock = lock_path(&path);
+                let stale = match try_lock(&lock) {
+                    Some(free) => free,
+                    None => is_stale(&path, &name, age),
+                };
+                if stale {
+                    freed += tree_size(&path);
                     // Best effort: a leftover that cannot be removed must not block imports.
-                    let _ = remove_tree(&entry.path());
+                    let _ = remove_tree(&path);
+                    let _ = fs::remove_file(&lock);
                 }
             }
         }
@@ -236,6 +257,13 @@ impl ImageStore {
 fn display_tag(tag: &str) -> String {
     let (repo, t) = familiar_parts(tag);
     format!("{repo}:{t}")
+}
+
+/// Whether the lock file at `path` is free (its writer is gone): `None`
+/// when there is no such file. A free lock is released again at once.
+fn try_lock(path: &Path) -> Option<bool> {
+    let file = fs::OpenOptions::new().write(true).open(path).ok()?;
+    Some(file.try_lock().is_ok())
 }
 
 /// Old enough, and the pid at the end of its name (`.tmp-…-<pid>`) is not

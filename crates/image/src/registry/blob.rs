@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::transport::Session;
 use super::{LayerProgress, RegistryError};
 use crate::digest::Digest;
-use crate::store::{BlobStore, PutOutcome, StoreError};
+use crate::store::{BlobStore, PARTIAL_PREFIX, PutOutcome, StoreError};
 
 /// Retries of a transfer that broke off mid-body.
 const RESUMES: u32 = 5;
@@ -38,7 +38,7 @@ pub(super) struct BlobJob<'a> {
 
 /// Where the partial download of `digest` lives.
 fn partial_path(blobs: &BlobStore, digest: &Digest) -> PathBuf {
-    blobs.path(digest).with_file_name(format!(".partial-{}", digest.hex()))
+    blobs.path(digest).with_file_name(format!("{PARTIAL_PREFIX}{}", digest.hex()))
 }
 
 /// Stores `bytes` (already verified by the caller) as the blob `digest`,
@@ -93,13 +93,39 @@ pub(super) fn fetch(
     Ok(())
 }
 
-/// Opens (creating) the partial file and waits for its lock.
+/// Opens (creating) the partial file and waits for its lock; opens it
+/// again when `prune` removed the name while this waited.
 fn open_locked(path: &Path) -> Result<File, RegistryError> {
     let io_err = |op| move |source| RegistryError::Io { op, path: path.to_owned(), source };
-    let file =
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io_err("open"))?;
-    file.lock().map_err(io_err("lock"))?;
-    Ok(file)
+    loop {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io_err("open"))?;
+        file.lock().map_err(io_err("lock"))?;
+        if same_file(&file, path) {
+            return Ok(file);
+        }
+    }
+}
+
+/// Whether `path` still names the open `file`.
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+/// Open files cannot be unlinked on Windows, so the name is still the file.
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// Fills `file` up to `job.size` bytes, continuing from its length.

@@ -4,8 +4,9 @@
 //!
 //! Other keys in the file are kept as they are. The file is rewritten
 //! through a temp file (mode 0600) and a rename, so it is never seen half
-//! written and never readable by others. Credential helpers (`credsStore`,
-//! `credHelpers`) are not used.
+//! written and never readable by others. Where the file names credential
+//! helpers (`credsStore`, `credHelpers`), the secrets go through them
+//! instead (`helper.rs`).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
+
+use super::helper;
 
 /// The key Docker uses for Docker Hub.
 const HUB_KEY: &str = "https://index.docker.io/v1/";
@@ -55,6 +58,37 @@ pub enum CredentialsError {
         /// The cause.
         #[source]
         source: io::Error,
+    },
+    /// A credential helper could not be started or waited for.
+    #[error("run credential helper {} {verb}", program.display())]
+    HelperRun {
+        /// The helper program.
+        program: PathBuf,
+        /// `get`, `store` or `erase`.
+        verb: &'static str,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// A credential helper failed or answered nonsense.
+    #[error("credential helper {} {verb} failed: {detail}", program.display())]
+    Helper {
+        /// The helper program.
+        program: PathBuf,
+        /// `get`, `store` or `erase`.
+        verb: &'static str,
+        /// What it said.
+        detail: String,
+    },
+    /// A credential helper did not finish in time and was killed.
+    #[error("credential helper {} {verb} did not answer within {timeout:?} and was killed", program.display())]
+    HelperTimeout {
+        /// The helper program.
+        program: PathBuf,
+        /// `get`, `store` or `erase`.
+        verb: &'static str,
+        /// The deadline.
+        timeout: std::time::Duration,
     },
     /// Neither `DOCKER_CONFIG` nor `HOME` is set.
     #[error("no place for the credentials file: set HOME or DOCKER_CONFIG")]
@@ -101,9 +135,17 @@ fn key_registry(key: &str) -> &str {
     if host == "index.docker.io" || host == "registry-1.docker.io" { crate::reference::DOCKER_HUB } else { host }
 }
 
-/// The stored credentials for `registry`, if any.
+/// The stored credentials for `registry`, if any: from its credential
+/// helper when the file names one (`credHelpers`, `credsStore`), else (or
+/// when the helper has none) from `auths`.
 pub fn lookup(file: &Path, registry: &str) -> Result<Option<Credentials>, CredentialsError> {
     let Some(config) = read(file)? else { return Ok(None) };
+    let key = key_for(registry);
+    if let Some(name) = helper::configured(&config, registry, &key)
+        && let Some(found) = helper::get(&helper::program(name), &key, helper::TIMEOUT)?
+    {
+        return Ok(Some(found));
+    }
     let Some(auths) = config.get("auths").and_then(Value::as_object) else { return Ok(None) };
     let Some((key, entry)) = auths.iter().find(|(k, _)| key_registry(k) == registry) else { return Ok(None) };
     let bad = || CredentialsError::BadEntry { path: file.to_owned(), key: key.clone() };
@@ -117,24 +159,39 @@ pub fn lookup(file: &Path, registry: &str) -> Result<Option<Credentials>, Creden
     Ok(field("username").zip(field("password")).map(|(username, password)| Credentials { username, password }))
 }
 
-/// Stores `credentials` for `registry`, replacing any entry for it.
+/// Stores `credentials` for `registry`, replacing any entry for it: in
+/// its credential helper when the file names one (the file then gets an
+/// empty `auths` entry, as Docker writes), else base64 in `auths`.
 pub fn store(file: &Path, registry: &str, credentials: &Credentials) -> Result<(), CredentialsError> {
     let mut config = read(file)?.unwrap_or_else(|| Value::Object(Map::new()));
+    let key = key_for(registry);
+    let entry = match helper::configured(&config, registry, &key) {
+        Some(name) => {
+            helper::store(&helper::program(name), &key, credentials)?;
+            json!({})
+        }
+        None => json!({ "auth": STANDARD.encode(format!("{}:{}", credentials.username, credentials.password)) }),
+    };
     let auths = auths_of(&mut config);
     auths.retain(|k, _| key_registry(k) != registry);
-    let auth = STANDARD.encode(format!("{}:{}", credentials.username, credentials.password));
-    auths.insert(key_for(registry), json!({ "auth": auth }));
+    auths.insert(key, entry);
     write(file, &config)
 }
 
-/// Removes the entry for `registry`; false when there was none.
+/// Removes the entry for `registry` (and erases it from its credential
+/// helper, if one is named); false when there was none.
 pub fn remove(file: &Path, registry: &str) -> Result<bool, CredentialsError> {
     let Some(mut config) = read(file)? else { return Ok(false) };
+    let key = key_for(registry);
+    let erased = match helper::configured(&config, registry, &key) {
+        Some(name) => helper::erase(&helper::program(name), &key)?,
+        None => false,
+    };
     let auths = auths_of(&mut config);
     let before = auths.len();
     auths.retain(|k, _| key_registry(k) != registry);
     if auths.len() == before {
-        return Ok(false);
+        return Ok(erased);
     }
     write(file, &config)?;
     Ok(true)

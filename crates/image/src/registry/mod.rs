@@ -4,7 +4,7 @@
 //! Belongs here: HTTP(S) to registries (`transport.rs`: which scheme a
 //! registry may use, retries with backoff, the `Authorization` header),
 //! authentication challenges and tokens (`auth.rs`), Docker's credentials
-//! file (`credentials.rs`), manifests and platform choice (`manifest.rs`),
+//! file (`credentials.rs`) and credential helpers (`helper.rs`), manifests and platform choice (`manifest.rs`),
 //! resumable blob downloads verified before they are published
 //! (`blob.rs`), and the pull itself (`pull.rs`). Does not belong here:
 //! printing (callers get [`Progress`] events), building root filesystems
@@ -21,6 +21,7 @@
 mod auth;
 mod blob;
 pub mod credentials;
+mod helper;
 mod manifest;
 mod pull;
 mod transport;

@@ -1,6 +1,8 @@
 //! `pull`: reference → manifest for the platform → blobs (up to
-//! [`PARALLEL`] at a time, each verified) → the shared ingest step that
-//! builds the rootfs and writes the image record last.
+//! [`PARALLEL`] at a time, each verified, and in a per-layer store each
+//! layer unpacked on its download thread right after) → the shared ingest
+//! step that builds whatever is still missing and writes the image record
+//! last.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -10,8 +12,8 @@ use super::manifest::{self, PlatformSpec};
 use super::transport::{ClientOptions, Session};
 use super::{NoProgress, Progress, RegistryError};
 use crate::digest::Digest;
-use crate::images::{ImageRecord, ImageStore, IngestOptions};
-use crate::oci::Manifest;
+use crate::images::{ImageRecord, ImageStore, IngestOptions, Storage};
+use crate::oci::{ImageConfig, Manifest, chain_id};
 use crate::reference::Reference;
 
 /// Layers downloaded at the same time.
@@ -74,7 +76,8 @@ pub fn pull(
         return Ok(Pulled { record: existing, digest: resolved.top, status: PullStatus::UpToDate });
     }
     blob::store_bytes(blobs, &resolved.digest, &resolved.bytes)?;
-    download_all(&session, store, &layers, progress)?;
+    let early = early_unpack(store, &config.digest, layers.len(), options.apply_ownership);
+    download_all(&session, store, &layers, early.as_ref(), progress)?;
     let opts = IngestOptions { apply_ownership: options.apply_ownership };
     let record = store.ingest(&resolved.digest, Some(reference), &opts)?;
     Ok(Pulled { record, digest: resolved.top, status: PullStatus::Downloaded })
@@ -91,12 +94,41 @@ fn jobs<'a>(repository: &'a str, manifest: &Manifest) -> Result<(BlobJob<'a>, Ve
     Ok((config, layers))
 }
 
-/// Downloads `jobs` on up to [`PARALLEL`] threads; the first failure stops
+/// Where layers can be unpacked on the download threads, each as soon as
+/// its blob is verified (per-layer stores: a layer's dir does not depend
+/// on the others), so downloads and unpacking overlap and layers unpack in
+/// parallel. The ingest afterwards finds the dirs done.
+struct EarlyUnpack {
+    diff_ids: Vec<Digest>,
+    chains: Vec<Digest>,
+    own: bool,
+}
+
+/// [`EarlyUnpack`] for a per-layer store whose config (already stored)
+/// lists one diff id per layer; `None` otherwise (the ingest unpacks, and
+/// reports whatever is wrong with the config).
+fn early_unpack(store: &ImageStore, config: &Digest, layers: usize, own: bool) -> Option<EarlyUnpack> {
+    if store.storage_mode() != Storage::Layers {
+        return None;
+    }
+    let bytes = store.read_blob(config).ok()?;
+    let parsed: ImageConfig = serde_json::from_slice(&bytes).ok()?;
+    let diff_ids: Vec<Digest> = parsed.rootfs.diff_ids.iter().map(|d| d.parse()).collect::<Result<_, _>>().ok()?;
+    if diff_ids.len() != layers {
+        return None;
+    }
+    let chains = (1..=diff_ids.len()).filter_map(|n| chain_id(&diff_ids[..n])).collect();
+    Some(EarlyUnpack { diff_ids, chains, own })
+}
+
+/// Downloads `jobs` (and unpacks each layer right after its download, see
+/// [`EarlyUnpack`]) on up to [`PARALLEL`] threads; the first failure stops
 /// the others and is returned.
 fn download_all(
     session: &Session,
     store: &ImageStore,
     jobs: &[BlobJob<'_>],
+    early: Option<&EarlyUnpack>,
     progress: &dyn Progress,
 ) -> Result<(), RegistryError> {
     let next = AtomicUsize::new(0);
@@ -106,9 +138,17 @@ fn download_all(
         for _ in 0..PARALLEL.min(jobs.len()) {
             scope.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
-                    let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) else { return };
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { return };
                     let bar = progress.blob(&job.digest, job.size);
-                    match blob::fetch(session, store.blobs(), job, bar.as_ref(), &stop) {
+                    let unpack = |e: &EarlyUnpack| {
+                        store
+                            .build_layer_dir(&job.digest, &e.diff_ids[i], &e.chains[i], e.own)
+                            .map_err(RegistryError::from)
+                    };
+                    let done = blob::fetch(session, store.blobs(), job, bar.as_ref(), &stop)
+                        .and_then(|()| early.map_or(Ok(()), unpack));
+                    match done {
                         Ok(()) => {}
                         Err(RegistryError::Aborted) => return,
                         Err(e) => {

@@ -3,6 +3,7 @@
 //! overlay lower dir. The parents of a marker are walked as for any entry
 //! (never through a symlink); a missing parent is created.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -17,7 +18,7 @@ pub fn write_markers(root: &Path, whiteouts: &[Whiteout], markers: &dyn OverlayM
     for whiteout in whiteouts {
         match whiteout {
             Whiteout::Remove(rel) => {
-                let host = paths::prepare_parents(root, rel, rel)?;
+                let host = paths::prepare_parents(root, rel, rel, &mut HashSet::new())?;
                 if fs::symlink_metadata(&host).is_ok() {
                     // This layer wrote the path itself; its own entry wins.
                     continue;
@@ -28,7 +29,7 @@ pub fn write_markers(root: &Path, whiteouts: &[Whiteout], markers: &dyn OverlayM
                 let host = if rel.as_os_str().is_empty() {
                     root.to_owned()
                 } else {
-                    let host = paths::prepare_parents(root, rel, rel)?;
+                    let host = paths::prepare_parents(root, rel, rel, &mut HashSet::new())?;
                     match fs::symlink_metadata(&host) {
                         Ok(m) if m.is_dir() => {}
                         Ok(_) => continue,

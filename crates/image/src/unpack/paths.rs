@@ -1,6 +1,7 @@
 //! Entry paths: lexical normalisation and walking parents without following
 //! symlinks.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -26,9 +27,17 @@ pub(super) fn normalise(raw: &Path) -> Result<PathBuf, UnpackError> {
 
 /// Makes sure every parent of `rel` under `root` is a real directory
 /// (creating missing ones with the default mode), never following a symlink.
-/// Returns the host path of the entry itself.
-pub(super) fn prepare_parents(root: &Path, raw: &Path, rel: &Path) -> Result<PathBuf, UnpackError> {
-    Ok(walk_parents(root, raw, rel, true)?.expect("created parents are never missing"))
+/// Returns the host path of the entry itself. `known` holds the host
+/// directories already checked or created during this unpack (their
+/// `statx` is skipped); the caller removes a path from it whenever an entry
+/// replaces it (see `State::forget`).
+pub(super) fn prepare_parents(
+    root: &Path,
+    raw: &Path,
+    rel: &Path,
+    known: &mut HashSet<PathBuf>,
+) -> Result<PathBuf, UnpackError> {
+    Ok(walk_parents(root, raw, rel, true, Some(known))?.expect("created parents are never missing"))
 }
 
 /// Like [`prepare_parents`] but creates nothing: `None` when a parent is
@@ -36,19 +45,31 @@ pub(super) fn prepare_parents(root: &Path, raw: &Path, rel: &Path) -> Result<Pat
 /// one is a symlink. Used by whiteouts, which must never delete through a
 /// symlink.
 pub(super) fn existing_parents(root: &Path, raw: &Path, rel: &Path) -> Result<Option<PathBuf>, UnpackError> {
-    let found = walk_parents(root, raw, rel, false)?;
+    let found = walk_parents(root, raw, rel, false, None)?;
     Ok(found.filter(|_| rel.file_name().is_some()))
 }
 
 /// Walks the parents of `rel` one component at a time with
 /// `symlink_metadata`, refusing symlinks; a missing parent is created when
 /// `create`, else the walk answers `None` (as for a non-directory).
-fn walk_parents(root: &Path, raw: &Path, rel: &Path, create: bool) -> Result<Option<PathBuf>, UnpackError> {
+fn walk_parents(
+    root: &Path,
+    raw: &Path,
+    rel: &Path,
+    create: bool,
+    mut known: Option<&mut HashSet<PathBuf>>,
+) -> Result<Option<PathBuf>, UnpackError> {
     let mut host = root.to_path_buf();
     let mut walked = PathBuf::new();
     for component in rel.parent().unwrap_or(Path::new("")).components() {
         host.push(component);
         walked.push(component);
+        if known.as_ref().is_some_and(|k| k.contains(&host)) {
+            continue;
+        }
+        if let Some(k) = known.as_mut() {
+            k.insert(host.clone());
+        }
         match fs::symlink_metadata(&host) {
             Ok(m) if m.file_type().is_symlink() => {
                 return Err(UnpackError::SymlinkParent { entry: raw.into(), parent: walked });

@@ -58,6 +58,7 @@ fn pause_resume_and_update() {
         std::thread::sleep(Duration::from_millis(300));
         assert_eq!(count(), frozen_at, "[{}] the counter ran while paused", mode.label());
         b.oci(&["pause", &b.id]).code(1).stderr_has("it is paused");
+        b.oci(&["exec", &b.id, "true"]).code(1).stderr_has("it is paused");
         b.oci(&["start", &b.id]).code(1);
         b.oci(&["resume", &b.id]).ok();
         assert_eq!(b.state()["status"], "running");

@@ -15,6 +15,10 @@ use std::time::Duration;
 mod oci_support;
 use oci_support::*;
 
+#[path = "oci/netns.rs"]
+mod netns;
+use netns::NetNs;
+
 /// The cgroup directories `create` (and later verbs) recorded.
 fn recorded_cgroups(b: &Bundle) -> Vec<PathBuf> {
     let record: Value = serde_json::from_slice(&std::fs::read(b.root.join(&b.id).join("state.json")).unwrap()).unwrap();
@@ -54,6 +58,7 @@ fn pause_resume_and_update() {
         std::thread::sleep(Duration::from_millis(300));
         assert_eq!(count(), frozen_at, "[{}] the counter ran while paused", mode.label());
         b.oci(&["pause", &b.id]).code(1).stderr_has("it is paused");
+        b.oci(&["exec", &b.id, "true"]).code(1).stderr_has("it is paused");
         b.oci(&["start", &b.id]).code(1);
         b.oci(&["resume", &b.id]).ok();
         assert_eq!(b.state()["status"], "running");
@@ -83,48 +88,6 @@ fn pause_resume_and_update() {
         b.oci(&["delete", "--force", &b.id]).ok();
         assert!(!std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists() || zombie(pid), "pid {pid} left");
         assert!(wait_until(|| dirs.iter().all(|d| !d.exists())), "cgroups left after delete: {dirs:?}");
-    }
-}
-
-/// A named network namespace (`ip netns add`) with one end of a veth pair
-/// in it; both go on drop.
-struct NetNs {
-    name: String,
-    host_end: String,
-}
-
-impl NetNs {
-    fn new() -> Option<NetNs> {
-        let ip =
-            |args: &[&str]| std::process::Command::new("timeout").args(["-k", "2", "10", "ip"]).args(args).status();
-        let tag = unique("n");
-        let tag = &tag[tag.len().saturating_sub(6)..];
-        let ns = NetNs { name: format!("cove-{tag}"), host_end: format!("cvh{tag}") };
-        if !ip(&["netns", "add", &ns.name]).is_ok_and(|s| s.success()) {
-            skip("oci: netns by path", "`ip netns add` failed (iproute2 missing?)");
-            return None;
-        }
-        let peer = format!("cvc{tag}");
-        let made = ip(&["link", "add", &ns.host_end, "type", "veth", "peer", "name", &peer, "netns", &ns.name]);
-        assert!(made.is_ok_and(|s| s.success()), "ip link add veth");
-        Some(ns)
-    }
-
-    fn path(&self) -> String {
-        format!("/run/netns/{}", self.name)
-    }
-
-    fn peer(&self) -> String {
-        self.host_end.replacen("cvh", "cvc", 1)
-    }
-}
-
-impl Drop for NetNs {
-    fn drop(&mut self) {
-        let ip =
-            |args: &[&str]| std::process::Command::new("timeout").args(["-k", "2", "10", "ip"]).args(args).status();
-        let _ = ip(&["link", "del", &self.host_end]);
-        let _ = ip(&["netns", "del", &self.name]);
     }
 }
 

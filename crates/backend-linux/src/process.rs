@@ -119,6 +119,18 @@ pub fn remove_cgroups(cgroups: &[std::path::PathBuf]) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether this process is in the initial user namespace (its uid map is
+/// the whole range); a runtime started by rootless podman is not.
+pub fn in_initial_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map").is_ok_and(|t| is_initial_map(&t))
+}
+
+/// Whether `uid_map` text maps every id to itself (`0 0 4294967295`).
+pub fn is_initial_map(text: &str) -> bool {
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split_whitespace().collect()).collect();
+    lines.len() == 1 && lines[0] == ["0", "0", "4294967295"]
+}
+
 /// The host pids of every process in `init`'s pid namespace (found by
 /// comparing `/proc/PID/ns/pid` links), `init` first.
 pub fn namespace_pids(init: i32) -> Vec<i32> {
@@ -143,6 +155,13 @@ mod tests {
         assert_eq!(parse_signal("10"), Some(10));
         assert_eq!(parse_signal("0"), None);
         assert_eq!(parse_signal("NOPE"), None);
+    }
+
+    #[test]
+    fn the_initial_map_is_every_id_to_itself() {
+        assert!(is_initial_map("         0          0 4294967295\n"));
+        assert!(!is_initial_map("0 1001 1\n1 100000 65536\n"));
+        assert!(!is_initial_map(""));
     }
 
     #[test]

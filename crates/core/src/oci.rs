@@ -119,7 +119,7 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         return Err(OciError::invalid("domainname", "set without a uts namespace"));
     }
     let process = process::process(p, &id_map, lin)?;
-    let sysctls = linux::sysctls(lin, &namespaces)?;
+    let sysctls = linux::sysctls(lin, &namespaces, &join_namespaces)?;
     let plan = Plan {
         namespaces,
         root: crate::plan::RootStep::Bind { source },

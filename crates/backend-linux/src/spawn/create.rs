@@ -10,7 +10,7 @@ use crate::seccomp;
 use crate::sys;
 use crate::sys::clone::Forked;
 use cove_core::plan::limits::Rlimit;
-use cove_core::plan::{Namespace, Plan};
+use cove_core::plan::{IdRange, Namespace, Plan};
 use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -43,6 +43,8 @@ pub struct Created {
 
 /// Starts the container up to its gate and returns.
 pub fn create(plan: &Plan, opts: &CreateOptions) -> Result<Created, SpawnError> {
+    let nested = in_callers_user_namespace(plan);
+    let plan = nested.as_ref().unwrap_or(plan);
     // 0. seccomp compiled and cgroups prepared before anything starts
     let caps = &plan.process.capabilities;
     let filter = plan.process.seccomp.as_ref().map(|p| seccomp::compile_for_host(p, caps)).transpose()?;
@@ -80,6 +82,24 @@ pub fn create(plan: &Plan, opts: &CreateOptions) -> Result<Created, SpawnError> 
     wait_created(&ours, opts.console_socket)?;
     std::mem::forget(guard);
     Ok(Created { pid, cgroups: cgroups.map(Cgroups::keep).unwrap_or_default() })
+}
+
+/// A config without a user namespace, run by root of a user namespace
+/// other than the initial one (rootless podman runs its runtime so): the
+/// container stays in that namespace, as with crun, instead of a nested one
+/// that would hold no capability over the namespaces the engine made for
+/// it (its network namespace). A user namespace still stands between the
+/// container and the host: the caller's.
+fn in_callers_user_namespace(plan: &Plan) -> Option<Plan> {
+    let all = [IdRange { inside: 0, outside: 0, count: u32::MAX }];
+    let everything_mapped = plan.id_map.uids == all && plan.id_map.gids == all;
+    if !everything_mapped || !plan.namespaces.contains(&Namespace::User) || crate::process::in_initial_user_namespace()
+    {
+        return None;
+    }
+    let mut own = plan.clone();
+    own.namespaces.retain(|n| *n != Namespace::User);
+    Some(own)
 }
 
 /// Receives the terminal (passed on to the console socket), then `Created`.

@@ -16,12 +16,27 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
+/// A socket path that fits `sun_path` (108 bytes): `path` itself, or, when
+/// longer (a state root deep under XDG_RUNTIME_DIR plus a 64-character id),
+/// its directory reached through `/proc/self/fd/N` (the returned descriptor,
+/// to be held until the bind or connect is done).
+fn short(path: &Path) -> io::Result<(Option<OwnedFd>, std::path::PathBuf)> {
+    if path.as_os_str().len() < 100 {
+        return Ok((None, path.to_owned()));
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { return Ok((None, path.to_owned())) };
+    let fd = rustix::fs::open(dir, rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty())?;
+    let via = Path::new("/proc/self/fd").join(rustix::fd::AsRawFd::as_raw_fd(&fd).to_string()).join(name);
+    Ok((Some(fd), via))
+}
+
 /// Binds and listens on `path` (stage 2, before the root changes).
 pub fn listen_at(path: &Path) -> Result<OwnedFd, ChildError> {
     let shown = path.display().to_string();
     let err = |e: rustix::io::Errno| at("listen on start socket", &shown)(e.into());
     let fd = socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None).map_err(err)?;
-    let addr = SocketAddrUnix::new(path).map_err(err)?;
+    let (_dir, path) = short(path).map_err(at("listen on start socket", &shown))?;
+    let addr = SocketAddrUnix::new(&path).map_err(err)?;
     bind(&fd, &addr).map_err(err)?;
     listen(&fd, 1).map_err(err)?;
     Ok(fd)
@@ -49,7 +64,8 @@ pub fn wait(listener: OwnedFd, chan: &Channel) -> Result<(), ChildError> {
 /// and waits (up to `timeout`) until the command has been executed or the
 /// container is gone.
 pub fn open(path: &Path, timeout: Duration, connected: &dyn Fn()) -> io::Result<()> {
-    let mut s = UnixStream::connect(path)?;
+    let (_dir, path) = short(path)?;
+    let mut s = UnixStream::connect(&path)?;
     connected();
     s.write_all(b"s")?;
     s.set_read_timeout(Some(timeout))?;

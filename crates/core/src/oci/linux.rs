@@ -231,7 +231,14 @@ fn refuse_resources(r: &LinuxResources) -> Result<(), OciError> {
 
 /// `linux.sysctl`: only sysctls of a namespace the container owns (runc's
 /// rule); others would change the host and are refused.
-pub(super) fn sysctls(lin: &Linux, namespaces: &[Namespace]) -> Result<Vec<(String, String)>, OciError> {
+/// `linux.sysctl`: namespaced keys only, each with its namespace made or
+/// joined (a joined one is written only if the container holds the
+/// capability over it: the kernel checks, so the host's stays out of reach).
+pub(super) fn sysctls(
+    lin: &Linux,
+    namespaces: &[Namespace],
+    joined: &[JoinedNamespace],
+) -> Result<Vec<(String, String)>, OciError> {
     let mut out: Vec<(String, String)> = lin.sysctl().clone().unwrap_or_default().into_iter().collect();
     out.sort();
     for (key, _) in &out {
@@ -252,7 +259,7 @@ pub(super) fn sysctls(lin: &Linux, namespaces: &[Namespace]) -> Result<Vec<(Stri
         if !clean {
             return Err(OciError::invalid("linux.sysctl", format!("{key:?} is not a sysctl name")));
         }
-        if !namespaces.contains(&needs) {
+        if !namespaces.contains(&needs) && !joined.iter().any(|j| j.kind == needs) {
             return Err(OciError::invalid(
                 "linux.sysctl",
                 format!("{key} needs the container's own {needs:?} namespace"),

@@ -13,8 +13,10 @@ use std::path::Path;
 /// Runs the process; returns the exit code.
 pub fn exec(root: &Path, args: &ExecArgs) -> anyhow::Result<i32> {
     let (dir, r) = store::load(root, &args.id)?;
-    if !cove_backend_linux::process::alive(r.pid, r.start_time) || store::gate(&dir).exists() {
-        bail!("cannot exec in container {}: it is not running", args.id);
+    // A paused container's cgroup would freeze the joining process too.
+    let st = super::lifecycle::status(&dir, &r);
+    if st != super::lifecycle::Status::Running {
+        bail!("cannot exec in container {}: it is {}, not running", args.id, st.name());
     }
     let config = r.bundle.join("config.json");
     let text = std::fs::read_to_string(&config).with_context(|| format!("read {}", config.display()))?;

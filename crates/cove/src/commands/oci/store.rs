@@ -49,7 +49,9 @@ pub fn root_dir(root: Option<&Path>, uid: u32) -> PathBuf {
     if let Some(r) = root {
         return r.to_owned();
     }
-    if uid == 0 {
+    // Root of a user namespace other than the initial one (rootless podman
+    // runs its runtime so) cannot write /run: the rootless default applies.
+    if uid == 0 && cove_backend_linux::process::in_initial_user_namespace() {
         return PathBuf::from("/run/cove-oci");
     }
     match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {

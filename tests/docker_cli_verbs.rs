@@ -131,6 +131,11 @@ fn labels_and_ps_filters() {
         names(&[]).ok().stdout_is("ta\n");
         s.cove(&["ps", "--filter", "colour=red"]).cove_error("invalid --filter");
         s.cove(&["ps", "-s"]).cove_error("ps --size is not supported");
+        let stats = s.cove_with(
+            &["stats", "--no-stream", "--format", "table {{.Name}}\t{{.PIDs}}", "ta"],
+            Duration::from_secs(20),
+        );
+        stats.ok().stdout_has("NAME      PIDS\nta        ");
         s.cove(&["ps", "--filter", "status=sleeping"]).cove_error("status is one of");
     }
 }

@@ -131,6 +131,11 @@ fn labels_and_ps_filters() {
         names(&[]).ok().stdout_is("ta\n");
         s.cove(&["ps", "--filter", "colour=red"]).cove_error("invalid --filter");
         s.cove(&["ps", "-s"]).cove_error("ps --size is not supported");
+        let stats = s.cove_with(
+            &["stats", "--no-stream", "--format", "table {{.Name}}\t{{.PIDs}}", "ta"],
+            Duration::from_secs(20),
+        );
+        stats.ok().stdout_has("NAME      PIDS\nta        ");
         s.cove(&["ps", "--filter", "status=sleeping"]).cove_error("status is one of");
     }
 }
@@ -279,5 +284,22 @@ fn image_filters_and_inspect_keys() {
         s.cove(&["ps", "-a", "--format", "{{.Names}}"]).ok().stdout_is("withvol\n");
         let left = s.cove(&["images", "--format", "json"]);
         left.ok().stdout_has("\"bbtest\"");
+    }
+}
+
+/// `stop` with several containers stops them at the same time, as Docker.
+#[test]
+fn stop_several_in_parallel() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        let sleeper = s.sleeper();
+        for name in ["p1", "p2", "p3"] {
+            s.cove(&["run", "-d", "--name", name, "--", "sh", "-c", &sleeper]).ok();
+        }
+        let started = std::time::Instant::now();
+        s.cove(&["stop", "-t", "2", "p1", "p2", "nosuch", "p3"]).code(1).stdout_is("p1\np2\np3\n").stderr_has("nosuch");
+        // sh as pid 1 ignores SIGTERM: each takes the 2 s timeout; in turn would be 6 s.
+        assert!(started.elapsed() < Duration::from_secs(5), "stop took {:?}", started.elapsed());
+        s.cove(&["ps", "-q"]).ok().stdout_is("");
     }
 }

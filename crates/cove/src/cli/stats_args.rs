@@ -1,9 +1,8 @@
 //! `cove stats` flags.
 
-use super::Format;
 use clap::Args;
 
-/// `cove stats [-a] [--no-stream] [--format table|json] [CONTAINER...]`.
+/// `cove stats [-a] [--no-stream] [--format table|json|TEMPLATE] [CONTAINER...]`.
 ///
 /// Live resource usage with Docker's columns: CPU % (of one CPU, over the
 /// last second), memory without page cache against the limit (or the
@@ -19,9 +18,10 @@ pub struct StatsArgs {
     /// One reading (a second apart from the first, for CPU %) instead of a live view.
     #[arg(long)]
     pub no_stream: bool,
-    /// Output format (json: one object per container and line).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// table, json (one object per container and line), or a template such as
+    /// '{{.Name}} {{.CPUPerc}} {{.MemUsage}}'.
+    #[arg(long, default_value = "table")]
+    pub format: String,
     /// The containers (default: the running ones).
     #[arg(value_name = "CONTAINER")]
     pub containers: Vec<String>,

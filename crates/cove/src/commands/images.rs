@@ -20,7 +20,10 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<i32> {
         "table" | "" => output::images(Format::Table, args.quiet, &images)?,
         "json" => output::images(Format::Json, args.quiet, &images)?,
         _ if args.quiet => output::images(Format::Table, true, &images)?,
-        template => output::template::Template::parse(template)?.print_all(&rows(&images)),
+        template => {
+            let headers = &[("ID", "IMAGE ID"), ("CreatedSince", "CREATED"), ("Size", "SIZE")];
+            output::template::Template::parse(template)?.with_headers(headers).print_all(&rows(&images))
+        }
     }
     Ok(0)
 }

@@ -3,7 +3,7 @@
 //! PIDS), read every second, or once with `--no-stream`. CPU % is over the
 //! last interval, so even `--no-stream` takes two readings a second apart.
 
-use crate::cli::StatsArgs;
+use crate::cli::{Format, StatsArgs};
 use crate::containers::{self, HostLiveness};
 use crate::output;
 use crate::platform::host_stats;
@@ -23,6 +23,11 @@ pub fn run(args: StatsArgs) -> anyhow::Result<i32> {
     let live = HostLiveness::new();
     let named = args.containers.iter().map(|q| containers::find(&store, q)).collect::<anyhow::Result<Vec<_>>>()?;
     let redraw = !args.no_stream && std::io::stdout().is_terminal();
+    let template = match args.format.as_str() {
+        "table" | "" | "json" => None,
+        t => Some(output::template::Template::parse(t)?),
+    };
+    let format = if args.format == "json" { Format::Json } else { Format::Table };
     let mut prev = readings(&listed(&store, &named, args.all, &live)?, &live);
     loop {
         std::thread::sleep(INTERVAL);
@@ -36,7 +41,10 @@ pub fn run(args: StatsArgs) -> anyhow::Result<i32> {
                 Row::new(c.id.short(), &c.name, prev.get(id), &now)
             })
             .collect();
-        output::stats::round(&rows, args.format, redraw)?;
+        match &template {
+            Some(t) => t.print_all(&rows.iter().map(serde_json::to_value).collect::<Result<Vec<_>, _>>()?),
+            None => output::stats::round(&rows, format, redraw)?,
+        }
         if args.no_stream {
             return Ok(0);
         }

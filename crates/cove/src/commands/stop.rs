@@ -10,14 +10,33 @@ use anyhow::Context;
 use cove_core::container::{Container, ContainerStore, Liveness, Status};
 use std::time::Duration;
 
-/// `cove stop`: prints each container as named once it has stopped.
+/// `cove stop`: stops the containers at the same time (as Docker), then
+/// prints each as named, or its error; exit 1 when one failed.
 pub fn stop(args: StopArgs) -> anyhow::Result<i32> {
     let signal = parse(args.signal.as_deref())?;
-    containers::each(&args.containers, |store, _, c, q| {
-        stop_one(store, c, signal, args.time)?;
-        println!("{q}");
-        Ok(())
-    })
+    let (store, _) = containers::open()?;
+    let results: Vec<anyhow::Result<()>> = std::thread::scope(|scope| {
+        let stopping: Vec<_> = args
+            .containers
+            .iter()
+            .map(|q| scope.spawn(|| stop_one(&store, &containers::find(&store, q)?, signal, args.time)))
+            .collect();
+        stopping
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|_| Err(anyhow::anyhow!("stop: a thread panicked"))))
+            .collect()
+    });
+    let mut code = 0;
+    for (q, result) in args.containers.iter().zip(results) {
+        match result {
+            Ok(()) => println!("{q}"),
+            Err(e) => {
+                eprintln!("cove: {e:#}");
+                code = e.downcast_ref::<Exit>().map_or(1, |x| x.code);
+            }
+        }
+    }
+    Ok(code)
 }
 
 /// `cove restart`: stop, then start again.

@@ -15,6 +15,8 @@ pub struct Template {
     nodes: Vec<Node>,
     /// The template asked for a header (`table ...`).
     pub table: bool,
+    /// The verb's own column names for fields (`ID` is `IMAGE ID` for images).
+    headers: &'static [(&'static str, &'static str)],
 }
 
 enum Node {
@@ -54,7 +56,13 @@ impl Template {
         if let Some(word) = end {
             bail!("template {text:?}: unexpected {{{{{word}}}}}");
         }
-        Ok(Template { nodes, table })
+        Ok(Template { nodes, table, headers: &[] })
+    }
+
+    /// Uses the verb's own column names for these fields in the header.
+    pub fn with_headers(mut self, headers: &'static [(&'static str, &'static str)]) -> Template {
+        self.headers = headers;
+        self
     }
 
     /// The header line for `table` templates: each field's name in capitals.
@@ -64,7 +72,13 @@ impl Template {
             .map(|n| match n {
                 Node::Text(t) => t.clone(),
                 Node::Action(cmds) => match cmds.last().and_then(|c| c.args.last()) {
-                    Some(Arg::Field(path)) => header_name(path.last().map_or("", String::as_str)),
+                    Some(Arg::Field(path)) => {
+                        let field = path.last().map_or("", String::as_str);
+                        match self.headers.iter().find(|(f, _)| *f == field) {
+                            Some((_, h)) => (*h).to_owned(),
+                            None => header_name(field),
+                        }
+                    }
                     _ => String::new(),
                 },
                 _ => String::new(),
@@ -401,6 +415,11 @@ fn header_name(field: &str) -> String {
         "ID" => "CONTAINER ID".to_owned(),
         "RunningFor" => "CREATED".to_owned(),
         "CreatedAt" => "CREATED AT".to_owned(),
+        "CPUPerc" => "CPU %".to_owned(),
+        "MemUsage" => "MEM USAGE / LIMIT".to_owned(),
+        "MemPerc" => "MEM %".to_owned(),
+        "NetIO" => "NET I/O".to_owned(),
+        "BlockIO" => "BLOCK I/O".to_owned(),
         other => other.to_ascii_uppercase(),
     }
 }

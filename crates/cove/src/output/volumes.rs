@@ -40,7 +40,7 @@ pub fn ls(rows: &[Volume], format: &str, quiet: bool) -> anyhow::Result<()> {
             super::table_or_json(crate::cli::Format::Table, &["DRIVER", "VOLUME NAME"], &cells, &())?;
         }
         template => {
-            Template::parse(template)?.print_all(&values);
+            Template::parse(template)?.with_headers(&[("Name", "VOLUME NAME")]).print_all(&values);
         }
     }
     Ok(())

@@ -207,3 +207,81 @@ fn hostile_config_fields_stay_inside() {
         }
     }
 }
+
+/// Odd layer entries: a 5000-byte name (refused cleanly), a uid of 2^40
+/// and a file capability xattr (CAP_SYS_ADMIN on a copy of busybox): the
+/// import works or fails with 125 (no panic), and a file capability never
+/// gives the command a capability.
+#[test]
+fn odd_layer_entries_fail_cleanly_or_grant_nothing() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { return };
+        let dir = TestDir::new(mode, "evil-entries");
+        let store = dir.join("store");
+        let segment = "d".repeat(250);
+        let long = format!("{}/f", vec![segment.as_str(); 20].join("/"));
+        let out = import_with(mode, &dir, &store, rootfs, "long", |layer, h| {
+            layer.append_data(&mut h.clone(), &long, &b"x\n"[..]).unwrap();
+        });
+        out.code(125);
+        let busybox_bin = std::fs::read(rootfs.join("bin/busybox")).unwrap();
+        let out = import_with(mode, &dir, &store, rootfs, "cap", |layer, h| {
+            // security.capability = CAP_SYS_ADMIN, effective (VFS_CAP_REVISION_2)
+            let cap: Vec<u8> = [1, 0, 0, 2, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0].to_vec();
+            let pax: Vec<(&str, &[u8])> = vec![("uid", b"1099511627776"), ("SCHILY.xattr.security.capability", &cap)];
+            layer.append_pax_extensions(pax).unwrap();
+            let mut h = h.clone();
+            h.set_mode(0o755);
+            h.set_size(busybox_bin.len() as u64);
+            layer.append_data(&mut h, "opt/sh", &busybox_bin[..]).unwrap();
+        });
+        if !matches!(out.code, Some(0) | Some(125)) {
+            out.fail("exit 0 or 125 for a huge uid and a file capability");
+        }
+        if out.code == Some(0) {
+            let script = "grep CapEff /proc/self/status";
+            let out = cove_in(mode, &store)
+                .args(["run", "--rm", "--network", "none", "--user", "1000", "cap", "/opt/sh", "-c", script])
+                .run();
+            out.ok().stdout_is("CapEff:\t0000000000000000\n");
+        }
+    }
+}
+
+/// Imports an image of the busybox fixture plus what `add` appends (given a
+/// plain header to start from), tagged `tag`.
+fn import_with(
+    mode: Mode,
+    dir: &TestDir,
+    store: &Path,
+    rootfs: &Path,
+    tag: &str,
+    add: impl FnOnce(&mut tar::Builder<Vec<u8>>, &tar::Header),
+) -> Out {
+    let mut layer = tar::Builder::new(Vec::new());
+    layer.mode(tar::HeaderMode::Deterministic);
+    layer.follow_symlinks(false);
+    layer.append_dir_all(".", rootfs).unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_size(2);
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(1_700_000_000);
+    add(&mut layer, &h);
+    let layer = layer.into_inner().unwrap();
+    let blob = |bytes: &[u8], media: &str| {
+        let digest = sha(bytes);
+        dir.write(&format!("{tag}/blobs/sha256/{}", &digest[7..]), bytes);
+        json!({ "mediaType": media, "digest": digest, "size": bytes.len() })
+    };
+    let config = json!({ "architecture": arch(), "os": "linux", "config": { "Env": ["PATH=/bin"] },
+                         "rootfs": { "type": "layers", "diff_ids": [sha(&layer)] } });
+    let config = blob(config.to_string().as_bytes(), "application/vnd.oci.image.config.v1+json");
+    let manifest = json!({ "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": config, "layers": [blob(&layer, "application/vnd.oci.image.layer.v1.tar")] });
+    let entry = blob(manifest.to_string().as_bytes(), "application/vnd.oci.image.manifest.v1+json");
+    dir.write(&format!("{tag}/oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#);
+    dir.write(&format!("{tag}/index.json"), json!({ "schemaVersion": 2, "manifests": [entry] }).to_string());
+    cove_in(mode, store).arg("import").arg(dir.join(tag)).args(["--tag", tag]).run()
+}

@@ -27,7 +27,14 @@ fn lines(text: &str) -> impl Iterator<Item = Line<'_>> {
 /// (`/proc/self/mountinfo`). An error names a hierarchy that has no mount.
 pub fn to_join(ours: &str, theirs: &str, mountinfo: &str) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for line in lines(theirs) {
+        // A cgroup's name may hold a newline, so a container that can make
+        // cgroups (SYS_ADMIN, its own cgroupfs) could forge a line for a
+        // hierarchy it is already listed in; and `..` must never climb.
+        if !seen.insert((line.id, line.controllers)) || line.path.split('/').any(|c| c == "..") {
+            return Err(format!("the container's cgroup list is malformed at {:?}", line.path));
+        }
         let same = lines(ours).any(|o| o.id == line.id && o.controllers == line.controllers && o.path == line.path);
         if same {
             continue;
@@ -84,6 +91,14 @@ mod tests {
 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 50 31 0:39 /sub /mnt/mem rw,relatime - cgroup cgroup rw,memory
 ";
+
+    #[test]
+    fn forged_or_climbing_lines_are_refused() {
+        let ours = "8:pids:/\n1:cpu:/\n";
+        let forged = "8:pids:/cove/7-ab/x\n8:pids:/other\n1:cpu:/cove/7-ab\n";
+        assert!(to_join(ours, forged, MOUNTS).is_err());
+        assert!(to_join(ours, "8:pids:/cove/../..\n", MOUNTS).is_err());
+    }
 
     #[test]
     fn only_hierarchies_that_differ_are_joined() {

@@ -66,6 +66,10 @@ fn start_attach_interactive_closes_stdin_at_end_of_input() {
         s.cove(&["create", "--name", "quick", "--", "sh", "-c", "echo first; exit 2"]).ok();
         s.cove(&["start", "-a", "quick"]).code(2).stdout_is("first\n");
         s.cove(&["start", "-a", "cat", "quick"]).code(125).stderr_has("multiple containers");
+        // start -a of a running container attaches to it
+        let late = format!("sleep 1; echo late; exit 6; : {}", s.marker);
+        s.cove(&["run", "-d", "--name", "late", "--", "sh", "-c", &late]).ok();
+        s.cove_with(&["start", "-a", "late"], Duration::from_secs(15)).code(6).stdout_is("late\n");
     }
 }
 

@@ -18,6 +18,12 @@ fn killed_monitor_is_reported_and_cleaned() {
         let v = s.until("orphan", Duration::from_secs(5), |v| v["State"]["Running"] == true);
         let monitor = v["Cove"]["MonitorPid"].as_i64().unwrap() as i32;
         let init = v["State"]["Pid"].as_i64().unwrap();
+        // the monitor's attach socket, as the kernel lists it
+        let id = v["Id"].as_str().unwrap().to_owned();
+        let unix = std::fs::read_to_string("/proc/net/unix").unwrap();
+        let socket = unix.split_whitespace().find(|w| w.ends_with(&format!("{id}.sock"))).map(std::path::PathBuf::from);
+        let socket = socket.unwrap_or_else(|| panic!("no attach socket of {id} in /proc/net/unix"));
+        assert!(socket.exists(), "{}", socket.display());
         let p = rustix::process::Pid::from_raw(monitor).unwrap();
         rustix::process::kill_process(p, rustix::process::Signal::KILL).unwrap();
         // the container dies with its monitor and is reported as exited
@@ -27,6 +33,7 @@ fn killed_monitor_is_reported_and_cleaned() {
         s.cove(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "orphan"]).ok().stdout_is("exited -1\n");
         s.cove(&["rm", "orphan"]).ok();
         s.cove(&["ps", "-aq"]).ok().stdout_is("");
+        assert!(!socket.exists(), "rm left the killed monitor's socket {}", socket.display());
     }
 }
 

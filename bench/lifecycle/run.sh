@@ -106,11 +106,18 @@ timeout "$T" "$COVE" run -d --name bench-idle --rootfs "$R" -- /bin/sleep 300 >/
 sleep 1
 mon=$(timeout "$T" "$COVE" inspect -f '{{.Cove.MonitorPid}}' bench-idle)
 rss() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
-memory="cove monitor: VmRSS $(rss "$mon" VmRSS) kB, RssAnon $(rss "$mon" RssAnon) kB"
-if command -v podman >/dev/null && timeout "$T" podman run -d --name "$ID-podman" --rootfs "$R" /bin/sleep 300 >/dev/null 2>&1; then
+pss() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup"; }
+figures() { echo "VmRSS $(rss "$1" VmRSS) kB, RssAnon $(rss "$1" RssAnon) kB, Pss $(pss "$1") kB"; }
+memory="cove monitor: $(figures "$mon")"
+# podman's own defaults (nofile 1048576, nproc) fail on hosts with lower
+# hard limits: ask for the host's, cgroupfs (no systemd here), and runc
+# where present (crun refuses hybrid cgroup hosts).
+podman_limits=(--cgroup-manager cgroupfs --ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit nproc=4096:4096)
+command -v runc >/dev/null && podman_limits+=(--runtime "$(command -v runc)")
+if command -v podman >/dev/null && timeout "$T" podman run -d --name "$ID-podman" "${podman_limits[@]}" --rootfs "$R" /bin/sleep 300 >/dev/null 2>&1; then
     sleep 1
     cpid=$(pgrep -f "conmon.*$ID-podman" | head -n 1 || true)
-    [[ -n $cpid ]] && memory+="; conmon: VmRSS $(rss "$cpid" VmRSS) kB, RssAnon $(rss "$cpid" RssAnon) kB"
+    [[ -n $cpid ]] && memory+="; conmon: $(figures "$cpid")"
 else
     loud "SKIP conmon: podman run -d failed here"
 fi

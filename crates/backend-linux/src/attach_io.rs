@@ -64,33 +64,12 @@ pub fn serve(stdout: OwnedFd, stderr: OwnedFd, mut hub: Hub, sink: &mut dyn FnMu
     let mut buf = vec![0u8; 16384];
     while !pipes.is_empty() {
         let holding = hub.hold_until.is_some_and(|t| Instant::now() < t) && clients.is_empty();
-        let mut fds = vec![PollFd::new(&hub.listener, PollFlags::IN)];
-        if !holding {
-            fds.extend(pipes.iter().map(|(fd, _)| PollFd::new(fd, PollFlags::IN)));
+        let Some(Ready { ready, stdin_at, clients_at }) = wait(&hub, &pipes, &clients, &pending_in, holding) else {
+            return;
+        };
+        if ready.is_empty() {
+            continue;
         }
-        let stdin_at = fds.len();
-        if let (Some(fd), false) = (&hub.stdin, pending_in.is_empty()) {
-            fds.push(PollFd::new(fd, PollFlags::OUT));
-        }
-        let clients_at = fds.len();
-        for c in &clients {
-            let mut want = if pending_in.is_empty() { PollFlags::IN } else { PollFlags::empty() };
-            if !c.queue.is_empty() {
-                want |= PollFlags::OUT;
-            }
-            fds.push(PollFd::new(&c.sock, want));
-        }
-        let timeout = holding.then(|| {
-            let left = hub.hold_until.map(|t| t.saturating_duration_since(Instant::now())).unwrap_or_default();
-            Timespec { tv_sec: left.as_secs() as i64, tv_nsec: i64::from(left.subsec_nanos()) }
-        });
-        match poll(&mut fds, timeout.as_ref()) {
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(_) => return,
-            Ok(_) => {}
-        }
-        let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
-        drop(fds);
         if ready[0] {
             accept(&hub, &mut clients);
         }
@@ -120,6 +99,46 @@ pub fn serve(stdout: OwnedFd, stderr: OwnedFd, mut hub: Hub, sink: &mut dyn FnMu
     }
     let exit = hub.exit.lock().ok().and_then(|e| *e);
     finish(clients, exit);
+}
+
+/// What one poll found: a flag per polled fd (empty after EINTR), and
+/// where the stdin pipe and the clients start among them.
+struct Ready {
+    ready: Vec<bool>,
+    stdin_at: usize,
+    clients_at: usize,
+}
+
+/// Polls the listener, the pipes (unless holding the output), the stdin
+/// pipe (with input pending) and the clients; `None` when poll fails.
+fn wait(hub: &Hub, pipes: &[(OwnedFd, Stream)], clients: &[Client], pending_in: &[u8], holding: bool) -> Option<Ready> {
+    let mut fds = vec![PollFd::new(&hub.listener, PollFlags::IN)];
+    if !holding {
+        fds.extend(pipes.iter().map(|(fd, _)| PollFd::new(fd, PollFlags::IN)));
+    }
+    let stdin_at = fds.len();
+    if let (Some(fd), false) = (&hub.stdin, pending_in.is_empty()) {
+        fds.push(PollFd::new(fd, PollFlags::OUT));
+    }
+    let clients_at = fds.len();
+    for c in clients {
+        // With input pending, clients wait: the container reads first.
+        let mut want = if pending_in.is_empty() { PollFlags::IN } else { PollFlags::empty() };
+        if !c.queue.is_empty() {
+            want |= PollFlags::OUT;
+        }
+        fds.push(PollFd::new(&c.sock, want));
+    }
+    let timeout = holding.then(|| {
+        let left = hub.hold_until.map(|t| t.saturating_duration_since(Instant::now())).unwrap_or_default();
+        Timespec { tv_sec: left.as_secs() as i64, tv_nsec: i64::from(left.subsec_nanos()) }
+    });
+    let ready = match poll(&mut fds, timeout.as_ref()) {
+        Err(rustix::io::Errno::INTR) => Vec::new(),
+        Err(_) => return None,
+        Ok(_) => fds.iter().map(|f| !f.revents().is_empty()).collect(),
+    };
+    Some(Ready { ready, stdin_at, clients_at })
 }
 
 /// Takes every waiting client.

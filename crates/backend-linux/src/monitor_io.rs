@@ -119,15 +119,15 @@ fn read_into(fd: std::os::fd::BorrowedFd, stream: Stream, buf: &mut [u8], sink: 
 }
 
 /// Gives back memory the monitor needed only to start its container:
-/// the resident pages of cove's own binary in its read-only mappings
-/// without a copied page (clap, serde, the spawn pipeline: they stay in
-/// the page cache and are mapped again when next needed), and the free
-/// top of the heap. Returns the bytes of mappings dropped.
+/// the resident pages of its read-only file mappings that hold no copied
+/// page (cove's binary: clap, serde, the spawn pipeline; the shared
+/// libraries), which stay in the page cache and are mapped again when
+/// next needed, and the free top of the heap. Returns the bytes of
+/// mappings dropped.
 pub fn release_startup_memory() -> io::Result<usize> {
-    let exe = std::fs::read_link("/proc/self/exe")?;
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
     let mut dropped = 0;
-    for (start, end) in clean_readonly_ranges(&smaps, &exe.to_string_lossy()) {
+    for (start, end) in clean_readonly_ranges(&smaps) {
         if crate::sys::mm::drop_file_pages(start, end - start).is_ok() {
             dropped += end - start;
         }
@@ -136,9 +136,10 @@ pub fn release_startup_memory() -> io::Result<usize> {
     Ok(dropped)
 }
 
-/// The ranges of `/proc/self/smaps` mappings of `path` that are not
-/// writable and hold no anonymous page.
-fn clean_readonly_ranges(smaps: &str, path: &str) -> Vec<(usize, usize)> {
+/// The ranges of `/proc/self/smaps` mappings of files (a path, not
+/// `[vdso]` or anonymous memory) that are not writable and hold no
+/// anonymous page.
+fn clean_readonly_ranges(smaps: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut current: Option<(usize, usize)> = None;
     for line in smaps.lines() {
@@ -148,7 +149,7 @@ fn clean_readonly_ranges(smaps: &str, path: &str) -> Vec<(usize, usize)> {
             && let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
         {
             let perms = fields.next().unwrap_or_default();
-            let mapped = fields.nth(3) == Some(path);
+            let mapped = fields.nth(3).is_some_and(|p| p.starts_with('/'));
             current = (mapped && !perms.contains('w')).then_some((a, b));
         } else if first == "Anonymous:"
             && let Some(range) = current.take()
@@ -163,13 +164,15 @@ fn clean_readonly_ranges(smaps: &str, path: &str) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn only_clean_read_only_mappings_of_the_binary_are_chosen() {
+    fn only_clean_read_only_file_mappings_are_chosen() {
         let smaps = "5600-5700 r--p 00000000 08:01 42 /usr/bin/cove\nRss: 4 kB\nAnonymous: 0 kB\n\
                      5700-5900 r-xp 00001000 08:01 42 /usr/bin/cove\nAnonymous: 0 kB\n\
                      5900-5a00 r--p 00003000 08:01 42 /usr/bin/cove\nAnonymous: 8 kB\n\
                      5a00-5b00 rw-p 00004000 08:01 42 /usr/bin/cove\nAnonymous: 0 kB\n\
-                     7f00-7f10 r-xp 00000000 08:01 7 /usr/lib/libc.so.6\nAnonymous: 0 kB\n";
-        let got = super::clean_readonly_ranges(smaps, "/usr/bin/cove");
-        assert_eq!(got, vec![(0x5600, 0x5700), (0x5700, 0x5900)]);
+                     7f00-7f10 r-xp 00000000 08:01 7 /usr/lib/libc.so.6\nAnonymous: 0 kB\n\
+                     7f20-7f30 rw-p 00000000 00:00 0 \nAnonymous: 0 kB\n\
+                     7f40-7f50 r-xp 00000000 00:00 0 [vdso]\nAnonymous: 0 kB\n";
+        let got = super::clean_readonly_ranges(smaps);
+        assert_eq!(got, vec![(0x5600, 0x5700), (0x5700, 0x5900), (0x7f00, 0x7f10)]);
     }
 }

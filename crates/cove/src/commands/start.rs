@@ -13,7 +13,10 @@ pub fn run(args: StartArgs) -> anyhow::Result<i32> {
     let mut attach_to = None;
     let code = containers::each(&args.containers, |store, root, c, q| {
         if matches!(c.observed(&live), Status::Running | Status::Restarting) {
-            if !attach {
+            // Docker's start of a running container succeeds; -a attaches to it.
+            if attach {
+                attach_to = Some(c.clone());
+            } else {
                 println!("{q}");
             }
             return Ok(());

@@ -9,8 +9,11 @@
 #   cove        cove run --network bridge (zero-setup root: the host's iperf3)
 #   slirp4netns unshare -rn + slirp4netns --configure --mtu 65520
 #   pasta       pasta --config-net (if `pasta` exists)
-# Figures: TCP throughput container→host and host→container (iperf3 -R), and
-# TCP connections set up per second (a Python loop of connect/close).
+# Figures: TCP throughput container→host and host→container (iperf3 -R),
+# TCP connections set up per second (a Python loop of connect/close), and
+# requests per second to a published port (a Python HTTP responder inside,
+# published on 127.0.0.1:$PPORT: cove -p, slirp4netns add_hostfwd through its
+# API socket, pasta -t; a loop of connect/GET/read/close on the host).
 #
 # The container rows run rootless as $BENCH_USER (pasta refuses root), with
 # /dev/net/tun made 0666 for the run (as most distributions ship it; the old
@@ -28,6 +31,7 @@ BENCH_USER=${BENCH_USER:-covetest}
 RESULTS=${RESULTS:-$here/results}
 NS=cvbench
 IP=10.253.0.2
+PPORT=${PPORT:-18931}
 
 die() { printf 'run.sh: error: %s\n' "$*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "run as root (it creates a network namespace)"
@@ -100,17 +104,70 @@ if command -v pasta >/dev/null; then
         pasta --config-net -q -- sh -c "$measure" 2>/dev/null || echo "- - -")
 fi
 
+# Published-port request rate: a responder inside each network on port
+# 8080, published on 127.0.0.1:$PPORT, and a client loop on the host.
+responder='
+import socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("0.0.0.0", 8080)); l.listen(1024)
+while True:
+    c, _ = l.accept()
+    try:
+        c.recv(4096); c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+    except OSError:
+        pass
+    c.close()'
+reqrate() {
+    timeout 60 python3 -c '
+import socket, sys, time
+p = int(sys.argv[1])
+for i in range(300):
+    try:
+        s = socket.create_connection(("127.0.0.1", p), timeout=1); s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        if s.recv(100): s.close(); break
+    except OSError: pass
+    time.sleep(0.1)
+n, t0 = 0, time.time()
+while time.time() - t0 < 3:
+    s = socket.create_connection(("127.0.0.1", p)); s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    while s.recv(4096): pass
+    s.close(); n += 1
+print(int(n / (time.time() - t0)))' "$PPORT" || echo -
+}
+declare -A pub
+timeout 30 python3 -c "$(sed "s/\"0.0.0.0\", 8080/\"127.0.0.1\", $PPORT/" <<<"$responder")" & r=$!
+pub[host]=$(reqrate); kill $r
+# (setpriv, unshare and pasta exec or stay in front, so $! is theirs)
+setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- "$COVE" run --network bridge -p "127.0.0.1:$PPORT:8080" -- timeout 30 python3 -c "$responder" & r=$!
+pub[cove]=$(reqrate); kill $r; wait $r 2>/dev/null || true
+setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- unshare -rn timeout 30 python3 -c "$responder" & ns=$!
+sleep 0.3
+sock=$(mktemp -u /tmp/cvbench-slirp.XXXXXX)
+setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- slirp4netns --configure --mtu=65520 --disable-host-loopback --api-socket "$sock" "$ns" tap0 >/dev/null 2>&1 & slirp=$!
+for _ in $(seq 50); do [[ -S $sock ]] && break; sleep 0.1; done
+python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b'{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"tcp\", \"host_addr\": \"127.0.0.1\", \"host_port\": $PPORT, \"guest_port\": 8080}}')
+print(s.recv(1000).decode(), file=sys.stderr)" "$sock" || true
+pub[slirp4netns]=$(reqrate); kill $slirp $ns 2>/dev/null || true; rm -f "$sock"
+if command -v pasta >/dev/null; then
+    setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- pasta --config-net -q -f -t "127.0.0.1/$PPORT:8080" -- timeout 30 python3 -c "$responder" & r=$!
+    pub[pasta]=$(reqrate); kill $r 2>/dev/null || true; wait $r 2>/dev/null || true
+fi
+
 {
-    echo "| network | container→host Gbit/s | host→container Gbit/s | TCP connects/s | vs slirp4netns (up/down/conn) |"
-    echo "|---|---|---|---|---|"
+    echo "| network | container→host Gbit/s | host→container Gbit/s | TCP connects/s | published-port requests/s | vs slirp4netns (up/down/conn/pub) |"
+    echo "|---|---|---|---|---|---|"
     read -r su sd sc <<<"${res[slirp4netns]}"
+    sp=${pub[slirp4netns]:--}
     for row in host cove slirp4netns pasta; do
         [[ -n ${res[$row]:-} ]] || continue
         read -r u d c <<<"${res[$row]}"
+        p=${pub[$row]:--}
         ratio=$(python3 -c "
 f=lambda a,b: '%.2f' % (float(a)/float(b)) if b not in ('-','0','0.0') and a != '-' else '-'
-print(f('$u','$su'), f('$d','$sd'), f('$c','$sc'), sep=' / ')")
-        echo "| $row | $u | $d | $c | $ratio |"
+print(f('$u','$su'), f('$d','$sd'), f('$c','$sc'), f('$p','$sp'), sep=' / ')")
+        echo "| $row | $u | $d | $c | $p | $ratio |"
     done
 } | tee "$out"
 echo "(written to $out; $T s per iperf3 run, kernel $(uname -r), $(nproc) CPUs)"

@@ -432,6 +432,12 @@ pub enum Network {
     /// A private network with outbound TCP/UDP and DNS through cove's
     /// built-in user-mode stack (address 10.0.2.100, gateway 10.0.2.2).
     Bridge,
+    /// Podman's helper modes: refused with a pointer to `bridge`.
+    #[value(hide = true)]
+    Slirp4netns,
+    /// See `Slirp4netns`.
+    #[value(hide = true)]
+    Pasta,
 }
 
 /// `cove run [OPTIONS] [IMAGE [COMMAND [ARG...]] | -- COMMAND [ARG...]]`.

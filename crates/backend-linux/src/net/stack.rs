@@ -109,11 +109,12 @@ impl Stack {
     /// One round on the poll results; false when the thread should stop.
     fn handle(&mut self, events: Vec<(Slot, PollFlags)>, buf: &mut [u8]) -> bool {
         let (mut readable, mut writable) = (HashSet::new(), HashSet::new());
+        let mut device_ready = false;
         for (slot, ev) in events {
             match slot {
                 Slot::Stop => return false,
                 Slot::Device if ev.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) => return false,
-                Slot::Device => {}
+                Slot::Device => device_ready = true,
                 Slot::Listener(i) => self.accept_all(i),
                 Slot::Conn(id) => {
                     if ev.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
@@ -132,7 +133,10 @@ impl Stack {
             self.tcp.writable(*id);
         }
         self.tcp.settle_connects(&writable, &mut self.dev, &mut self.sockets);
-        for _ in 0..BATCH {
+        // Only when poll said so: a read that finds nothing is a wasted
+        // syscall on every round (poll is level-triggered, so what a full
+        // batch leaves is seen next round).
+        for _ in 0..if device_ready { BATCH } else { 0 } {
             let Some(n) = self.dev.read(buf) else { break };
             self.sort(&buf[..n]);
         }

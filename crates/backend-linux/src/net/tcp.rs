@@ -176,6 +176,9 @@ impl Tcp {
 
     /// Finishes host connects that have an answer (or took too long).
     pub fn settle_connects(&mut self, ready: &HashSet<u64>, dev: &mut Tun, sockets: &mut SocketSet<'static>) {
+        if !self.conns.iter().any(|c| matches!(c.phase, Phase::Connecting { .. })) {
+            return;
+        }
         let timeout = Duration::from_secs(self.limits.connect_timeout_secs);
         let mut keep = Vec::with_capacity(self.conns.len());
         for mut c in std::mem::take(&mut self.conns) {

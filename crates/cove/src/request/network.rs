@@ -24,6 +24,14 @@ pub fn mode(
             bail!("-p, --dns and --add-host need --network bridge (the network is {chosen:?})")
         }
         Network::None if has_flags => bail!("-p, --dns and --add-host need a network: add --network bridge"),
+        Network::Slirp4netns | Network::Pasta => {
+            let name = if chosen == Network::Pasta { "pasta" } else { "slirp4netns" };
+            bail!(
+                "--network {name} is not supported yet (cove does not drive the {name} helper); \
+                 use --network bridge: cove's built-in user-mode network gives the same rootless \
+                 outbound network, -p and DNS with no helper installed"
+            )
+        }
         Network::None => Ok(NetworkMode::None),
         Network::Host => Ok(NetworkMode::Host),
         Network::Bridge => {

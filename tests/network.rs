@@ -55,7 +55,7 @@ fn two_hundred_concurrent_connections_are_all_served() {
             host.ip
         );
         let out = cove(mode).arg("run").args(rootfs(mode)).args(["--", "sh", "-c", &script]);
-        out.timeout(Duration::from_secs(60)).run().ok().stdout_is("200\n");
+        out.timeout(Duration::from_secs(150)).run().ok().stdout_is("200\n");
     }
 }
 

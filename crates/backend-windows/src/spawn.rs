@@ -10,7 +10,7 @@ use crate::sys::appcontainer::{Profile, Token};
 use crate::sys::job::Job;
 use crate::sys::process::{Request, create_suspended, resume, wait};
 use crate::translate::{Context, TranslateError, WindowsPlan, translate};
-use cove_core::backend::{Capabilities, RunOutcome};
+use cove_core::backend::{Capabilities, RunObserver, RunOutcome};
 use cove_core::id::ContainerId;
 use cove_core::plan::Plan;
 use cove_core::sandbox::{Unsupported, require};
@@ -64,13 +64,23 @@ impl Drop for Granted<'_> {
     }
 }
 
-/// Runs `plan` in the foreground.
-pub fn run(plan: &Plan, caps: &Capabilities) -> Result<RunOutcome, SpawnError> {
+/// Runs `plan`: in the foreground (`observer` is `None`), or for a stored
+/// container's monitor, which is told the pid of the command; the job and
+/// profile are then named after the stored container, so later CLI calls
+/// open the job by name (`stored.rs`).
+pub fn run(
+    plan: &Plan,
+    caps: &Capabilities,
+    mut observer: Option<&mut dyn RunObserver>,
+) -> Result<RunOutcome, SpawnError> {
     // 1. Refuse what this host cannot enforce, before anything exists.
     require(plan, caps, "windows", &ALWAYS)?;
     // 2. The container dir and the translation.
-    let id = ContainerId::generate()
-        .map_err(|e| step("generate container id", "getrandom")(std::io::Error::other(e.to_string())))?;
+    let id = match observer.as_deref().and_then(|o| o.container()) {
+        Some(id) => id.clone(),
+        None => ContainerId::generate()
+            .map_err(|e| step("generate container id", "getrandom")(std::io::Error::other(e.to_string())))?,
+    };
     let dir = ContainerDir(std::env::temp_dir().join(format!("cove-{}", id.short())));
     std::fs::create_dir(&dir.0).map_err(step("create container dir", dir.0.display()))?;
     let system_root = crate::sys::probe::system_root().map_err(step("GetSystemWindowsDirectoryW", ""))?;
@@ -113,6 +123,9 @@ pub fn run(plan: &Plan, caps: &Capabilities) -> Result<RunOutcome, SpawnError> {
     // run outside the job's limits (kill-on-close included).
     job.assign(&child.process).map_err(step("AssignProcessToJobObject", child.pid))?;
     resume(&child.thread).map_err(step("ResumeThread", child.pid))?;
+    if let Some(o) = observer.as_deref_mut() {
+        o.started(child.pid as i32, &[]);
+    }
     let code = wait(&child.process, None).map_err(step("wait for process", child.pid))?.unwrap_or(0);
     drop(job);
     Ok(RunOutcome::Exited(exit_status(code)))

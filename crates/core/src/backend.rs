@@ -46,6 +46,13 @@ pub trait RunObserver {
     /// The published ports are bound (before the container starts), with
     /// the host ports the kernel chose where none was asked for.
     fn ports_bound(&mut self, _ports: &[crate::net::PortSpec]) {}
+
+    /// The stored container this run is (`None`: a foreground run). The
+    /// Windows backend names the container's job and AppContainer profile
+    /// after it, so that later CLI calls find them.
+    fn container(&self) -> Option<&crate::id::ContainerId> {
+        None
+    }
 }
 
 /// How a foreground run ended.

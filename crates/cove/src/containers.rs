@@ -19,9 +19,13 @@ pub fn open() -> anyhow::Result<(ContainerStore, PathBuf)> {
     let root = store_root(uid)?;
     if !root.exists() {
         std::fs::create_dir_all(&root).with_context(|| format!("create store {}", root.display()))?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("chmod store {}", root.display()))?;
+        // Windows: the store is under the user's profile, private by its ACL.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("chmod store {}", root.display()))?;
+        }
     }
     // Absolute: the monitor runs in `/` and is handed this path.
     let root = std::fs::canonicalize(&root).with_context(|| format!("resolve store {}", root.display()))?;

@@ -8,9 +8,7 @@
 
 mod cli;
 mod commands;
-#[cfg(target_os = "linux")]
 mod containers;
-#[cfg(target_os = "linux")]
 mod monitor;
 mod output;
 mod platform;

@@ -73,6 +73,17 @@ pub fn derive_sid(name: &str) -> std::io::Result<String> {
     sid_string(sid.0)
 }
 
+/// Deletes the profile `name`; a profile that does not exist is fine.
+pub fn delete_profile(name: &str) -> std::io::Result<()> {
+    let w = wide(name);
+    // SAFETY: a NUL-terminated name.
+    match hresult(unsafe { DeleteAppContainerProfile(w.as_ptr()) }) {
+        // ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND: nothing to delete.
+        Err(e) if matches!(e.raw_os_error(), Some(2 | 3)) => Ok(()),
+        other => other,
+    }
+}
+
 /// A profile this process created; deleted on drop.
 pub struct Profile {
     name: Vec<u16>,

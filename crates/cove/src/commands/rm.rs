@@ -70,5 +70,6 @@ pub fn remove(store: &ContainerStore, c: &Container, force: bool) -> anyhow::Res
         }
     }
     host_process::remove_cgroups(&c.state.cgroups).with_context(|| format!("remove container {}", c.name))?;
+    crate::platform::container_removed(&c).with_context(|| format!("remove container {}", c.name))?;
     store.remove(lock, &c.id).with_context(|| format!("remove container {}", c.name))
 }

@@ -1,13 +1,13 @@
 //! The monitor's log writer: the container's stdout and stderr as
 //! json-file lines (`cove_core::container::log`), appended to its log.
 
+use crate::platform::Pipe;
 use crate::platform::monitor_io::{self, Stream};
 use anyhow::Context;
 use cove_core::container::log::{LineSplitter, LogEntry};
 use cove_core::container::time;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::fd::OwnedFd;
 use std::path::Path;
 
 /// The open log and each stream's unfinished line.
@@ -43,7 +43,7 @@ impl Writer {
 }
 
 /// Copies the container's output into the log until both pipes close.
-pub fn pump(stdout: OwnedFd, stderr: OwnedFd, mut w: Writer) {
+pub fn pump(stdout: Pipe, stderr: Pipe, mut w: Writer) {
     monitor_io::pump(stdout, stderr, &mut |stream, bytes| {
         let lines = match stream {
             Stream::Stdout => w.out.push(bytes),

@@ -238,4 +238,8 @@ impl RunObserver for Watch<'_> {
     fn ports_bound(&mut self, ports: &[cove_core::net::PortSpec]) {
         self.ports = ports.to_vec();
     }
+
+    fn container(&self) -> Option<&ContainerId> {
+        Some(&self.monitor.id)
+    }
 }

@@ -19,6 +19,7 @@ mod selftest;
 #[cfg(not(target_os = "linux"))]
 #[path = "selftest_host.rs"]
 mod selftest;
+mod selftest_report;
 
 fn main() {
     let code = match cli::parse() {

@@ -89,6 +89,12 @@ mod backend_impl {
     }
 
     impl WindowsBackend {
+        /// `cove exec`: runs `plan` (the container's spec with the exec's
+        /// command) in the running stored container `id` (its named job).
+        pub fn exec(&self, plan: &Plan, id: &cove_core::id::ContainerId) -> Result<RunOutcome, SpawnError> {
+            spawn::exec(plan, &self.capabilities(), id)
+        }
+
         /// `cove test` on Windows: checks of the host's isolation primitives;
         /// `sleeper` is a command that runs for a while (`cove __probe sleep`).
         pub fn host_checks(&self, sleeper: &[String]) -> Vec<HostCheck> {

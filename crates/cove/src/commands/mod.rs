@@ -3,6 +3,8 @@
 mod create;
 #[cfg(target_os = "linux")]
 mod exec;
+#[cfg(windows)]
+mod exec_job;
 mod image;
 mod images;
 mod import;
@@ -92,8 +94,12 @@ fn stored(command: Command) -> anyhow::Result<i32> {
         Command::Plan(args) => exec::plan(*args),
         #[cfg(target_os = "linux")]
         Command::Join(args) => exec::join(args),
+        #[cfg(windows)]
+        Command::Exec(args) => exec_job::run(args),
+        #[cfg(target_os = "macos")]
+        Command::Exec(_) => anyhow::bail!("cove exec runs on Linux and Windows only so far (issue 8)"),
         #[cfg(not(target_os = "linux"))]
-        Command::Exec(_) | Command::Top(_) | Command::Port(_) | Command::Plan(_) | Command::Join(_) => {
+        Command::Top(_) | Command::Port(_) | Command::Plan(_) | Command::Join(_) => {
             anyhow::bail!("this verb runs on Linux only so far (issue 8)")
         }
         #[cfg(not(target_os = "linux"))]

@@ -2,7 +2,9 @@
 # wine-smoke.sh COVE_EXE — cove.exe under Wine, every call with a deadline:
 # `info` (table and JSON) reports the Windows backend and, truthfully, that
 # Wine has no AppContainers; `run` is therefore refused with exit 125 naming
-# it (fail closed); `test` passes what Wine implements and skips the rest.
+# it (fail closed), also for `run -d` through the container's monitor, whose
+# record ps/inspect/stop/wait/logs/rm then handle; `test` passes what Wine
+# implements and skips the rest.
 # Run by ci/cross.sh, which sets WINEPREFIX and friends.
 set -uo pipefail
 exe=$1
@@ -38,6 +40,31 @@ else no "cove.exe run should be refused with 125 under Wine (exit $rc)" "$out"; 
 
 out=$(w 60 run --memory 64m -- cmd.exe /c echo hi); rc=$?
 if [[ $rc -eq 125 ]]; then check "run --memory (refused)" "ok (exit 125)"; else no "run --memory (exit $rc)" "$out"; fi
+
+# The stored-container path (store, monitor, ready report, records): the
+# monitor starts, leaves the console, and reports the refusal (Wine has no
+# AppContainers); ps, inspect, logs, stop, wait and rm then work on the record.
+name="cove-smoke-d-$$"
+out=$(w 120 run -d --name "$name" -- cmd.exe /c echo hi); rc=$?
+if [[ $rc -eq 125 && $out == *AppContainer* ]]; then check "run -d (refused by monitor)" "ok (exit 125)"
+else no "cove.exe run -d should be refused with 125 by its monitor (exit $rc)" "$out"; fi
+out=$(w 60 ps -a); rc=$?
+if [[ $rc -eq 0 && $out == *"$name"* && $out == *"Exited (125)"* ]]; then check "ps -a" "ok (Exited (125))"
+else no "cove.exe ps -a should list $name as Exited (125) (exit $rc)" "$out"; fi
+out=$(wj 60 inspect --format '{{.State.ExitCode}} {{.State.Status}}' "$name"); rc=$?
+if [[ $rc -eq 0 && $out == "125 exited" ]]; then check "inspect" "ok ($out)"
+else no "cove.exe inspect $name (exit $rc)" "$out"; fi
+for verb in stop wait logs; do
+    out=$(w 60 "$verb" "$name"); rc=$?
+    if [[ $rc -eq 0 ]]; then check "$verb" "ok (exit 0${out:+: ${out%%$'\n'*}})"; else no "cove.exe $verb $name (exit $rc)" "$out"; fi
+done
+out=$(w 60 rm "$name"); rc=$?
+after=$(w 60 ps -a -q --filter "name=$name")
+if [[ $rc -eq 0 && -z $after ]]; then check "rm" "ok (gone from ps -a)"
+else no "cove.exe rm $name (exit $rc)" "$out / left: $after"; fi
+out=$(w 60 kill "$name"); rc=$?
+if [[ $rc -eq 1 && $out == *"No such container"* ]]; then check "kill (removed)" "ok (exit 1)"
+else no "cove.exe kill of a removed container should be exit 1 (exit $rc)" "$out"; fi
 
 out=$(wj 120 test --format json); rc=$?
 verdict=$(python3 -c '

@@ -7,15 +7,28 @@
 //! a plan to profile, directories, program and environment; `probe.rs`:
 //! judging host evidence), and the spawn (`spawn.rs`), which is plain Unix
 //! code: it compiles and is tested on Linux with a stand-in `sandbox-exec`.
-//! There is no `unsafe` here. Policy is decided in `cove-core`'s `Plan`.
+//! Stored containers: `process.rs` (pids, start times, signals to a
+//! container's process group), `monitor_io.rs` (the monitor's pipes) and
+//! `stats.rs` (usage); the libproc calls these need are in `sys.rs`, the
+//! only `unsafe`, compiled on macOS only. Policy is decided in
+//! `cove-core`'s `Plan`.
 
+#[cfg(unix)]
+pub mod monitor_io;
 pub mod probe;
+#[cfg(unix)]
+pub mod process;
 pub mod profile;
 pub mod sbpl;
 #[cfg(unix)]
 pub mod selftest;
 #[cfg(unix)]
 pub mod spawn;
+#[cfg(target_os = "macos")]
+pub mod stats;
+#[cfg(target_os = "macos")]
+#[allow(unsafe_code)]
+mod sys;
 pub mod translate;
 
 use std::path::PathBuf;
@@ -69,7 +82,15 @@ mod backend_impl {
         }
 
         fn run(&self, plan: &Plan) -> Result<RunOutcome, spawn::SpawnError> {
-            spawn::run(plan, &self.capabilities(), &self.sandbox_exec)
+            spawn::run(plan, &self.capabilities(), &self.sandbox_exec, None)
+        }
+
+        fn run_observed(
+            &self,
+            plan: &Plan,
+            observer: &mut dyn cove_core::backend::RunObserver,
+        ) -> Result<RunOutcome, spawn::SpawnError> {
+            spawn::run(plan, &self.capabilities(), &self.sandbox_exec, Some(observer))
         }
     }
 

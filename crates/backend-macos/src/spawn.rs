@@ -1,18 +1,19 @@
 //! Running a plan under `sandbox-exec`: plain Unix process code, so it
 //! compiles everywhere and is tested on Linux with a stand-in
-//! `sandbox-exec`. The command stays in cove's process group, so Ctrl+C
-//! reaches it as it reaches cove (a group of its own comes with detached
-//! containers).
+//! `sandbox-exec`. In the foreground the command stays in cove's process
+//! group, so Ctrl+C reaches it as it reaches cove; a stored container's
+//! command (run by its monitor) leads a process group of its own, which
+//! `stop` and `kill` signal as a whole (`process.rs`).
 
 use crate::probe::{ALWAYS, HostFacts};
 use crate::translate::{Context, MacPlan, TranslateError, translate};
-use cove_core::backend::{Capabilities, ExecFailure, RunOutcome};
+use cove_core::backend::{Capabilities, ExecFailure, RunObserver, RunOutcome};
 use cove_core::exit::ExitStatus;
 use cove_core::id::ContainerId;
 use cove_core::plan::Plan;
 use cove_core::sandbox::{Unsupported, require};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -75,8 +76,15 @@ fn resolve(p: &str) -> Option<String> {
     std::fs::canonicalize(p).ok().map(|r| r.display().to_string())
 }
 
-/// Runs `plan` in the foreground under `sandbox_exec`.
-pub fn run(plan: &Plan, caps: &Capabilities, sandbox_exec: &Path) -> Result<RunOutcome, SpawnError> {
+/// Runs `plan` under `sandbox_exec`: in the foreground (`observer` is
+/// `None`), or for a stored container's monitor, which is told the pid of
+/// the command (the leader of the container's own process group).
+pub fn run(
+    plan: &Plan,
+    caps: &Capabilities,
+    sandbox_exec: &Path,
+    observer: Option<&mut dyn RunObserver>,
+) -> Result<RunOutcome, SpawnError> {
     // 1. Refuse what this host cannot enforce, before anything exists.
     require(plan, caps, "macos", &ALWAYS)?;
     // 2. The container dir; the kernel checks resolved paths, so the
@@ -94,7 +102,17 @@ pub fn run(plan: &Plan, caps: &Capabilities, sandbox_exec: &Path) -> Result<RunO
         Err(reason) => return Ok(RunOutcome::ExecFailed { program: mac.args[0].clone(), reason }),
     };
     // 5. Run and wait; `dir` is removed when this returns.
-    let status = command(&mac, sandbox_exec, &program).status().map_err(io("run", sandbox_exec))?;
+    let mut cmd = command(&mac, sandbox_exec, &program);
+    let status = match observer {
+        None => cmd.status().map_err(io("run", sandbox_exec))?,
+        Some(observer) => {
+            // ORDER: the group exists before the command runs (set between
+            // fork and exec), so `stop` never misses a process it forked.
+            let mut child = cmd.process_group(0).spawn().map_err(io("run", sandbox_exec))?;
+            observer.started(child.id() as i32, &[]);
+            child.wait().map_err(io("wait for", sandbox_exec))?
+        }
+    };
     Ok(RunOutcome::Exited(match (status.code(), status.signal()) {
         (Some(c), _) => ExitStatus::Exited(c),
         (None, Some(s)) => ExitStatus::Signaled(s),

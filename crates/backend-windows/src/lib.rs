@@ -9,6 +9,9 @@
 //! `translate.rs`: all of it for one plan; `probe.rs`: judging host
 //! evidence), which compile and are tested on any OS; and, on Windows only,
 //! the spawn (`spawn.rs`) and the Win32 calls (`sys/`, the only `unsafe`).
+//! Stored containers: `process.rs` (pids, creation times, signal names),
+//! `monitor_io.rs` (the monitor's pipes) and `stored.rs` (the container's
+//! named job opened by later CLI calls: stop, kill, stats; rm).
 //! Policy is decided in `cove-core`'s `Plan`, never here.
 
 pub mod acl;
@@ -17,7 +20,11 @@ pub mod cmdline;
 pub mod envblock;
 pub mod exit;
 pub mod job;
+#[cfg(windows)]
+pub mod monitor_io;
 pub mod probe;
+pub mod process;
+pub mod stored;
 pub mod translate;
 
 #[cfg(windows)]
@@ -69,11 +76,25 @@ mod backend_impl {
         }
 
         fn run(&self, plan: &Plan) -> Result<RunOutcome, SpawnError> {
-            spawn::run(plan, &self.capabilities())
+            spawn::run(plan, &self.capabilities(), None)
+        }
+
+        fn run_observed(
+            &self,
+            plan: &Plan,
+            observer: &mut dyn cove_core::backend::RunObserver,
+        ) -> Result<RunOutcome, SpawnError> {
+            spawn::run(plan, &self.capabilities(), Some(observer))
         }
     }
 
     impl WindowsBackend {
+        /// `cove exec`: runs `plan` (the container's spec with the exec's
+        /// command) in the running stored container `id` (its named job).
+        pub fn exec(&self, plan: &Plan, id: &cove_core::id::ContainerId) -> Result<RunOutcome, SpawnError> {
+            spawn::exec(plan, &self.capabilities(), id)
+        }
+
         /// `cove test` on Windows: checks of the host's isolation primitives;
         /// `sleeper` is a command that runs for a while (`cove __probe sleep`).
         pub fn host_checks(&self, sleeper: &[String]) -> Vec<HostCheck> {

@@ -6,11 +6,11 @@ use crate::acl::Grant;
 use crate::exit::{exec_failure, exit_status};
 use crate::probe::ALWAYS;
 use crate::sys::acl::{Change, apply};
-use crate::sys::appcontainer::{Profile, Token};
+use crate::sys::appcontainer::{LocalSid, Profile, Token};
 use crate::sys::job::Job;
 use crate::sys::process::{Request, create_suspended, resume, wait};
 use crate::translate::{Context, TranslateError, WindowsPlan, translate};
-use cove_core::backend::{Capabilities, RunOutcome};
+use cove_core::backend::{Capabilities, RunObserver, RunOutcome};
 use cove_core::id::ContainerId;
 use cove_core::plan::Plan;
 use cove_core::sandbox::{Unsupported, require};
@@ -64,13 +64,19 @@ impl Drop for Granted<'_> {
     }
 }
 
-/// Runs `plan` in the foreground.
-pub fn run(plan: &Plan, caps: &Capabilities) -> Result<RunOutcome, SpawnError> {
+/// Runs `plan`: in the foreground (`observer` is `None`), or for a stored
+/// container's monitor, which is told the pid of the command; the job and
+/// profile are then named after the stored container, so later CLI calls
+/// open the job by name (`stored.rs`).
+pub fn run(plan: &Plan, caps: &Capabilities, observer: Option<&mut dyn RunObserver>) -> Result<RunOutcome, SpawnError> {
     // 1. Refuse what this host cannot enforce, before anything exists.
     require(plan, caps, "windows", &ALWAYS)?;
     // 2. The container dir and the translation.
-    let id = ContainerId::generate()
-        .map_err(|e| step("generate container id", "getrandom")(std::io::Error::other(e.to_string())))?;
+    let id = match observer.as_deref().and_then(|o| o.container()) {
+        Some(id) => id.clone(),
+        None => ContainerId::generate()
+            .map_err(|e| step("generate container id", "getrandom")(std::io::Error::other(e.to_string())))?,
+    };
     let dir = ContainerDir(std::env::temp_dir().join(format!("cove-{}", id.short())));
     std::fs::create_dir(&dir.0).map_err(step("create container dir", dir.0.display()))?;
     let system_root = crate::sys::probe::system_root().map_err(step("GetSystemWindowsDirectoryW", ""))?;
@@ -113,8 +119,62 @@ pub fn run(plan: &Plan, caps: &Capabilities) -> Result<RunOutcome, SpawnError> {
     // run outside the job's limits (kill-on-close included).
     job.assign(&child.process).map_err(step("AssignProcessToJobObject", child.pid))?;
     resume(&child.thread).map_err(step("ResumeThread", child.pid))?;
+    if let Some(o) = observer {
+        o.started(child.pid as i32, &[]);
+    }
     let code = wait(&child.process, None).map_err(step("wait for process", child.pid))?.unwrap_or(0);
     drop(job);
+    Ok(RunOutcome::Exited(exit_status(code)))
+}
+
+/// `cove exec`: runs `plan` (the stored container's spec with the exec's
+/// command) inside the running container `id`: its job opened by name,
+/// its AppContainer SID (the profile exists while it runs), its container
+/// dir; created suspended → assigned to the job → resumed, then waited for.
+/// Nothing is created or granted: the container's run did that.
+pub fn exec(plan: &Plan, caps: &Capabilities, id: &ContainerId) -> Result<RunOutcome, SpawnError> {
+    require(plan, caps, "windows", &ALWAYS)?;
+    let dir = std::env::temp_dir().join(format!("cove-{}", id.short()));
+    let system_root = crate::sys::probe::system_root().map_err(step("GetSystemWindowsDirectoryW", ""))?;
+    let cx = Context {
+        id: id.clone(),
+        container_dir: dir.display().to_string(),
+        system_root,
+        cpus: crate::sys::probe::cpus(),
+    };
+    let win = translate(plan, &cx, &|p: &Path| p.exists())?;
+    let Some(program) = win.program.1.iter().find(|c| Path::new(c).is_file()) else {
+        let reason = cove_core::backend::ExecFailure::NotFound;
+        return Ok(RunOutcome::ExecFailed { program: win.program.0.clone(), reason });
+    };
+    let job = crate::sys::job::Job::open(&win.job_name).map_err(step("OpenJobObjectW", &win.job_name))?;
+    let sid_text = win.sid.to_string();
+    let sid = LocalSid::parse(&sid_text).map_err(step("ConvertStringSidToSidW", &sid_text))?;
+    let cap_sids: Vec<&str> = win.capabilities.iter().map(|c| c.sid).collect();
+    let mut token = Token::for_sid(&sid, &cap_sids).map_err(step("ConvertStringSidToSidW", cap_sids.join(",")))?;
+    let stdio = stdio(win.stdin)?;
+    let req = Request {
+        application: program,
+        command_line: &win.command_line,
+        env_block: &win.env_block,
+        cwd: &win.cwd,
+        stdio: [&stdio[0], &stdio[1], &stdio[2]],
+    };
+    let security = token.security_capabilities();
+    let child = match create_suspended(&req, Some(&security)) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = e.raw_os_error().unwrap_or(0) as u32;
+            return match exec_failure(code, &e.to_string()) {
+                Some(reason) => Ok(RunOutcome::ExecFailed { program: win.program.0.clone(), reason }),
+                None => Err(step("CreateProcessW", program)(e)),
+            };
+        }
+    };
+    // ORDER: in the container's job before it runs its first instruction.
+    job.assign(&child.process).map_err(step("AssignProcessToJobObject", child.pid))?;
+    resume(&child.thread).map_err(step("ResumeThread", child.pid))?;
+    let code = wait(&child.process, None).map_err(step("wait for process", child.pid))?.unwrap_or(0);
     Ok(RunOutcome::Exited(exit_status(code)))
 }
 

@@ -50,6 +50,13 @@ pub trait RunObserver {
     /// The container got a terminal (`-t`); `resize(rows, cols)` sets its
     /// window size while it runs (an attached client's terminal).
     fn pty_opened(&mut self, _resize: Box<dyn Fn(u16, u16) + Send>) {}
+
+    /// The stored container this run is (`None`: a foreground run). The
+    /// Windows backend names the container's job and AppContainer profile
+    /// after it, so that later CLI calls find them.
+    fn container(&self) -> Option<&crate::id::ContainerId> {
+        None
+    }
 }
 
 /// How a foreground run ended.

@@ -23,6 +23,7 @@ pub mod net;
 pub mod oci;
 pub mod overlay;
 pub mod plan;
+pub mod pump;
 pub mod rootpath;
 pub mod sandbox;
 pub mod seccomp;

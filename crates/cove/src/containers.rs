@@ -19,9 +19,13 @@ pub fn open() -> anyhow::Result<(ContainerStore, PathBuf)> {
     let root = store_root(uid)?;
     if !root.exists() {
         std::fs::create_dir_all(&root).with_context(|| format!("create store {}", root.display()))?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("chmod store {}", root.display()))?;
+        // Windows: the store is under the user's profile, private by its ACL.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("chmod store {}", root.display()))?;
+        }
     }
     // Absolute: the monitor runs in `/` and is handed this path.
     let root = std::fs::canonicalize(&root).with_context(|| format!("resolve store {}", root.display()))?;
@@ -177,6 +181,7 @@ pub fn each(
 /// `TMPDIR/cove-UID`; always a private directory of the caller. Only
 /// monitor sockets live there: a lost runtime directory costs attaching,
 /// never a container.
+#[cfg(target_os = "linux")]
 pub fn runtime_dir() -> anyhow::Result<PathBuf> {
     let uid = caller_uid();
     let fallback = std::env::temp_dir().join(format!("cove-{uid}"));
@@ -191,6 +196,7 @@ pub fn runtime_dir() -> anyhow::Result<PathBuf> {
 /// Creates `dir` (0700) unless it exists; refuses one that is not a
 /// private directory of `uid` (in a shared TMPDIR someone else may have
 /// made it first).
+#[cfg(target_os = "linux")]
 fn private_dir(dir: &std::path::Path, uid: u32) -> anyhow::Result<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
@@ -209,6 +215,7 @@ fn private_dir(dir: &std::path::Path, uid: u32) -> anyhow::Result<PathBuf> {
 }
 
 /// Where container `id`'s monitor listens for `cove attach`.
+#[cfg(target_os = "linux")]
 pub fn attach_socket(id: &ContainerId) -> anyhow::Result<PathBuf> {
     Ok(runtime_dir()?.join(format!("{id}.sock")))
 }

@@ -8,9 +8,7 @@
 
 mod cli;
 mod commands;
-#[cfg(target_os = "linux")]
 mod containers;
-#[cfg(target_os = "linux")]
 mod monitor;
 mod output;
 mod platform;
@@ -22,10 +20,10 @@ mod volumes;
 #[cfg(not(target_os = "linux"))]
 #[path = "selftest_host.rs"]
 mod selftest;
+mod selftest_report;
 
 fn main() {
     // The monitor's own entry, before clap (see monitor::early_args).
-    #[cfg(target_os = "linux")]
     if let Some(args) = monitor::early_args(&std::env::args_os().collect::<Vec<_>>()) {
         std::process::exit(monitor::run(args).unwrap_or(cove_core::exit::COVE_ERROR));
     }

@@ -72,12 +72,27 @@ pub fn with_overlay_markers(store: cove_image::ImageStore) -> cove_image::ImageS
 /// Host processes the container store refers to (start times, signals).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::process as host_process;
+#[cfg(target_os = "macos")]
+pub use cove_backend_macos::process as host_process;
+#[cfg(windows)]
+pub use cove_backend_windows::process as host_process;
 
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::attach_io;
 /// The monitor's stdio plumbing (session, pipes, pumping).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::monitor_io;
+#[cfg(target_os = "macos")]
+pub use cove_backend_macos::monitor_io;
+#[cfg(windows)]
+pub use cove_backend_windows::monitor_io;
+
+/// The read end of a pipe the monitor pumps into the log.
+#[cfg(target_os = "macos")]
+pub type Pipe = std::os::fd::OwnedFd;
+/// The read end of a pipe the monitor pumps into the log.
+#[cfg(windows)]
+pub type Pipe = std::os::windows::io::OwnedHandle;
 
 /// `cove test` on Windows: the backend's checks, with `cove __probe sleep`
 /// as the process that a closed job must kill.
@@ -96,3 +111,44 @@ pub fn host_checks() -> anyhow::Result<Vec<cove_core::hostcheck::HostCheck>> {
 /// Usage counters of running containers (`cove stats`).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::stats as host_stats;
+#[cfg(target_os = "macos")]
+pub use cove_backend_macos::stats as host_stats;
+
+/// Sends `sig` to the stored container `c` whose first process is `pid`:
+/// to that process on Linux (its pid namespace ends with it), to its
+/// process group on macOS, and on Windows to its named job (which has no
+/// signals: every signal ends the whole job with exit code 128+N).
+pub fn signal_container(c: &cove_core::container::Container, pid: i32, sig: i32) -> std::io::Result<()> {
+    #[cfg(windows)]
+    return cove_backend_windows::stored::signal(&c.id, pid, sig);
+    #[cfg(not(windows))]
+    {
+        let _ = c;
+        host_process::signal(pid, sig)
+    }
+}
+
+/// A usage reading of the running container `c` whose first process is
+/// `pid` (on Windows from its named job's accounting).
+pub fn sample_container(c: &cove_core::container::Container, pid: i32) -> std::io::Result<cove_core::stats::Sample> {
+    #[cfg(windows)]
+    return cove_backend_windows::stored::sample(&c.id, pid);
+    #[cfg(not(windows))]
+    {
+        let _ = c;
+        host_stats::sample(pid)
+    }
+}
+
+/// What `rm` removes besides the record: on Windows the container's
+/// AppContainer profile (normally gone when its run ended; this catches a
+/// monitor that was killed). Nothing elsewhere.
+pub fn container_removed(c: &cove_core::container::Container) -> std::io::Result<()> {
+    #[cfg(windows)]
+    return cove_backend_windows::stored::remove(&c.id);
+    #[cfg(not(windows))]
+    {
+        let _ = c;
+        Ok(())
+    }
+}

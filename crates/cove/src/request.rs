@@ -191,7 +191,6 @@ fn host_source(path: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// `--log-driver`/`--log-opt` of a stored container (`run -d`, `create`).
-#[cfg(target_os = "linux")]
 pub fn log_config(args: &RunArgs) -> anyhow::Result<cove_core::container::log::LogConfig> {
     let c = &args.compat;
     cove_core::container::log::LogConfig::parse(c.log_driver.as_deref(), &c.log_opt, |v| mounts::parse_size(v).ok())

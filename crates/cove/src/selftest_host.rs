@@ -1,5 +1,5 @@
 //! `cove test` on Windows and macOS, standing in for the Linux `selftest/`
-//! (same types, so `cli.rs`, `commands/test.rs` and `output.rs` need no
+//! (the same report types, `selftest_report.rs`, so `cli.rs`, `commands/test.rs` and `output.rs` need no
 //! `cfg`): the backend exercises its own isolation primitives
 //! (`platform::host_checks`) and each result becomes one row. The Linux
 //! escape attempts (`cove __probe NAME`) do not exist here; the one probe is
@@ -7,7 +7,6 @@
 
 use crate::platform;
 use anyhow::bail;
-use cove_core::hostcheck::CheckVerdict;
 use serde::Serialize;
 
 /// What a check is about.
@@ -39,46 +38,11 @@ pub struct Flags {
 }
 
 /// What to run.
-pub struct Options {
-    /// Categories (empty: all).
-    pub categories: Vec<Category>,
-    /// The caller's security flags.
-    pub flags: Flags,
-    /// `--weaken` (Linux-only: refused here).
-    pub weaken: bool,
-}
-
+pub type Options = crate::selftest_report::Options<Category, Flags>;
 /// One check's result.
-#[derive(Debug, Serialize)]
-pub struct CheckResult {
-    /// The check's name.
-    pub check: &'static str,
-    /// Its category.
-    pub category: Category,
-    /// pass, fail or skip.
-    pub result: CheckVerdict,
-    /// What was observed.
-    pub evidence: String,
-    /// What a pass proves.
-    pub proves: &'static str,
-}
-
+pub type CheckResult = crate::selftest_report::CheckResult<Category>;
 /// The whole run.
-#[derive(Debug, Serialize)]
-pub struct Summary {
-    /// The flags (always none here).
-    pub flags: Vec<String>,
-    /// Whether `--weaken` was given (never here).
-    pub weakened: bool,
-    /// Every check, in order.
-    pub checks: Vec<CheckResult>,
-    /// How many passed.
-    pub passed: usize,
-    /// How many failed.
-    pub failed: usize,
-    /// How many were skipped.
-    pub skipped: usize,
-}
+pub type Summary = crate::selftest_report::Summary<Category>;
 
 /// Runs the backend's checks.
 pub fn run(opts: Options) -> anyhow::Result<Summary> {
@@ -102,15 +66,7 @@ pub fn run(opts: Options) -> anyhow::Result<Summary> {
             proves: c.proves,
         })
         .collect();
-    let count = |v: CheckVerdict| checks.iter().filter(|c| c.result == v).count();
-    Ok(Summary {
-        flags: Vec::new(),
-        weakened: false,
-        passed: count(CheckVerdict::Pass),
-        failed: count(CheckVerdict::Fail),
-        skipped: count(CheckVerdict::Skip),
-        checks,
-    })
+    Ok(Summary::new(Vec::new(), false, checks))
 }
 
 /// The probe's report.

@@ -72,7 +72,7 @@ fn run_within(s: &RunSpec, sx: &Path) -> Result<RunOutcome, SpawnError> {
     let plan = Plan::build(s, HostIdentity { uid: 1, gid: 1, subids: None }).unwrap();
     let (tx, rx) = mpsc::channel();
     let sx = sx.to_owned();
-    std::thread::spawn(move || tx.send(run(&plan, &caps(), &sx)));
+    std::thread::spawn(move || tx.send(run(&plan, &caps(), &sx, None)));
     rx.recv_timeout(Duration::from_secs(20)).expect("the run ended within 20 s")
 }
 
@@ -117,4 +117,52 @@ fn unenforceable_limits_are_refused_before_anything_runs() {
     let err = run_within(&sp, &sx).unwrap_err().to_string();
     assert!(err.starts_with("--memory is not supported by the macos backend: macOS enforces neither"), "{err}");
     assert!(!s.0.join("ran").exists() && !s.0.join("profile.sb").exists(), "nothing was started");
+}
+
+/// Records what a monitor would (the pid of the command).
+struct Observed(mpsc::Sender<i32>);
+
+impl RunObserver for Observed {
+    fn started(&mut self, pid: i32, cgroups: &[PathBuf]) {
+        assert!(cgroups.is_empty());
+        let _ = self.0.send(pid);
+    }
+}
+
+/// A stored container's run: the observer hears the command's pid, which
+/// leads its own process group, and a signal to it (what `cove stop`
+/// sends) ends the command and what it started, so the run ends 143.
+#[test]
+fn a_stored_run_leads_its_own_group_and_stops_as_a_whole() {
+    let s = Scratch::new("group");
+    let sx = stand_in(&s.0);
+    let script = "sleep 30 & echo $! > child.txt; wait";
+    let plan = Plan::build(&spec(&["sh", "-c", script], &s.0), HostIdentity { uid: 1, gid: 1, subids: None }).unwrap();
+    let (pid_tx, pid_rx) = mpsc::channel();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut obs = Observed(pid_tx);
+        tx.send(run(&plan, &caps(), &sx, Some(&mut obs)))
+    });
+    let pid = pid_rx.recv_timeout(Duration::from_secs(20)).expect("started within 20 s");
+    let leader = rustix::process::Pid::from_raw(pid).unwrap();
+    assert_eq!(rustix::process::getpgid(Some(leader)).unwrap(), leader, "the command leads its own group");
+    assert_ne!(rustix::process::getpgid(None).unwrap(), leader, "not cove's group");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let child: i32 = loop {
+        if let Some(p) = std::fs::read_to_string(s.0.join("child.txt")).ok().and_then(|t| t.trim().parse().ok()) {
+            break p;
+        }
+        assert!(std::time::Instant::now() < deadline, "the command started its child within 10 s");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    crate::process::signal(pid, libc::SIGTERM).unwrap();
+    let outcome = rx.recv_timeout(Duration::from_secs(20)).expect("the run ended within 20 s").unwrap();
+    assert_eq!(outcome.exit_code(), 143);
+    let child = rustix::process::Pid::from_raw(child).unwrap();
+    let gone = || rustix::process::test_kill_process(child).is_err();
+    while !gone() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(gone(), "the command's child was stopped with it");
 }

@@ -73,6 +73,17 @@ pub fn derive_sid(name: &str) -> std::io::Result<String> {
     sid_string(sid.0)
 }
 
+/// Deletes the profile `name`; a profile that does not exist is fine.
+pub fn delete_profile(name: &str) -> std::io::Result<()> {
+    let w = wide(name);
+    // SAFETY: a NUL-terminated name.
+    match hresult(unsafe { DeleteAppContainerProfile(w.as_ptr()) }) {
+        // ERROR_FILE_NOT_FOUND, ERROR_PATH_NOT_FOUND: nothing to delete.
+        Err(e) if matches!(e.raw_os_error(), Some(2 | 3)) => Ok(()),
+        other => other,
+    }
+}
+
 /// A profile this process created; deleted on drop.
 pub struct Profile {
     name: Vec<u16>,
@@ -114,10 +125,11 @@ impl Drop for Profile {
     }
 }
 
-/// A token description for `CreateProcessW`: the profile's SID and the
+/// A token description for `CreateProcessW`: the AppContainer SID and the
 /// capability SIDs, kept alive as long as the pointers in it are used.
 pub struct Token<'a> {
-    profile: &'a Profile,
+    app: PSID,
+    _owner: std::marker::PhantomData<&'a ()>,
     _caps: Vec<LocalSid>,
     attrs: Vec<SID_AND_ATTRIBUTES>,
 }
@@ -125,16 +137,26 @@ pub struct Token<'a> {
 impl<'a> Token<'a> {
     /// The token for `profile` with the capability SIDs `caps` (text).
     pub fn new(profile: &'a Profile, caps: &[&str]) -> std::io::Result<Token<'a>> {
+        Token::with(profile.sid.0, caps)
+    }
+
+    /// The token for an existing profile's SID (`cove exec` joins the
+    /// running container's AppContainer without creating its profile).
+    pub fn for_sid(sid: &'a LocalSid, caps: &[&str]) -> std::io::Result<Token<'a>> {
+        Token::with(sid.as_psid(), caps)
+    }
+
+    fn with(app: PSID, caps: &[&str]) -> std::io::Result<Token<'a>> {
         let sids = caps.iter().map(|c| LocalSid::parse(c)).collect::<std::io::Result<Vec<_>>>()?;
         let attrs =
             sids.iter().map(|s| SID_AND_ATTRIBUTES { Sid: s.as_psid(), Attributes: SE_GROUP_ENABLED }).collect();
-        Ok(Token { profile, _caps: sids, attrs })
+        Ok(Token { app, _owner: std::marker::PhantomData, _caps: sids, attrs })
     }
 
     /// The attribute value; valid while `self` lives and is not moved.
     pub fn security_capabilities(&mut self) -> SECURITY_CAPABILITIES {
         SECURITY_CAPABILITIES {
-            AppContainerSid: self.profile.sid.0,
+            AppContainerSid: self.app,
             Capabilities: if self.attrs.is_empty() { std::ptr::null_mut() } else { self.attrs.as_mut_ptr() },
             CapabilityCount: self.attrs.len() as u32,
             Reserved: 0,

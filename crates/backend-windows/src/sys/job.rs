@@ -7,11 +7,16 @@ use crate::job::{CPU_RATE_ENABLE, CPU_RATE_HARD_CAP, JobLimits};
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
 use windows_sys::Win32::Foundation::{ERROR_ALREADY_EXISTS, GetLastError};
 use windows_sys::Win32::System::JobObjects::{
-    AssignProcessToJobObject, CreateJobObjectW, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
+    AssignProcessToJobObject, CreateJobObjectW, JOBOBJECT_BASIC_AND_IO_ACCOUNTING_INFORMATION,
     JOBOBJECT_CPU_RATE_CONTROL_INFORMATION, JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectBasicAccountingInformation,
-    JobObjectCpuRateControlInformation, JobObjectExtendedLimitInformation, QueryInformationJobObject,
-    SetInformationJobObject,
+    JobObjectBasicAndIoAccountingInformation, JobObjectBasicProcessIdList, JobObjectCpuRateControlInformation,
+    JobObjectExtendedLimitInformation, OpenJobObjectW, QueryInformationJobObject, SetInformationJobObject,
+    TerminateJobObject,
 };
+
+/// `JOB_OBJECT_ASSIGN_PROCESS | JOB_OBJECT_QUERY | JOB_OBJECT_TERMINATE`
+/// (winnt.h; not in the features this crate enables).
+const OPEN_RIGHTS: u32 = 0x1 | 0x4 | 0x8;
 
 /// A job object this process holds open.
 #[derive(Debug)]
@@ -26,6 +31,10 @@ pub struct Accounting {
     pub active_processes: u32,
     /// User plus kernel CPU time, in 100 ns units.
     pub cpu_time: i64,
+    /// Bytes read by its processes (all I/O, not only disks).
+    pub read_bytes: u64,
+    /// Bytes written by its processes.
+    pub write_bytes: u64,
 }
 
 impl Job {
@@ -44,6 +53,41 @@ impl Job {
         }
         job.set_limits(limits)?;
         Ok(job)
+    }
+
+    /// Opens the existing job `name` (a container's, from another cove
+    /// process): assign, query and terminate rights. Opening adds a handle,
+    /// so the job (and its processes) live until this one closes too.
+    pub fn open(name: &str) -> std::io::Result<Job> {
+        let w = wide(name);
+        // SAFETY: a NUL-terminated name; the handle is not inheritable.
+        Ok(Job(owned(unsafe { OpenJobObjectW(OPEN_RIGHTS, 0, w.as_ptr()) })?))
+    }
+
+    /// Ends every process in the job with exit code `code`.
+    pub fn terminate(&self, code: u32) -> std::io::Result<()> {
+        // SAFETY: a valid job handle.
+        check(unsafe { TerminateJobObject(self.raw(), code) })
+    }
+
+    /// The ids of the processes in the job now (at most 256 listed).
+    pub fn process_ids(&self) -> std::io::Result<Vec<u32>> {
+        const MAX: usize = 256;
+        // Header (two u32) followed by MAX ULONG_PTR ids, as usize words.
+        let mut buf = vec![0usize; 1 + MAX];
+        // SAFETY: a valid job handle and a writable buffer of the given size.
+        check(unsafe {
+            QueryInformationJobObject(
+                self.raw(),
+                JobObjectBasicProcessIdList,
+                buf.as_mut_ptr().cast(),
+                size_of_val(buf.as_slice()) as u32,
+                std::ptr::null_mut(),
+            )
+        })?;
+        // SAFETY: the buffer starts with the documented header of two u32s.
+        let listed = unsafe { *buf.as_ptr().cast::<u32>().add(1) } as usize;
+        Ok(buf[1..=listed.min(MAX)].iter().map(|&p| p as u32).collect())
     }
 
     fn set_limits(&self, limits: &JobLimits) -> std::io::Result<()> {
@@ -106,23 +150,38 @@ impl Job {
         Ok((b.LimitFlags, info.JobMemoryLimit as u64, b.ActiveProcessLimit))
     }
 
-    /// Process counts and CPU time.
+    /// Process counts, CPU time and I/O bytes (I/O 0 where the system
+    /// has no I/O accounting: Wine answers ERROR_INVALID_FUNCTION).
     pub fn accounting(&self) -> std::io::Result<Accounting> {
-        let mut info = JOBOBJECT_BASIC_ACCOUNTING_INFORMATION::default();
-        // SAFETY: as in `stored_limits`, for the accounting class.
+        let mut info = JOBOBJECT_BASIC_AND_IO_ACCOUNTING_INFORMATION::default();
+        let io = self.query(JobObjectBasicAndIoAccountingInformation, &mut info);
+        if io.is_err() {
+            self.query(JobObjectBasicAccountingInformation, &mut info.BasicInfo)?;
+            info.IoInfo = Default::default();
+        }
+        let b = &info.BasicInfo;
+        Ok(Accounting {
+            total_processes: b.TotalProcesses,
+            active_processes: b.ActiveProcesses,
+            cpu_time: b.TotalUserTime + b.TotalKernelTime,
+            read_bytes: info.IoInfo.ReadTransferCount,
+            write_bytes: info.IoInfo.WriteTransferCount,
+        })
+    }
+
+    /// Reads information class `class` into `out` (a plain struct of that
+    /// class's layout).
+    fn query<T>(&self, class: i32, out: &mut T) -> std::io::Result<()> {
+        // SAFETY: a valid job handle and a writable `T`, the struct the
+        // caller pairs with `class`, of its exact size.
         check(unsafe {
             QueryInformationJobObject(
                 self.raw(),
-                JobObjectBasicAccountingInformation,
-                (&raw mut info).cast(),
-                size_of::<JOBOBJECT_BASIC_ACCOUNTING_INFORMATION>() as u32,
+                class,
+                (out as *mut T).cast(),
+                size_of::<T>() as u32,
                 std::ptr::null_mut(),
             )
-        })?;
-        Ok(Accounting {
-            total_processes: info.TotalProcesses,
-            active_processes: info.ActiveProcesses,
-            cpu_time: info.TotalUserTime + info.TotalKernelTime,
         })
     }
 }

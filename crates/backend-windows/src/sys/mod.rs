@@ -6,6 +6,7 @@
 pub mod acl;
 pub mod appcontainer;
 pub mod argv;
+pub mod host;
 pub mod job;
 pub mod probe;
 pub mod process;

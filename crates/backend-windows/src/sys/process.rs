@@ -7,8 +7,9 @@ use super::{check, owned, wide};
 use std::os::windows::io::{AsRawHandle, OwnedHandle};
 use windows_sys::Win32::Foundation::{HANDLE, HANDLE_FLAG_INHERIT, SetHandleInformation, WAIT_OBJECT_0};
 use windows_sys::Win32::Security::SECURITY_CAPABILITIES;
+use windows_sys::Win32::System::Console::GetConsoleWindow;
 use windows_sys::Win32::System::Threading::{
-    CREATE_SUSPENDED, CREATE_UNICODE_ENVIRONMENT, CreateProcessW, DeleteProcThreadAttributeList,
+    CREATE_SUSPENDED, CREATE_UNICODE_ENVIRONMENT, CreateProcessW, DETACHED_PROCESS, DeleteProcThreadAttributeList,
     EXTENDED_STARTUPINFO_PRESENT, GetExitCodeProcess, INFINITE, InitializeProcThreadAttributeList,
     LPPROC_THREAD_ATTRIBUTE_LIST, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, PROC_THREAD_ATTRIBUTE_SECURITY_CAPABILITIES,
     PROCESS_INFORMATION, ResumeThread, STARTF_USESTDHANDLES, STARTUPINFOEXW, UpdateProcThreadAttribute,
@@ -119,7 +120,14 @@ pub fn create_suspended(req: &Request, security: Option<&SECURITY_CAPABILITIES>)
     let mut pi = PROCESS_INFORMATION::default();
     // ORDER: CREATE_SUSPENDED, so that the process runs no instruction
     // before the caller has put it into the container's job.
-    let flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT;
+    let mut flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | EXTENDED_STARTUPINFO_PRESENT;
+    // A detached container's monitor has left the console: its programs
+    // get none either (no window, and no console host process counted in
+    // the job), only the pipes.
+    // SAFETY: no arguments; returns NULL when there is no console.
+    if unsafe { GetConsoleWindow() }.is_null() {
+        flags |= DETACHED_PROCESS;
+    }
     // SAFETY: every string is NUL-terminated and the command line writable;
     // the environment block is double-NUL terminated UTF-16; the attribute
     // list and everything it points at (`handles`, `security`) are alive.

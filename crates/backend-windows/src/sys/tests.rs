@@ -13,6 +13,13 @@ fn helper_child() {
     match std::env::var("COVE_HELPER").as_deref() {
         Ok("sleep") => std::thread::sleep(std::time::Duration::from_secs(30)),
         Ok("exit3") => std::process::exit(3),
+        // What a later `cove stop` does: open the container's job by name
+        // (another process than the monitor) and end it.
+        Ok("stop-job") => {
+            let name = std::env::var("COVE_JOB").unwrap_or_default();
+            let ok = Job::open(&name).and_then(|j| j.terminate(crate::process::signal_exit_code(9))).is_ok();
+            std::process::exit(if ok { 0 } else { 1 });
+        }
         Ok("env") => {
             let ok = std::env::var("FOO").as_deref() == Ok("bar") && std::env::var_os("USERNAME").is_none();
             std::process::exit(if ok { 0 } else { 1 });
@@ -102,4 +109,47 @@ fn wine_is_detected_when_present() {
             assert_eq!(sid, crate::appcontainer::derive_sid("cove.test").to_string());
         }
     }
+}
+
+/// The stored-container path: a named job holding a process is opened by
+/// name from ANOTHER process (what `cove stop`/`kill` run as), which ends
+/// it with 128+9; before that, the opened handle reads the job's
+/// accounting (what `cove stats` does).
+#[test]
+fn a_named_job_is_opened_by_name_from_another_process_and_ended() {
+    let name = format!(r"Local\cove-test-stop-{}", std::process::id());
+    let limits = JobLimits { flags: LIMIT_KILL_ON_JOB_CLOSE, job_memory: 0, active_processes: 0, cpu_rate: None };
+    let job = Job::create(Some(&name), &limits).unwrap();
+    let sleeper = helper("sleep", &[]);
+    job.assign(&sleeper.process).unwrap();
+    resume(&sleeper.thread).unwrap();
+    let opened = Job::open(&name).unwrap();
+    assert_eq!(opened.process_ids().unwrap(), vec![sleeper.pid], "the job lists its process");
+    match crate::stored::counters(&opened) {
+        Ok(c) => assert_eq!(c.active_processes, 1, "{c:?}"),
+        Err(e) => eprintln!("*** SKIP(job I/O accounting): {e} (Wine) ***"),
+    }
+    assert!(super::host::start_time(sleeper.pid).is_some(), "a live process has a creation time");
+    let stopper = helper("stop-job", &[("COVE_JOB", &name)]);
+    resume(&stopper.thread).unwrap();
+    assert_eq!(wait(&stopper.process, Some(20_000)).unwrap(), Some(0), "the other process opened and ended the job");
+    assert_eq!(wait(&sleeper.process, Some(5_000)).unwrap(), Some(137), "ended with 128+SIGKILL");
+    assert!(super::host::start_time(sleeper.pid).is_none(), "an ended process is not live");
+}
+
+/// The monitor's pipes: what a child writes to the inherited write end
+/// reaches the reader, which sees end-of-file once every write end closes.
+#[test]
+fn the_monitor_pipes_carry_output_to_end_of_file() {
+    use std::io::{Read, Write};
+    let (r, w) = super::host::pipe().unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut f = std::fs::File::from(w);
+        f.write_all(b"hello").unwrap();
+    });
+    let mut got = Vec::new();
+    std::fs::File::from(r).read_to_end(&mut got).unwrap();
+    writer.join().unwrap();
+    assert_eq!(got, b"hello");
+    assert!(super::host::physical_memory() > 0);
 }

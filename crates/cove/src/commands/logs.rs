@@ -70,7 +70,6 @@ fn follow(
     mut reader: BufReader<std::fs::File>,
     printer: &mut Printer,
 ) -> anyhow::Result<()> {
-    use std::os::unix::fs::MetadataExt;
     let live = HostLiveness::new();
     let mut buf = String::new();
     let reader = &mut reader;
@@ -85,8 +84,7 @@ fn follow(
             reader.seek(std::io::SeekFrom::Start(0)).context("seek log")?;
             continue;
         }
-        let ours = reader.get_ref().metadata().map(|m| m.ino()).ok();
-        if std::fs::metadata(path).map(|m| m.ino()).ok().is_some_and(|now| Some(now) != ours)
+        if rotated(reader.get_ref(), path)
             && let Some(next) = open_log(path, 0)?
         {
             *reader = next;
@@ -160,4 +158,20 @@ fn parse_since(s: &str, flag: &str) -> anyhow::Result<SystemTime> {
         Ok(d) => Ok(SystemTime::now() - d),
         Err(_) => bail!("invalid {flag} {s:?}: use a time (2024-01-02T15:04:05Z), Unix seconds or a duration (10m)"),
     }
+}
+
+/// Whether `path` is no longer the file `open` reads (the monitor rotated it).
+#[cfg(unix)]
+fn rotated(open: &std::fs::File, path: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let ours = open.metadata().map(|m| (m.dev(), m.ino())).ok();
+    std::fs::metadata(path).map(|m| (m.dev(), m.ino())).ok().is_some_and(|now| Some(now) != ours)
+}
+
+/// Whether `path` is no longer the file `open` reads: on Windows, a
+/// current log shorter than what was read means it was rotated.
+#[cfg(not(unix))]
+fn rotated(open: &std::fs::File, path: &std::path::Path) -> bool {
+    let ours = open.metadata().map_or(0, |m| m.len());
+    std::fs::metadata(path).is_ok_and(|m| m.len() < ours)
 }

@@ -2,40 +2,32 @@
 
 #[cfg(target_os = "linux")]
 mod attach;
-#[cfg(target_os = "linux")]
 mod create;
 #[cfg(target_os = "linux")]
 mod exec;
+#[cfg(windows)]
+mod exec_job;
 mod image;
 mod images;
 mod import;
 mod info;
-#[cfg(target_os = "linux")]
 mod inspect;
 mod login;
-#[cfg(target_os = "linux")]
 mod logs;
 #[cfg(target_os = "linux")]
 mod oci;
 #[cfg(target_os = "linux")]
 mod port;
-#[cfg(target_os = "linux")]
 mod prune_filter;
-#[cfg(target_os = "linux")]
 mod ps;
 mod pull;
-#[cfg(target_os = "linux")]
 mod rename;
-#[cfg(target_os = "linux")]
 mod rm;
 mod rmi;
 mod run;
 mod shell;
-#[cfg(target_os = "linux")]
 mod start;
-#[cfg(target_os = "linux")]
 mod stats;
-#[cfg(target_os = "linux")]
 mod stop;
 mod system;
 mod system_prune;
@@ -45,12 +37,9 @@ mod test;
 mod top;
 mod version;
 mod volume;
-#[cfg(target_os = "linux")]
 mod wait;
 
-#[cfg(target_os = "linux")]
-use crate::cli::ContainerCommand;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ContainerCommand};
 
 /// Runs the verb and returns the process exit code.
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
@@ -75,18 +64,12 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Oci(args) => Ok(oci::dispatch(args)),
         #[cfg(not(target_os = "linux"))]
         Command::Oci(_) => anyhow::bail!("cove oci: the OCI runtime runs on Linux only"),
-        #[cfg(target_os = "linux")]
         other => stored(other),
-        #[cfg(not(target_os = "linux"))]
-        _ => anyhow::bail!(
-            "stored containers (create, -d, ps, exec, logs, stop, stats, ...) run on Linux only so far\n\
-             hint: on this OS, run in the foreground: cove run -- CMD"
-        ),
     }
 }
 
-/// The verbs on stored containers (Linux only so far; issue 8).
-#[cfg(target_os = "linux")]
+/// The verbs on stored containers (`exec`, `top`, `port` and the OCI
+/// helpers are Linux-only; issue 8).
 fn stored(command: Command) -> anyhow::Result<i32> {
     match command {
         Command::Create(args) => create::create(*args),
@@ -104,16 +87,36 @@ fn stored(command: Command) -> anyhow::Result<i32> {
             inspect::run(args)
         }
         Command::Wait(args) | Command::Container(ContainerCommand::Wait(args)) => wait::run(args),
+        #[cfg(target_os = "linux")]
         Command::Attach(args) | Command::Container(ContainerCommand::Attach(args)) => attach::run(args),
+        #[cfg(target_os = "linux")]
         Command::Exec(args) => exec::run(args),
         Command::Rename(args) | Command::Container(ContainerCommand::Rename(args)) => rename::run(args),
+        #[cfg(target_os = "linux")]
         Command::Top(args) | Command::Container(ContainerCommand::Top(args)) => top::run(args),
+        #[cfg(target_os = "linux")]
         Command::Port(args) => port::run(args),
         Command::Stats(args) => stats::run(args),
         Command::Container(ContainerCommand::Prune(args)) => rm::prune(args),
         Command::Monitor(args) => crate::monitor::run(args),
+        #[cfg(target_os = "linux")]
         Command::Plan(args) => exec::plan(*args),
+        #[cfg(target_os = "linux")]
         Command::Join(args) => exec::join(args),
+        #[cfg(windows)]
+        Command::Exec(args) => exec_job::run(args),
+        #[cfg(target_os = "macos")]
+        Command::Exec(_) => anyhow::bail!("cove exec runs on Linux and Windows only so far (issue 8)"),
+        #[cfg(not(target_os = "linux"))]
+        Command::Top(_) | Command::Port(_) | Command::Plan(_) | Command::Join(_) => {
+            anyhow::bail!("this verb runs on Linux only so far (issue 8)")
+        }
+        #[cfg(not(target_os = "linux"))]
+        Command::Container(ContainerCommand::Top(_)) => anyhow::bail!("cove top runs on Linux only so far (issue 8)"),
+        #[cfg(not(target_os = "linux"))]
+        Command::Attach(_) | Command::Container(ContainerCommand::Attach(_)) => {
+            anyhow::bail!("cove attach runs on Linux only so far (issue 8): use cove logs -f")
+        }
         _ => unreachable!("dispatched above"),
     }
 }

@@ -81,8 +81,10 @@ pub fn remove(store: &ContainerStore, c: &Container, force: bool) -> anyhow::Res
     }
     host_process::remove_cgroups(&c.state.cgroups).with_context(|| format!("remove container {}", c.name))?;
     // A killed monitor leaves its attach socket behind.
+    #[cfg(target_os = "linux")]
     if let Ok(socket) = containers::attach_socket(&c.id) {
         let _ = std::fs::remove_file(socket);
     }
+    crate::platform::container_removed(&c).with_context(|| format!("remove container {}", c.name))?;
     store.remove(lock, &c.id).with_context(|| format!("remove container {}", c.name))
 }

@@ -9,10 +9,7 @@ use cove_core::plan::Plan;
 /// Runs a container in the foreground; returns its exit code.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     if args.stored.detach {
-        #[cfg(target_os = "linux")]
         return super::create::run_detached(args);
-        #[cfg(not(target_os = "linux"))]
-        anyhow::bail!("-d: stored containers run on Linux only so far; run in the foreground");
     }
     // Fail closed: a foreground run is not stored, so nothing could restart it.
     anyhow::ensure!(

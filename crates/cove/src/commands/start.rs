@@ -32,11 +32,14 @@ pub fn run(args: StartArgs) -> anyhow::Result<i32> {
         Ok(())
     })?;
     match attach_to {
+        #[cfg(target_os = "linux")]
         Some(c) if code == 0 => {
             let (store, _) = containers::open()?;
             let opts = super::attach::Options::new(&c, args.interactive, &args.detach_keys)?;
             super::attach::session(&store, &c, &opts)
         }
+        #[cfg(not(target_os = "linux"))]
+        Some(_) if code == 0 => anyhow::bail!("start -a runs on Linux only so far (issue 8): use cove logs -f"),
         _ => Ok(code),
     }
 }

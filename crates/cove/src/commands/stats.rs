@@ -6,7 +6,6 @@
 use crate::cli::{Format, StatsArgs};
 use crate::containers::{self, HostLiveness};
 use crate::output;
-use crate::platform::host_stats;
 use cove_core::container::{Container, ContainerStore, Status};
 use cove_core::stats::{Row, Sample};
 use std::collections::HashMap;
@@ -71,7 +70,7 @@ fn readings(list: &[Container], live: &HostLiveness) -> HashMap<String, Sample> 
     list.iter()
         .filter_map(|c| {
             let init = c.running_init(live)?;
-            Some((c.id.as_str().to_owned(), host_stats::sample(init.pid).ok()?))
+            Some((c.id.as_str().to_owned(), crate::platform::sample_container(c, init.pid).ok()?))
         })
         .collect()
 }

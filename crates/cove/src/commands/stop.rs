@@ -62,7 +62,8 @@ pub fn kill(args: KillArgs) -> anyhow::Result<i32> {
         if signal == SIGKILL {
             store.update(&c.id, |r| r.state.stopped_by_user = true)?;
         }
-        host_process::signal(init.pid, signal).with_context(|| format!("signal {signal} to pid {}", init.pid))?;
+        crate::platform::signal_container(c, init.pid, signal)
+            .with_context(|| format!("signal {signal} to pid {}", init.pid))?;
         println!("{q}");
         Ok(())
     })
@@ -89,12 +90,12 @@ pub fn stop_one(store: &ContainerStore, c: &Container, signal: Option<i32>, time
         return Ok(());
     };
     let grace = Duration::from_secs(u64::from(time.or(c.stop_timeout).unwrap_or(10)));
-    let _ = host_process::signal(init.pid, signal.unwrap_or(c.stop_signal()));
+    let _ = crate::platform::signal_container(c, init.pid, signal.unwrap_or(c.stop_signal()));
     if containers::wait_until(store, &c.id, Some(grace), not_running(&live))? {
         return Ok(());
     }
     if live.alive(&init) {
-        let _ = host_process::signal(init.pid, SIGKILL);
+        let _ = crate::platform::signal_container(c, init.pid, SIGKILL);
     }
     let done = containers::wait_until(store, &c.id, Some(Duration::from_secs(10)), not_running(&live))?;
     anyhow::ensure!(done, "container {} did not stop within 10 s of SIGKILL", c.name);

@@ -2,12 +2,19 @@
 //! json-file lines (`cove_core::container::log`), appended to its log and
 //! rotated as Docker's json-file driver does (`max-size`, `max-file`).
 
+#[cfg(target_os = "linux")]
 use crate::platform::attach_io::{self, Stream};
+#[cfg(not(target_os = "linux"))]
+use crate::platform::{
+    Pipe,
+    monitor_io::{self, Stream},
+};
 use anyhow::Context;
 use cove_core::container::log::{self, LineSplitter, LogConfig, LogEntry};
 use cove_core::container::time;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+#[cfg(target_os = "linux")]
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
@@ -80,16 +87,31 @@ fn append(path: &Path) -> anyhow::Result<File> {
 
 /// Copies the container's output into the log (and to attached clients)
 /// until both pipes close.
+#[cfg(target_os = "linux")]
 pub fn pump(stdout: OwnedFd, stderr: OwnedFd, hub: attach_io::Hub, mut w: Writer) {
-    attach_io::serve(stdout, stderr, hub, &mut |stream, bytes| {
-        let lines = match stream {
-            Stream::Stdout => w.out.push(bytes),
-            Stream::Stderr => w.err.push(bytes),
-        };
-        for line in lines {
-            w.write(stream, line);
-        }
-    });
+    attach_io::serve(stdout, stderr, hub, &mut |stream, bytes| write_out(&mut w, stream, bytes));
+    finish(w);
+}
+
+/// Copies the container's output into the log until both pipes close.
+#[cfg(not(target_os = "linux"))]
+pub fn pump(stdout: Pipe, stderr: Pipe, mut w: Writer) {
+    monitor_io::pump(stdout, stderr, &mut |stream, bytes| write_out(&mut w, stream, bytes));
+    finish(w);
+}
+
+fn write_out(w: &mut Writer, stream: Stream, bytes: &[u8]) {
+    let lines = match stream {
+        Stream::Stdout => w.out.push(bytes),
+        Stream::Stderr => w.err.push(bytes),
+    };
+    for line in lines {
+        w.write(stream, line);
+    }
+}
+
+/// Writes each stream's unfinished last line.
+fn finish(mut w: Writer) {
     for (stream, rest) in [(Stream::Stdout, w.out.finish()), (Stream::Stderr, w.err.finish())] {
         if let Some(rest) = rest {
             w.write(stream, rest);

@@ -7,8 +7,13 @@
 //! It reports to the CLI that started it with one [`Ready`] line on its
 //! old stdout: `Started` once the command has been executed, or `Failed`.
 
+#[cfg(target_os = "linux")]
 mod attach;
 mod logs;
+#[cfg(not(target_os = "linux"))]
+mod plain;
+#[cfg(not(target_os = "linux"))]
+pub use plain::run;
 
 /// `cove __monitor [--hold-output] --root ROOT ID` read without clap:
 /// the monitor lives as long as its container, so it touches as little of
@@ -33,7 +38,11 @@ pub fn early_args(argv: &[std::ffi::OsString]) -> Option<MonitorArgs> {
 
 use crate::cli::MonitorArgs;
 use crate::containers::{HostLiveness, Ready};
-use crate::platform::{self, attach_io, host_process, monitor_io};
+#[cfg(target_os = "linux")]
+use crate::platform::attach_io;
+#[cfg(target_os = "linux")]
+use crate::platform::monitor_io;
+use crate::platform::{self, host_process};
 use anyhow::Context;
 use cove_core::backend::{Backend, RunObserver, RunOutcome};
 use cove_core::container::{Container, ContainerStore, Liveness, Lookup, Status, time};
@@ -46,6 +55,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Runs the monitor; its exit code is never seen by anyone.
+#[cfg(target_os = "linux")]
 pub fn run(args: MonitorArgs) -> anyhow::Result<i32> {
     monitor_io::detach().context("leave the caller's session")?;
     let store = ContainerStore::open(&args.root).context("open container store")?;
@@ -116,6 +126,7 @@ struct Monitor {
     /// The command ran at least once.
     started: bool,
     /// The current run's pty, for attached clients' resizes.
+    #[cfg(target_os = "linux")]
     pty: attach_io::PtySlot,
 }
 
@@ -197,6 +208,7 @@ impl Monitor {
 
     /// Records the end of a run; `true` when the restart policy starts it again.
     fn ended(&mut self, c: &Container, code: i32, error: Option<String>, oom: bool) -> bool {
+        #[cfg(target_os = "linux")]
         if let Ok(mut slot) = self.pty.lock() {
             *slot = None;
         }
@@ -276,6 +288,7 @@ impl RunObserver for Watch<'_> {
         m.started = true;
         m.report(Ready::Started);
         // Idle from here on (until the container ends): the startup's pages go.
+        #[cfg(target_os = "linux")]
         let _ = monitor_io::release_startup_memory();
     }
 
@@ -287,9 +300,14 @@ impl RunObserver for Watch<'_> {
         self.ports = ports.to_vec();
     }
 
+    #[cfg(target_os = "linux")]
     fn pty_opened(&mut self, resize: Box<dyn Fn(u16, u16) + Send>) {
         if let Ok(mut slot) = self.monitor.pty.lock() {
             *slot = Some(resize);
         }
+    }
+
+    fn container(&self) -> Option<&ContainerId> {
+        Some(&self.monitor.id)
     }
 }

@@ -140,8 +140,7 @@ pub fn read_in_layers(lowers: &[PathBuf], file: &str) -> anyhow::Result<Option<S
 
 /// The id (`sha256:…`) of the local image `name` (a reference or an id
 /// prefix); `None` when there is no such image. (Stored containers record
-/// it; they are Linux-only so far.)
-#[cfg(target_os = "linux")]
+/// it.)
 pub fn local_id(name: &str, uid: u32) -> anyhow::Result<Option<String>> {
     Ok(find_local(name, uid)?.map(|(_, image)| image.id))
 }

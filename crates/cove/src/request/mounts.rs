@@ -10,9 +10,10 @@ use cove_core::spec::{MountFlags, MountSpec};
 /// accepted and have no effect); `./rel:CONTAINER` is relative to the
 /// current directory (Docker 23+); `/CONTAINER` alone is an anonymous volume
 /// (see [`anonymous`]); `NAME:CONTAINER` is a named volume, created on first
-/// use (see `volumes.rs`).
+/// use (see `volumes.rs`). A Windows drive letter (`C:\src:/src`) is part
+/// of its path, not a separator (see [`split_volume`]).
 pub fn volume(arg: &str) -> anyhow::Result<MountSpec> {
-    let parts: Vec<&str> = arg.split(':').collect();
+    let parts = split_volume(arg);
     let (source, dest, opts) = match parts.as_slice() {
         [d] => return anonymous(d).with_context(|| format!("invalid volume {arg:?}")),
         [s, d] => (*s, *d, ""),
@@ -34,6 +35,30 @@ pub fn volume(arg: &str) -> anyhow::Result<MountSpec> {
     bind(source, dest, read_only, &format!("invalid volume {arg:?}"))
 }
 
+/// Splits `-v` at its colons, except the colon of a drive letter that
+/// starts a field (`C:\x`, `c:/x`): Docker's Windows forms
+/// `C:\src:/dst:ro` and `C:\src:C:\dst`.
+pub fn split_volume(arg: &str) -> Vec<&str> {
+    let b = arg.as_bytes();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let drive = i == start + 1 && b[start].is_ascii_alphabetic() && matches!(b.get(i + 1), Some(b'\\' | b'/'));
+        if c == b':' && !drive {
+            parts.push(&arg[start..i]);
+            start = i + 1;
+        }
+    }
+    parts.push(&arg[start..]);
+    parts
+}
+
+/// Whether `path` is an absolute Windows path with a drive letter.
+fn is_drive_path(path: &str) -> bool {
+    let b = path.as_bytes();
+    b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/')
+}
+
 /// A bind of a host path (`what` names the flag and value in errors).
 fn bind(source: &str, dest: &str, read_only: bool, what: &str) -> anyhow::Result<MountSpec> {
     let source = host_source(&named_or_relative(source, what)?)?;
@@ -52,8 +77,10 @@ fn named_or_relative(source: &str, what: &str) -> anyhow::Result<String> {
         let abs = std::fs::canonicalize(&path).with_context(|| format!("volume source {}", path.display()))?;
         return Ok(abs.display().to_string());
     }
-    let absolute = source.starts_with('/') || (cfg!(windows) && std::path::Path::new(source).is_absolute());
-    if !absolute {
+    if cfg!(windows) && is_drive_path(source) {
+        return Ok(source.to_owned());
+    }
+    if !source.starts_with('/') {
         let data = crate::volumes::for_run(source).with_context(|| what.to_owned())?;
         return Ok(data.display().to_string());
     }
@@ -218,6 +245,23 @@ mod tests {
         assert!(volume("/tmp:/x:bogus").is_err());
         assert!(volume("/tmp:/").is_err());
         assert!(volume("/definitely/missing:/x").unwrap_err().to_string().contains("volume source"));
+    }
+
+    #[test]
+    fn drive_letters_are_part_of_the_path() {
+        assert_eq!(split_volume(r"C:\src:/src:ro"), [r"C:\src", "/src", "ro"]);
+        assert_eq!(split_volume(r"c:/data:C:\data"), ["c:/data", r"C:\data"]);
+        assert_eq!(split_volume("/a:/b:ro"), ["/a", "/b", "ro"]);
+        assert_eq!(split_volume("C:rel:/x"), ["C", "rel", "/x"], "no separator after the letter: not a drive");
+        assert_eq!(split_volume("/a:C:/b"), ["/a", "C:/b"]);
+        assert_eq!(split_volume("ab:/x"), ["ab", "/x"]);
+        assert!(is_drive_path(r"D:\") && is_drive_path("d:/x") && !is_drive_path("/x") && !is_drive_path("C:x"));
+        let e = volume(r"C:\src:/src:ro").unwrap_err().to_string();
+        if cfg!(windows) {
+            assert!(!e.contains("named volumes"), "an absolute path here: {e}");
+        } else {
+            assert!(e.contains("named volumes"), "not absolute on this OS: {e}");
+        }
     }
 
     #[test]

@@ -24,7 +24,6 @@ mod volumes;
 pub mod wire;
 
 pub use runner::Flags;
-pub use verdict::Verdict;
 
 use runner::{Env, ProbeRun};
 use serde::Serialize;
@@ -97,46 +96,11 @@ fn all_checks() -> impl Iterator<Item = &'static Check> {
 }
 
 /// What to run.
-pub struct Options {
-    /// Categories (empty: all).
-    pub categories: Vec<Category>,
-    /// The caller's security flags.
-    pub flags: Flags,
-    /// Give every check a deliberate way out.
-    pub weaken: bool,
-}
-
+pub type Options = crate::selftest_report::Options<Category, Flags>;
 /// One check's result.
-#[derive(Debug, Serialize)]
-pub struct CheckResult {
-    /// The check's name.
-    pub check: &'static str,
-    /// Its category.
-    pub category: Category,
-    /// pass, fail or skip.
-    pub result: Verdict,
-    /// What was observed.
-    pub evidence: String,
-    /// What a pass proves.
-    pub proves: &'static str,
-}
-
+pub type CheckResult = crate::selftest_report::CheckResult<Category>;
 /// The whole run.
-#[derive(Debug, Serialize)]
-pub struct Summary {
-    /// The flags every container got.
-    pub flags: Vec<String>,
-    /// Whether `--weaken` was given.
-    pub weakened: bool,
-    /// Every check, in order.
-    pub checks: Vec<CheckResult>,
-    /// How many passed.
-    pub passed: usize,
-    /// How many failed.
-    pub failed: usize,
-    /// How many were skipped.
-    pub skipped: usize,
-}
+pub type Summary = crate::selftest_report::Summary<Category>;
 
 /// Runs the selected checks. An error means no container could be started
 /// with these flags at all.
@@ -156,15 +120,7 @@ pub fn run(opts: Options) -> anyhow::Result<Summary> {
             }
         })
         .collect();
-    let count = |v: Verdict| checks.iter().filter(|c| c.result == v).count();
-    Ok(Summary {
-        flags: env.flags.describe(),
-        weakened: env.weaken,
-        passed: count(Verdict::Pass),
-        failed: count(Verdict::Fail),
-        skipped: count(Verdict::Skip),
-        checks,
-    })
+    Ok(Summary::new(env.flags.describe(), env.weaken, checks))
 }
 
 /// One container that only says hello: flags cove rejects, or a host where

@@ -3,30 +3,9 @@
 use super::runner::Ran;
 use super::wire::{Attempt, ProbeReport};
 use cove_backend_linux::selftest::errno_name;
-use serde::Serialize;
 
-/// How a check came out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// The protection held.
-    Pass,
-    /// The container got out (or the check could not show that it did not).
-    Fail,
-    /// The check cannot run on this host, for a reason outside cove.
-    Skip,
-}
-
-impl Verdict {
-    /// The lower-case word, as in the JSON output.
-    pub fn word(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Skip => "skip",
-        }
-    }
-}
+/// How a check came out (the same verdicts as the Windows and macOS checks).
+pub use cove_core::hostcheck::CheckVerdict as Verdict;
 
 /// A verdict and why.
 #[derive(Debug)]

@@ -151,6 +151,10 @@ fn import_list_and_run_with_the_image_defaults() {
         // Writes go to a throwaway layer, never into the stored rootfs.
         cove_in(mode, &root).args(["run", "-u", "0", "test/img:1", "echo x > /etc/added"]).run().ok();
         cove_in(mode, &root).args(["run", "test/img:1", "cat /etc/added"]).run().ok().stdout_is("added\n");
+        // --read-only: the overlay's write layer is read-only too.
+        let ro =
+            cove_in(mode, &root).args(["run", "--read-only", "-u", "0", "test/img:1", "echo x > /etc/added"]).run();
+        ro.failed().stderr_has("Read-only");
     }
 }
 

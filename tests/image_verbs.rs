@@ -5,48 +5,19 @@
 //! hostile or broken tarballs. Each test uses its own store (`COVE_ROOT`).
 
 mod common;
+#[path = "image_support/fixture.rs"]
+mod fixture;
 
 use common::*;
+use fixture::*;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-fn sha(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-fn arch() -> &'static str {
-    if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" }
-}
-
-fn tar_with(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    b.mode(tar::HeaderMode::Deterministic);
-    b.follow_symlinks(false);
-    build(&mut b);
-    b.into_inner().unwrap()
-}
-
-fn header(size: u64, mode: u32) -> tar::Header {
-    let mut h = tar::Header::new_gnu();
-    h.set_size(size);
-    h.set_mode(mode);
-    h.set_uid(0);
-    h.set_gid(0);
-    h.set_mtime(1_700_000_000);
-    h
-}
-
-fn add(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
-    b.append_data(&mut header(data.len() as u64, 0o644), path, data).unwrap();
-}
-
 /// The busybox fixture as a layer, plus `/etc/gone`.
 fn base_layer(rootfs: &Path) -> Vec<u8> {
-    tar_with(|b| {
-        b.append_dir_all(".", rootfs).unwrap();
+    rootfs_layer(rootfs, |b| {
         add(b, "etc/gone", b"lower\n");
         add(b, "data/old", b"old\n");
     })
@@ -68,34 +39,21 @@ fn top_layer(name: &str) -> Vec<u8> {
 }
 
 /// The image config for `layers`.
-fn config(layers: &[&[u8]]) -> String {
-    let diff_ids: Vec<String> = layers.iter().map(|l| sha(l)).collect();
-    json!({
-        "created": "2024-05-01T12:00:00Z", "architecture": arch(), "os": "linux",
-        "config": {
-            "Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo default"], "Env": ["PATH=/bin", "K=v"],
-            "WorkingDir": "/", "User": "0", "ExposedPorts": { "80/tcp": {} }, "Labels": { "team": "cove" },
-        },
-        "rootfs": { "type": "layers", "diff_ids": diff_ids },
-    })
-    .to_string()
+fn image_config(layers: &[&[u8]]) -> Vec<u8> {
+    let run = json!({
+        "Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo default"], "Env": ["PATH=/bin", "K=v"],
+        "WorkingDir": "/", "User": "0", "ExposedPorts": { "80/tcp": {} }, "Labels": { "team": "cove" },
+    });
+    config(host_arch(), run, layers)
 }
 
 /// Writes an OCI layout of `layers` under `dir/name`.
 fn layout(dir: &TestDir, name: &str, layers: &[&[u8]]) -> PathBuf {
-    let blob = |bytes: &[u8], media: &str| {
-        let digest = sha(bytes);
-        dir.write(&format!("{name}/blobs/sha256/{}", &digest[7..]), bytes);
-        json!({ "mediaType": media, "digest": digest, "size": bytes.len() })
-    };
-    let config = blob(config(layers).as_bytes(), "application/vnd.oci.image.config.v1+json");
-    let layer_descs: Vec<Value> = layers.iter().map(|l| blob(l, "application/vnd.oci.image.layer.v1.tar")).collect();
-    let manifest = json!({ "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                           "config": config, "layers": layer_descs });
-    let entry = blob(manifest.to_string().as_bytes(), "application/vnd.oci.image.manifest.v1+json");
-    dir.write(&format!("{name}/oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#);
-    dir.write(&format!("{name}/index.json"), json!({ "schemaVersion": 2, "manifests": [entry] }).to_string());
-    dir.join(name)
+    let layout = Layout::new(dir, name);
+    let config = layout.blob(CONFIG, &image_config(layers));
+    let layer_descs: Vec<Value> = layers.iter().map(|l| layout.blob(LAYER_TAR, l)).collect();
+    let entry = layout.blob(MANIFEST, &manifest(MANIFEST, config, layer_descs));
+    layout.finish(vec![entry])
 }
 
 /// A `docker save` tarball (legacy layout) of `layers`, tagged `tag`.
@@ -105,7 +63,7 @@ fn docker_save(layers: &[&[u8]], tag: &str) -> Vec<u8> {
         for (name, layer) in names.iter().zip(layers) {
             add(b, name, layer);
         }
-        add(b, "cfg.json", config(layers).as_bytes());
+        add(b, "cfg.json", &image_config(layers));
         let manifest = json!([{ "Config": "cfg.json", "RepoTags": [tag], "Layers": names }]);
         add(b, "manifest.json", manifest.to_string().as_bytes());
     })
@@ -331,7 +289,7 @@ fn inspect_prints_docker_fields() {
         assert_eq!(i["RepoTags"], json!(["insp:1"]));
         assert!(i["RepoDigests"][0].as_str().unwrap().starts_with("docker.io/library/insp@sha256:"), "{v}");
         assert_eq!((i["Created"].as_str(), i["Os"].as_str()), (Some("2024-05-01T12:00:00Z"), Some("linux")));
-        assert_eq!(i["Architecture"], arch());
+        assert_eq!(i["Architecture"], host_arch());
         let c = &i["Config"];
         assert_eq!((c["Env"].clone(), c["Cmd"].clone()), (json!(["PATH=/bin", "K=v"]), json!(["echo default"])));
         assert_eq!(c["Entrypoint"], json!(["/bin/sh", "-c"]));
@@ -360,7 +318,7 @@ fn docker_save_tarballs_import_and_run() {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        let cfg = sha(config(&[&base, &top_layer("new")]).as_bytes())[7..].to_owned();
+        let cfg = sha(&image_config(&[&base, &top_layer("new")]))[7..].to_owned();
         let layer_paths = [&base, &top_layer("new")].map(|l| format!("blobs/sha256/{}", &sha(l)[7..]));
         let docker25 = tar_with(|b| {
             b.append_dir_all(".", &oci).unwrap();
@@ -419,7 +377,7 @@ fn corrupt_or_hostile_tarballs_import_nothing() {
         hostile.set_cksum();
         let escaping = tar_with(|b| b.append(&hostile, &b"x\n"[..]).unwrap());
         let outside = tar_with(|b| {
-            add(b, "cfg.json", config(&[&base]).as_bytes());
+            add(b, "cfg.json", &image_config(&[&base]));
             add(b, "manifest.json", br#"[{"Config":"cfg.json","RepoTags":["bad:1"],"Layers":["/etc/passwd"]}]"#);
         });
         let cases = [

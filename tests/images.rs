@@ -3,33 +3,18 @@
 //! uses its own store (`COVE_ROOT` in a scratch directory).
 
 mod common;
+#[path = "image_support/fixture.rs"]
+mod fixture;
 
 use common::*;
+use fixture::*;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-
-const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 
 /// The image's Cmd prints what each default should have set.
 const CMD: &str = "echo cmd; pwd; id -u; echo $GREETING; cat /etc/added; \
                    test -e /etc/gone && echo gone-present || echo gone-hidden";
 const DEFAULT_OUT: &str = "cmd\n/home/app\n1000\nhello\nadded\ngone-hidden\n";
-
-fn sha(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-fn oci_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
-}
 
 /// What to build.
 #[derive(Default)]
@@ -47,64 +32,37 @@ struct Spec {
 /// An OCI layout under `dir/NAME`: layer 1 is the busybox fixture plus
 /// `/etc/gone`; layer 2 (gzip) whites out `/etc/gone` and adds `/etc/added`.
 fn build_layout(dir: &TestDir, rootfs: &Path, name: &str, spec: &Spec) -> PathBuf {
-    let blob = |bytes: &[u8]| -> Value {
-        let digest = sha(bytes);
-        dir.write(&format!("{name}/blobs/sha256/{}", &digest[7..]), bytes);
-        json!({ "digest": digest, "size": bytes.len() })
-    };
-    let described = |media: &str, mut v: Value| {
-        v["mediaType"] = json!(media);
-        v
-    };
-    dir.write(&format!("{name}/oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#);
-
-    let mut one = tar::Builder::new(Vec::new());
-    one.mode(tar::HeaderMode::Deterministic);
-    one.follow_symlinks(false);
-    one.append_dir_all(".", rootfs).unwrap();
-    append_file(&mut one, "etc/gone", b"lower layer\n");
-    let layer1 = one.into_inner().unwrap();
-
-    let mut two = tar::Builder::new(Vec::new());
-    append_file(&mut two, "etc/.wh.gone", b"");
-    append_file(&mut two, "etc/added", b"added\n");
-    let layer2 = two.into_inner().unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&layer2).unwrap();
-    let layer2_gz = gz.finish().unwrap();
-
-    let diff2 = if spec.bad_diff_id { sha(b"something else") } else { sha(&layer2) };
-    let config = json!({
-        "created": "2024-05-01T12:00:00Z",
-        "architecture": oci_arch(),
-        "os": "linux",
-        "config": {
-            "Entrypoint": ["/bin/sh", "-c"],
-            "Cmd": [CMD],
-            "Env": ["PATH=/bin:/usr/bin", "GREETING=hello"],
-            "WorkingDir": "/home/app",
-            "User": "app",
-        },
-        "rootfs": { "type": "layers", "diff_ids": [sha(&layer1), diff2] },
+    let layout = Layout::new(dir, name);
+    let layer1 = rootfs_layer(rootfs, |b| add(b, "etc/gone", b"lower layer\n"));
+    let layer2 = tar_with(|b| {
+        add(b, "etc/.wh.gone", b"");
+        add(b, "etc/added", b"added\n");
     });
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": MANIFEST,
-        "config": described(CONFIG, blob(config.to_string().as_bytes())),
-        "layers": [
-            described("application/vnd.oci.image.layer.v1.tar", blob(&layer1)),
-            described("application/vnd.oci.image.layer.v1.tar+gzip", blob(&layer2_gz)),
-        ],
+    let layer2_gz = gzip(&layer2);
+    let run = json!({
+        "Entrypoint": ["/bin/sh", "-c"],
+        "Cmd": [CMD],
+        "Env": ["PATH=/bin:/usr/bin", "GREETING=hello"],
+        "WorkingDir": "/home/app",
+        "User": "app",
     });
+    let bogus = b"something else".to_vec();
+    let diff2: &[u8] = if spec.bad_diff_id { &bogus } else { &layer2 };
+    let config = config(host_arch(), run, &[&layer1, diff2]);
+    let manifest = manifest(
+        MANIFEST,
+        layout.blob(CONFIG, &config),
+        vec![layout.blob(LAYER_TAR, &layer1), layout.blob(LAYER_GZIP, &layer2_gz)],
+    );
     if spec.corrupt_layer {
-        let path = dir.join(&format!("{name}/blobs/sha256/{}", &sha(&layer2_gz)[7..]));
+        let path = layout.blob_path(&sha(&layer2_gz));
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
         std::fs::write(&path, bytes).unwrap();
     }
-    let mut entry = described(MANIFEST, blob(manifest.to_string().as_bytes()));
-    entry["platform"] = json!({ "architecture": oci_arch(), "os": "linux" });
+    let mut entry = layout.blob(MANIFEST, &manifest);
+    entry["platform"] = json!({ "architecture": host_arch(), "os": "linux" });
     if spec.nested {
         let decoy = json!({
             "mediaType": MANIFEST,
@@ -113,25 +71,12 @@ fn build_layout(dir: &TestDir, rootfs: &Path, name: &str, spec: &Spec) -> PathBu
             "platform": { "architecture": "s390x-decoy", "os": "linux" },
         });
         let nested = json!({ "schemaVersion": 2, "mediaType": INDEX, "manifests": [decoy, entry] });
-        entry = described(INDEX, blob(nested.to_string().as_bytes()));
+        entry = layout.blob(INDEX, nested.to_string().as_bytes());
     }
     if let Some(r) = spec.ref_name {
         entry["annotations"] = json!({ "org.opencontainers.image.ref.name": r });
     }
-    let index = json!({ "schemaVersion": 2, "mediaType": INDEX, "manifests": [entry] });
-    dir.write(&format!("{name}/index.json"), index.to_string());
-    dir.join(name)
-}
-
-fn append_file(builder: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
-    let mut header = tar::Header::new_gnu();
-    header.set_size(data.len() as u64);
-    header.set_mode(0o644);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(1_700_000_000);
-    header.set_entry_type(tar::EntryType::Regular);
-    builder.append_data(&mut header, path, data).unwrap();
+    layout.finish(vec![entry])
 }
 
 /// A mode's scratch dir with an empty store, and a `cove` using it.
@@ -206,6 +151,10 @@ fn import_list_and_run_with_the_image_defaults() {
         // Writes go to a throwaway layer, never into the stored rootfs.
         cove_in(mode, &root).args(["run", "-u", "0", "test/img:1", "echo x > /etc/added"]).run().ok();
         cove_in(mode, &root).args(["run", "test/img:1", "cat /etc/added"]).run().ok().stdout_is("added\n");
+        // --read-only: the overlay's write layer is read-only too.
+        let ro =
+            cove_in(mode, &root).args(["run", "--read-only", "-u", "0", "test/img:1", "echo x > /etc/added"]).run();
+        ro.failed().stderr_has("Read-only");
     }
 }
 

@@ -94,15 +94,15 @@ say "image $ref: $size of blobs, 3 layers"
 
 cmds=(
     --command-name "cove pull" --command-name "skopeo copy + umoci unpack"
-    --prepare "rm -rf $work/cove"
+    --prepare "rm -rf $work/cove && sync"
     "COVE_ROOT=$work/cove $COVE pull -q $ref"
-    --prepare "rm -rf $work/skopeo && mkdir -p $work/skopeo"
+    --prepare "rm -rf $work/skopeo && mkdir -p $work/skopeo && sync"
     "skopeo copy -q --src-tls-verify=false docker://$ref oci:$work/skopeo/oci:img && umoci unpack --image $work/skopeo/oci:img $work/skopeo/bundle"
 )
 if command -v podman >/dev/null; then
     cmds+=(
         --command-name "podman pull"
-        --prepare "rm -rf $work/podman"
+        --prepare "rm -rf $work/podman && sync"
         "podman --root $work/podman/root --runroot $work/podman/run pull -q --tls-verify=false $ref"
     )
 fi

@@ -1,28 +1,15 @@
 //! The fixture pusher: images built here in code from the busybox rootfs
-//! (a gzip layer and a zstd layer), pushed over the registry API (blob
+//! (a gzip layer and a zstd layer; with the shared builder in
+//! `image_support/fixture.rs`), pushed over the registry API (blob
 //! uploads, manifest PUTs), and the same image as an OCI layout for skopeo.
 
+// Shared by registry.rs and registry_faults.rs; each uses a part.
+#![allow(dead_code)]
+
 use super::common::*;
+use super::fixture::*;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-
-pub const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-
-pub fn sha(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-pub fn host_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    }
-}
 
 /// A built image: its blobs (digest → bytes) and manifest.
 pub struct Image {
@@ -37,96 +24,36 @@ impl Image {
     }
 }
 
-fn file_entry(builder: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
-    let mut header = tar::Header::new_gnu();
-    header.set_size(data.len() as u64);
-    header.set_mode(0o644);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(1_700_000_000);
-    header.set_entry_type(tar::EntryType::Regular);
-    builder.append_data(&mut header, path, data).unwrap();
-}
-
 /// The busybox rootfs (gzip) plus `/etc/marker` holding `marker` and
 /// `extra` bytes of incompressible data in `/big` (zstd); Cmd prints the marker.
 pub fn build(rootfs: &Path, marker: &str, arch: &str, extra: usize) -> Image {
-    let mut one = tar::Builder::new(Vec::new());
-    one.mode(tar::HeaderMode::Deterministic);
-    one.follow_symlinks(false);
-    one.append_dir_all(".", rootfs).unwrap();
-    let one = one.into_inner().unwrap();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&one).unwrap();
-    let one_gz = gz.finish().unwrap();
-
-    let mut two = tar::Builder::new(Vec::new());
-    file_entry(&mut two, "etc/marker", format!("{marker}\n").as_bytes());
-    if extra > 0 {
-        file_entry(&mut two, "big", &pseudo_random(extra, 7));
-    }
-    let two = two.into_inner().unwrap();
-    let two_zst = zstd::encode_all(&two[..], 1).unwrap();
-
-    let config = json!({
-        "architecture": arch, "os": "linux", "created": "2025-01-02T03:04:05Z",
-        "config": { "Cmd": ["/bin/sh", "-c", "cat /etc/marker"], "Env": ["PATH=/bin"] },
-        "rootfs": { "type": "layers", "diff_ids": [sha(&one), sha(&two)] },
-    })
-    .to_string()
-    .into_bytes();
-    let desc = |media: &str, b: &[u8]| json!({ "mediaType": media, "digest": sha(b), "size": b.len() });
-    let manifest = json!({
-        "schemaVersion": 2, "mediaType": MANIFEST,
-        "config": desc(CONFIG, &config),
-        "layers": [
-            desc("application/vnd.oci.image.layer.v1.tar+gzip", &one_gz),
-            desc("application/vnd.oci.image.layer.v1.tar+zstd", &two_zst),
-        ],
-    })
-    .to_string()
-    .into_bytes();
+    let one = rootfs_layer(rootfs, |_| {});
+    let two = tar_with(|b| {
+        add(b, "etc/marker", format!("{marker}\n").as_bytes());
+        if extra > 0 {
+            add(b, "big", &pseudo_random(extra, 7));
+        }
+    });
+    let (one_gz, two_zst) = (gzip(&one), zstd(&two));
+    let run = json!({ "Cmd": ["/bin/sh", "-c", "cat /etc/marker"], "Env": ["PATH=/bin"] });
+    let config = config(arch, run, &[&one, &two]);
+    let layers = vec![descriptor(LAYER_GZIP, &one_gz), descriptor(LAYER_ZSTD, &two_zst)];
+    let manifest = manifest(MANIFEST, descriptor(CONFIG, &config), layers);
     let layers = vec![sha(&one_gz), sha(&two_zst)];
     Image { blobs: vec![(sha(&config), config), (sha(&one_gz), one_gz), (sha(&two_zst), two_zst)], manifest, layers }
 }
-
-/// Docker's schema 2 manifest and its config and layer media types.
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
 /// A Docker schema 2 image: the busybox rootfs (gzip) plus a gzip layer
 /// holding `/zeros` (`zeros` bytes, which compress to almost nothing: a
 /// gzip bomb when large); Cmd prints the size of `/zeros`.
 pub fn docker_zeros(rootfs: &Path, zeros: usize) -> Image {
-    let gzip = |tar: &[u8]| {
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(tar).unwrap();
-        gz.finish().unwrap()
-    };
-    let mut one = tar::Builder::new(Vec::new());
-    one.mode(tar::HeaderMode::Deterministic);
-    one.follow_symlinks(false);
-    one.append_dir_all(".", rootfs).unwrap();
-    let one = one.into_inner().unwrap();
-    let mut two = tar::Builder::new(Vec::new());
-    file_entry(&mut two, "zeros", &vec![0u8; zeros]);
-    let two = two.into_inner().unwrap();
+    let one = rootfs_layer(rootfs, |_| {});
+    let two = tar_with(|b| add(b, "zeros", &vec![0u8; zeros]));
     let (one_gz, two_gz) = (gzip(&one), gzip(&two));
-    let config = json!({
-        "architecture": host_arch(), "os": "linux", "created": "2025-01-02T03:04:05Z",
-        "config": { "Cmd": ["/bin/sh", "-c", "wc -c < /zeros"], "Env": ["PATH=/bin"] },
-        "rootfs": { "type": "layers", "diff_ids": [sha(&one), sha(&two)] },
-    })
-    .to_string()
-    .into_bytes();
-    let desc = |media: &str, b: &[u8]| json!({ "mediaType": media, "digest": sha(b), "size": b.len() });
-    let layer = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-    let manifest = json!({
-        "schemaVersion": 2, "mediaType": DOCKER_MANIFEST,
-        "config": desc("application/vnd.docker.container.image.v1+json", &config),
-        "layers": [desc(layer, &one_gz), desc(layer, &two_gz)],
-    })
-    .to_string()
-    .into_bytes();
+    let run = json!({ "Cmd": ["/bin/sh", "-c", "wc -c < /zeros"], "Env": ["PATH=/bin"] });
+    let config = config(host_arch(), run, &[&one, &two]);
+    let layers = vec![descriptor(DOCKER_LAYER_GZIP, &one_gz), descriptor(DOCKER_LAYER_GZIP, &two_gz)];
+    let manifest = manifest(DOCKER_MANIFEST, descriptor(DOCKER_CONFIG, &config), layers);
     let layers = vec![sha(&one_gz), sha(&two_gz)];
     Image { blobs: vec![(sha(&config), config), (sha(&one_gz), one_gz), (sha(&two_gz), two_gz)], manifest, layers }
 }
@@ -203,14 +130,11 @@ impl Pusher {
 
 /// Writes `image` as an OCI layout under `dir/name` (for skopeo).
 pub fn layout(dir: &TestDir, name: &str, tag: &str, image: &Image) -> PathBuf {
-    dir.write(&format!("{name}/oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#);
-    for (digest, bytes) in image.blobs.iter().chain([(image.digest(), image.manifest.clone())].iter()) {
-        dir.write(&format!("{name}/blobs/sha256/{}", &digest[7..]), bytes);
+    let layout = Layout::new(dir, name);
+    for (_, bytes) in &image.blobs {
+        layout.blob("", bytes);
     }
-    let index = json!({ "schemaVersion": 2, "manifests": [{
-        "mediaType": MANIFEST, "digest": image.digest(), "size": image.manifest.len(),
-        "annotations": { "org.opencontainers.image.ref.name": tag },
-    }]});
-    dir.write(&format!("{name}/index.json"), index.to_string());
-    dir.join(name)
+    let mut entry = layout.blob(MANIFEST, &image.manifest);
+    entry["annotations"] = json!({ "org.opencontainers.image.ref.name": tag });
+    layout.finish(vec![entry])
 }

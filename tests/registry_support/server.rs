@@ -3,6 +3,9 @@
 //! htpasswd or token auth), a token server of the tests' own (a thread),
 //! and a throttling TCP proxy that records what clients send.
 
+// Shared by registry.rs and registry_faults.rs; each uses a part.
+#![allow(dead_code)]
+
 use super::common::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

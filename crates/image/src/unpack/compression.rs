@@ -4,6 +4,8 @@ use std::io::{self, BufReader, Read};
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+/// Bytes read from the (compressed) layer stream at a time.
+const READ_BUFFER: usize = 256 * 1024;
 
 /// The compression of a layer stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +41,8 @@ pub(crate) fn decompress<'a>(mut reader: impl Read + 'a) -> io::Result<Box<dyn R
     }
     let compression = detect(&head[..filled]);
     // Put the magic back in front of the rest of the stream.
-    let whole = BufReader::new(io::Cursor::new(head[..filled].to_vec()).chain(reader));
+    // A large buffer: every read is a syscall, and layers are megabytes.
+    let whole = BufReader::with_capacity(READ_BUFFER, io::Cursor::new(head[..filled].to_vec()).chain(reader));
     Ok(match compression {
         Compression::None => Box::new(whole),
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(whole)),

@@ -67,13 +67,28 @@ pub(super) fn write_file(host: &Path, data: &mut impl Read, meta: &Meta, owner: 
     // create_new is O_CREAT|O_EXCL: if anything (a symlink included)
     // appeared at `host` since `clear`, this fails instead of following it.
     let mut file = OpenOptions::new().write(true).create_new(true).open(host).map_err(io_err("create file", host))?;
-    io::copy(data, &mut file).map_err(io_err("write file", host))?;
+    copy(data, &mut file).map_err(io_err("write file", host))?;
     // ORDER: ownership before mode: chown clears setuid/setgid bits.
     if owner {
         sys::fchown(&file, meta.uid, meta.gid).map_err(io_err("set owner", host))?;
     }
     sys::set_file_mode(&file, meta.mode).map_err(io_err("set mode", host))?;
     file.set_modified(meta.mtime).map_err(io_err("set mtime", host))
+}
+
+/// Copies an entry's data in 64 KiB writes (`io::copy` writes 8 KiB at a
+/// time, and each write is a syscall).
+fn copy(data: &mut impl Read, file: &mut fs::File) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match data.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        io::Write::write_all(file, &buf[..n])?;
+    }
 }
 
 /// Creates a directory (keeping an existing one); metadata comes later.

@@ -186,8 +186,26 @@ fn host_source(path: &str) -> anyhow::Result<PathBuf> {
         "invalid volume source {path:?}: use an absolute host path, ./dir, or a volume name"
     );
     let p = PathBuf::from(path);
-    std::fs::metadata(&p).with_context(|| format!("volume source {path}"))?;
+    let meta = std::fs::metadata(&p).with_context(|| format!("volume source {path}"))?;
+    ensure!(
+        !is_device(&meta),
+        "invalid volume source {path}: a device node (cove has no devices cgroup, so it passes no host devices)\n\
+         hint: bind the directory of the data, not a device"
+    );
     Ok(p)
+}
+
+/// Whether `meta` is a character or block device.
+#[cfg(unix)]
+fn is_device(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_char_device() || meta.file_type().is_block_device()
+}
+
+/// No device nodes to bind on this OS.
+#[cfg(not(unix))]
+fn is_device(_meta: &std::fs::Metadata) -> bool {
+    false
 }
 
 /// `--log-driver`/`--log-opt` of a stored container (`run -d`, `create`).

@@ -8,6 +8,7 @@
 //! old stdout: `Started` once the command has been executed, or `Failed`.
 
 mod attach;
+mod health;
 mod logs;
 
 /// `cove __monitor [--hold-output] --root ROOT ID` read without clap:
@@ -274,6 +275,7 @@ impl RunObserver for Watch<'_> {
             return m.report(Ready::Failed { code: 1, message });
         }
         m.started = true;
+        health::watch(&m.store, &m.id);
         m.report(Ready::Started);
         // Idle from here on (until the container ends): the startup's pages go.
         let _ = monitor_io::release_startup_memory();

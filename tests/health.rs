@@ -74,3 +74,76 @@ fn health_timeout_and_no_healthcheck() {
         s.assert_no_processes();
     }
 }
+
+/// An OCI layout under `dir/NAME` of the busybox fixture whose config has
+/// a `Healthcheck` (`CMD` form: no shell added).
+fn layout_with_healthcheck(dir: &TestDir, rootfs: &std::path::Path) -> std::path::PathBuf {
+    use sha2::Digest as _;
+    let blob = |bytes: &[u8], media: &str| {
+        let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)));
+        dir.write(&format!("layout/blobs/sha256/{}", &digest[7..]), bytes);
+        serde_json::json!({ "mediaType": media, "digest": digest, "size": bytes.len() })
+    };
+    let mut tar = tar::Builder::new(Vec::new());
+    tar.mode(tar::HeaderMode::Deterministic);
+    tar.follow_symlinks(false);
+    tar.append_dir_all(".", rootfs).unwrap();
+    let layer = tar.into_inner().unwrap();
+    let layer_desc = blob(&layer, "application/vnd.oci.image.layer.v1.tar");
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let config = serde_json::json!({
+        "architecture": arch, "os": "linux",
+        "config": {
+            "Cmd": ["sh"], "Env": ["PATH=/bin:/usr/bin"],
+            "Healthcheck": { "Test": ["CMD", "test", "-f", "/tmp/ready"], "Interval": 500_000_000u64, "Retries": 1 },
+        },
+        "rootfs": { "type": "layers", "diff_ids": [layer_desc["digest"]] },
+    });
+    let manifest = serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": blob(config.to_string().as_bytes(), "application/vnd.oci.image.config.v1+json"),
+        "layers": [layer_desc],
+    });
+    let entry = blob(manifest.to_string().as_bytes(), "application/vnd.oci.image.manifest.v1+json");
+    let index = serde_json::json!({ "schemaVersion": 2, "manifests": [entry] });
+    dir.write("layout/oci-layout", r#"{"imageLayoutVersion":"1.0.0"}"#);
+    dir.write("layout/index.json", index.to_string());
+    dir.join("layout")
+}
+
+#[test]
+fn image_healthcheck_applies_unless_turned_off() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { continue };
+        let s = Store::new(mode);
+        let dir = TestDir::new(mode, "health-image");
+        let layout = layout_with_healthcheck(&dir, rootfs);
+        s.cove(&["import", layout.to_str().unwrap(), "--tag", "test/hc:1"]).ok();
+        let sleeper = s.sleeper();
+        let run = s.cove(&["run", "-d", "--name", "img", "test/hc:1", "sh", "-c", &sleeper]);
+        if run.stderr().contains("overlayfs") {
+            skip("image health check", "stored containers of images need overlayfs in a user namespace");
+            continue;
+        }
+        run.ok();
+        let v = s.until("img", LIMIT, |v| health(v) == "unhealthy");
+        assert_eq!(v["Config"]["Healthcheck"]["Test"], serde_json::json!(["CMD", "test", "-f", "/tmp/ready"]));
+        s.cove(&["exec", "img", "touch", "/tmp/ready"]).ok();
+        s.until("img", LIMIT, |v| health(v) == "healthy");
+        // A flag replaces one setting; the image's test stays.
+        s.cove(&["create", "--name", "slower", "--health-interval", "1m", "test/hc:1"]).ok();
+        let v = s.inspect("slower");
+        assert_eq!(v["Config"]["Healthcheck"]["Interval"], 60_000_000_000u64, "{v:#}");
+        assert_eq!(v["Config"]["Healthcheck"]["Test"][0], "CMD", "{v:#}");
+        s.cove(&["create", "--name", "off", "--no-healthcheck", "test/hc:1"]).ok();
+        assert!(s.inspect("off")["Config"].get("Healthcheck").is_none());
+        // Never started: no health yet (Docker's `none`), as without a check.
+        s.cove(&["ps", "-a", "--format", "{{.Names}}", "--filter", "health=none"]).ok().stdout_is("off\nslower\n");
+        s.cove(&["rm", "-f", "img", "slower", "off"]).ok();
+        s.assert_no_processes();
+    }
+}

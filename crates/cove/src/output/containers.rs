@@ -51,12 +51,12 @@ impl Row<'_> {
     }
 }
 
-/// Docker's health filter value: `none` without a health check.
+/// Docker's health filter value: `none` without a health check or
+/// before its first start.
 pub fn health_name(c: &Container) -> &'static str {
     match (&c.healthcheck, &c.state.health) {
-        (None, _) => "none",
         (Some(_), Some(h)) => h.status.name(),
-        (Some(_), None) => "starting",
+        _ => "none",
     }
 }
 

@@ -60,6 +60,8 @@ impl Probe {
             if recorded.is_err() {
                 return;
             }
+            // Idle again until the next probe: the pages it touched go.
+            let _ = monitor_io::release_startup_memory();
         }
     }
 

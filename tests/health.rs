@@ -55,7 +55,7 @@ fn health_timeout_and_no_healthcheck() {
     for mode in modes() {
         let s = Store::new(mode);
         let sleeper = s.sleeper();
-        let slow = ["--health-cmd", "sleep 10", "--health-timeout", "300ms", "--health-interval", "500ms"];
+        let slow = ["--health-cmd", "sleep 10.4321", "--health-timeout", "300ms", "--health-interval", "500ms"];
         s.cove(
             &[&["run", "-d", "--name", "slow"][..], &slow, &["--health-retries", "1", "--", "sh", "-c", &sleeper]]
                 .concat(),
@@ -65,6 +65,11 @@ fn health_timeout_and_no_healthcheck() {
         let first = &v["State"]["Health"]["Log"][0];
         assert_eq!(first["ExitCode"], -1, "{v:#}");
         assert!(first["Output"].as_str().unwrap().contains("exceeded timeout"), "{v:#}");
+        // A timed-out probe is killed with its children: at most the
+        // `sleep` of the one in flight runs, not one left per probe.
+        std::thread::sleep(Duration::from_secs(2));
+        let left: Vec<_> = processes_with("10.4321").into_iter().filter(|(_, c)| c.starts_with("sleep")).collect();
+        assert!(left.len() <= 1, "timed-out probes left behind: {left:?}");
         s.cove(&["run", "-d", "--name", "plain", "--no-healthcheck", "--", "sh", "-c", &sleeper]).ok();
         let v = s.inspect("plain");
         assert!(v["State"].get("Health").is_none(), "{v:#}");

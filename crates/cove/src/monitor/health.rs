@@ -4,7 +4,7 @@
 //! spawned), bounded by the timeout, and records `State.Health` in the
 //! container's record. It ends at its first look after the run ended.
 
-use crate::platform::monitor_io;
+use crate::platform::{host_process, monitor_io};
 use cove_core::container::{
     ContainerStore, HEALTH_MAX_OUTPUT, Health, HealthConfig, HealthResult, ProcessRef, Status, time,
 };
@@ -123,12 +123,40 @@ fn wait_until(child: &mut std::process::Child, deadline: Instant) -> Option<i32>
             return Some(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)));
         }
         if Instant::now() >= deadline {
+            // ORDER: the tree is read while `cove exec` still parents it; a
+            // shell's children would outlive the shell otherwise.
+            for pid in descendants(child.id() as i32) {
+                let _ = host_process::signal(pid, 9);
+            }
             let _ = child.kill();
             let _ = child.wait();
             return None;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Every process below `root` on the host (the probe's processes in the
+/// container), parents first.
+fn descendants(root: i32) -> Vec<i32> {
+    let parent_of = |pid: i32| -> Option<i32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(") ")?.1.split_whitespace().nth(1)?.parse().ok()
+    };
+    let pids: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+        .map(|d| d.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect::<Vec<i32>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| Some((p, parent_of(p)?)))
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(pids.iter().filter(|&&(_, pp)| pp == parent).map(|&(p, _)| p));
+        i += 1;
+    }
+    found.split_off(1)
 }
 
 /// The first [`HEALTH_MAX_OUTPUT`] bytes of the probe's output.

@@ -27,6 +27,7 @@ fn main() {
     if let Some(args) = monitor::early_args(&std::env::args_os().collect::<Vec<_>>()) {
         std::process::exit(monitor::run(args).unwrap_or(cove_core::exit::COVE_ERROR));
     }
+    output::end_quietly_on_closed_output();
     let code = match cli::parse() {
         Ok(cli) => commands::dispatch(cli).unwrap_or_else(|err| output::error(&err)),
         Err(err) => output::usage_error(err),

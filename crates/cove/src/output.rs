@@ -20,6 +20,8 @@ pub use images::*;
 
 pub mod containers;
 mod inspect_extra;
+mod pipe;
+pub use pipe::end_quietly_on_closed_output;
 pub mod template;
 pub mod volumes;
 
@@ -37,6 +39,9 @@ pub struct Exit {
 /// Prints cove's own error (the whole cause chain on one line) and returns
 /// its exit code: an [`Exit`]'s own, else 125.
 pub fn error(err: &anyhow::Error) -> i32 {
+    if pipe::is_closed_output(err) {
+        return pipe::CLOSED_STDOUT;
+    }
     eprintln!("cove: {err:#}");
     err.downcast_ref::<Exit>().map_or(COVE_ERROR, |e| e.code)
 }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub mod compat;
 mod compat_more;
+pub mod health;
 pub mod image;
 mod limits;
 mod mounts;

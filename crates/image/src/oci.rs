@@ -132,6 +132,9 @@ pub struct RunConfig {
     /// `Labels`.
     #[serde(rename = "Labels", default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
+    /// `Healthcheck`: `Test`, `Interval`, `Timeout`, … as Docker writes them.
+    #[serde(rename = "Healthcheck", default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<serde_json::Value>,
 }
 
 /// The chain id of a stack of layers (OCI image spec, "Layer ChainID"):

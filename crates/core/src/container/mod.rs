@@ -6,12 +6,14 @@
 //! asked of the caller ([`Liveness`]), which knows how on its OS.
 
 pub mod attach;
+mod health;
 pub mod log;
 mod names;
 mod record;
 mod store;
 pub mod time;
 
+pub use health::{Health, HealthConfig, HealthResult, HealthStatus, MAX_OUTPUT as HEALTH_MAX_OUTPUT};
 pub use names::{generate_name, valid_name};
 pub use record::{Container, ProcessRef, RestartPolicy, State, Status};
 pub use store::{ContainerStore, Lookup, StoreLock};

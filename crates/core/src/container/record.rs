@@ -133,6 +133,8 @@ pub struct State {
     /// The published ports of the last start as bound, with the host
     /// ports the kernel chose (`-p 80`, `-P`).
     pub ports: Vec<crate::net::PortSpec>,
+    /// `State.Health` of a container with a health check (since its last start).
+    pub health: Option<super::Health>,
 }
 
 /// One stored container.
@@ -171,6 +173,9 @@ pub struct Container {
     /// `--log-driver` and `--log-opt` (json-file without rotation by default).
     #[serde(default)]
     pub log: super::log::LogConfig,
+    /// The health check (`--health-*` over the image's); `None` without one.
+    #[serde(default)]
+    pub healthcheck: Option<super::HealthConfig>,
     /// Changing state.
     pub state: State,
 }

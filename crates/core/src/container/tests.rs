@@ -42,6 +42,7 @@ fn container(id: &str, name: &str) -> Container {
         labels: Default::default(),
         stdin_once: false,
         log: Default::default(),
+        healthcheck: None,
         state: State::default(),
     }
 }

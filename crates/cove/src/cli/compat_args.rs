@@ -61,22 +61,22 @@ pub struct CompatArgs {
     /// Expose a port (metadata only, as with Docker).
     #[arg(long, value_name = "PORT[/PROTO]")]
     pub expose: Vec<String>,
-    /// Health check command (accepted; cove has no daemon to run it).
+    /// Health check command, run in the container by its monitor (-d, create).
     #[arg(long = "health-cmd", value_name = "CMD")]
     pub health_cmd: Option<String>,
-    /// Health check interval (accepted, not run).
+    /// Health check interval (stored containers).
     #[arg(long = "health-interval", value_name = "DURATION")]
     pub health_interval: Option<String>,
-    /// Health check timeout (accepted, not run).
+    /// Health check timeout (stored containers).
     #[arg(long = "health-timeout", value_name = "DURATION")]
     pub health_timeout: Option<String>,
-    /// Health check start period (accepted, not run).
+    /// Health check start period (stored containers).
     #[arg(long = "health-start-period", value_name = "DURATION")]
     pub health_start_period: Option<String>,
-    /// Health check start interval (accepted, not run).
+    /// Health check start interval (stored containers).
     #[arg(long = "health-start-interval", value_name = "DURATION")]
     pub health_start_interval: Option<String>,
-    /// Health check retries (accepted, not run).
+    /// Health check retries (stored containers).
     #[arg(long = "health-retries", value_name = "N")]
     pub health_retries: Option<u32>,
     /// Disable the image's health check.

@@ -78,6 +78,7 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         None => None,
     };
     let labels = request::compat::labels(&args.compat)?;
+    let health_flags = request::health::flags(&args.compat);
     let cidfile = args.compat.cidfile.as_deref().map(CidFile::claim).transpose()?;
     let log = request::log_config(&args)?;
     let image = image_name(&args);
@@ -100,6 +101,8 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
     // Looked up while the hold keeps the image from being removed.
     let image_id =
         if from_image { request::image::local_id(&image, host.uid)?.unwrap_or_default() } else { String::new() };
+    let image_config = if from_image { request::image::local_run_config(&image, host.uid)? } else { None };
+    let healthcheck = request::health::config(&health_flags, image_config.and_then(|c| c.healthcheck).as_ref())?;
     // Refused now rather than by the monitor: the same checks a run makes.
     Plan::build(&spec, host).context("invalid run request")?;
     let (store, root) = containers::open()?;
@@ -117,6 +120,7 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         labels,
         stdin_once,
         log,
+        healthcheck,
         state: State { status: Some(Status::Created), ..State::default() },
     };
     let container = store.create(container).map_err(|e| output::Exit { code: COVE_ERROR, message: e.to_string() })?;

@@ -33,7 +33,7 @@ pub fn run(args: PsArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-const KEYS: &[&str] = &["status", "name", "id", "label", "ancestor", "exited"];
+const KEYS: &[&str] = &["status", "name", "id", "label", "ancestor", "exited", "health"];
 
 fn parse_filter(f: &str) -> anyhow::Result<(String, String)> {
     let Some((k, v)) = f.split_once('=') else { bail!("invalid --filter {f:?}: use KEY=VALUE") };
@@ -46,6 +46,9 @@ fn parse_filter(f: &str) -> anyhow::Result<(String, String)> {
     const STATES: &[&str] = &["created", "restarting", "running", "removing", "paused", "exited", "dead"];
     if k == "status" && !STATES.contains(&v) {
         bail!("invalid --filter {f:?}: status is one of {}", STATES.join(", "));
+    }
+    if k == "health" && !["starting", "healthy", "unhealthy", "none"].contains(&v) {
+        bail!("invalid --filter {f:?}: health is one of starting, healthy, unhealthy, none");
     }
     Ok((k.to_owned(), v.to_owned()))
 }
@@ -67,6 +70,7 @@ fn matches(c: &Container, status: Status, lost: bool, key: &str, value: &str) ->
             None => c.labels.contains_key(value),
         },
         "ancestor" => ancestor(c, value),
+        "health" => crate::output::containers::health_name(c) == value,
         "exited" => {
             status == Status::Exited && !lost && c.state.exit_code.map(|e| e.to_string()).as_deref() == Some(value)
         }

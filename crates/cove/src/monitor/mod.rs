@@ -9,6 +9,7 @@
 
 #[cfg(target_os = "linux")]
 mod attach;
+mod health;
 mod logs;
 #[cfg(not(target_os = "linux"))]
 mod plain;
@@ -286,6 +287,7 @@ impl RunObserver for Watch<'_> {
             return m.report(Ready::Failed { code: 1, message });
         }
         m.started = true;
+        health::watch(&m.store, &m.id);
         m.report(Ready::Started);
         // Idle from here on (until the container ends): the startup's pages go.
         #[cfg(target_os = "linux")]

@@ -24,7 +24,7 @@ impl Row<'_> {
             if self.lost { "unknown".to_owned() } else { s.exit_code.map_or("unknown".into(), |c| c.to_string()) };
         match self.status {
             Status::Created => "Created".to_owned(),
-            Status::Running => format!("Up {}", ago(s.started_at).unwrap_or_default()),
+            Status::Running => format!("Up {}{}", ago(s.started_at).unwrap_or_default(), health_suffix(self.c)),
             Status::Restarting => format!("Restarting ({code}) {} ago", ago(s.finished_at).unwrap_or_default()),
             Status::Exited => match ago(s.finished_at).filter(|_| !self.lost) {
                 Some(when) => format!("Exited ({code}) {when} ago"),
@@ -48,6 +48,24 @@ impl Row<'_> {
             "State": self.status.name(),
             "Ports": cove_core::net::display_ports(&self.c.live_ports(self.status)),
         })
+    }
+}
+
+/// Docker's health filter value: `none` without a health check or
+/// before its first start.
+pub fn health_name(c: &Container) -> &'static str {
+    match (&c.healthcheck, &c.state.health) {
+        (Some(_), Some(h)) => h.status.name(),
+        _ => "none",
+    }
+}
+
+/// ` (healthy)`, ` (health: starting)`, ` (unhealthy)` after `Up …`.
+fn health_suffix(c: &Container) -> String {
+    match health_name(c) {
+        "none" => String::new(),
+        "starting" => " (health: starting)".to_owned(),
+        other => format!(" ({other})"),
     }
 }
 
@@ -96,6 +114,12 @@ pub fn ps(rows: &[Row], format: &str, quiet: bool, no_trunc: bool) -> anyhow::Re
 /// `cove inspect`'s object for one container (Docker's keys).
 pub fn inspect(c: &Container, status: Status, lost: bool, live: &dyn Liveness, log_path: &str) -> Value {
     let mut v = inspect_base(c, status, lost, live, log_path);
+    if let Some(h) = c.healthcheck.as_ref() {
+        v["Config"]["Healthcheck"] = json!(h);
+        if let Some(health) = &c.state.health {
+            v["State"]["Health"] = json!(health);
+        }
+    }
     super::inspect_extra::network_settings(c, &mut v["NetworkSettings"]);
     v
 }

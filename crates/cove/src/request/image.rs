@@ -145,6 +145,12 @@ pub fn local_id(name: &str, uid: u32) -> anyhow::Result<Option<String>> {
     Ok(find_local(name, uid)?.map(|(_, image)| image.id))
 }
 
+/// The runtime defaults of the local image `name`; `None` when there is no such image.
+#[cfg(target_os = "linux")]
+pub fn local_run_config(name: &str, uid: u32) -> anyhow::Result<Option<RunConfig>> {
+    Ok(find_local(name, uid)?.map(|(_, image)| image.run_config))
+}
+
 /// Whether `name` is an image in the caller's local store (by reference
 /// or id prefix); `false` when there is no store or `name` is no valid
 /// reference (it is then a command, not an image).

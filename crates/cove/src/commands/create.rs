@@ -103,6 +103,12 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         if from_image { request::image::local_id(&image, host.uid)?.unwrap_or_default() } else { String::new() };
     let image_config = if from_image { request::image::local_run_config(&image, host.uid)? } else { None };
     let healthcheck = request::health::config(&health_flags, image_config.and_then(|c| c.healthcheck).as_ref())?;
+    // Checks run through `cove exec`, which joins Linux containers only.
+    #[cfg(not(target_os = "linux"))]
+    anyhow::ensure!(
+        healthcheck.is_none(),
+        "health checks run on Linux only so far (issue 8)\nhint: --no-healthcheck runs the container without one"
+    );
     // Refused now rather than by the monitor: the same checks a run makes.
     Plan::build(&spec, host).context("invalid run request")?;
     let (store, root) = containers::open()?;

@@ -9,6 +9,7 @@
 
 #[cfg(target_os = "linux")]
 mod attach;
+#[cfg(target_os = "linux")]
 mod health;
 mod logs;
 #[cfg(not(target_os = "linux"))]
@@ -287,6 +288,7 @@ impl RunObserver for Watch<'_> {
             return m.report(Ready::Failed { code: 1, message });
         }
         m.started = true;
+        #[cfg(target_os = "linux")]
         health::watch(&m.store, &m.id);
         m.report(Ready::Started);
         // Idle from here on (until the container ends): the startup's pages go.

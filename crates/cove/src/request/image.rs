@@ -146,7 +146,6 @@ pub fn local_id(name: &str, uid: u32) -> anyhow::Result<Option<String>> {
 }
 
 /// The runtime defaults of the local image `name`; `None` when there is no such image.
-#[cfg(target_os = "linux")]
 pub fn local_run_config(name: &str, uid: u32) -> anyhow::Result<Option<RunConfig>> {
     Ok(find_local(name, uid)?.map(|(_, image)| image.run_config))
 }

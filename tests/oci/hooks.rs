@@ -112,8 +112,9 @@ fn failing_container_hooks_fail_their_operation() {
 }
 
 /// A working directory that does not exist, or leads out of the root
-/// (`/proc/self/fd/N`), fails `create`; one the user may not enter fails
-/// `start` naming the step, and nothing runs.
+/// (`/proc/self/fd/N`), fails `create`; a program that cannot be executed,
+/// or a directory the user may not enter, fails `start` naming the step,
+/// and nothing runs.
 #[test]
 fn bad_cwd_fails_create_or_start() {
     for mode in modes() {
@@ -123,6 +124,13 @@ fn bad_cwd_fails_create_or_start() {
             b.create(&[]).code(1).stderr_has("working directory").stderr_has(cwd);
             assert!(!b.root.join(&b.id).exists(), "[{}] cwd {cwd}: state left", mode.label());
         }
+        b.edit(|c| {
+            c["process"]["cwd"] = json!("/");
+            c["process"]["args"] = json!(["/no/such/program"]);
+        });
+        b.create(&[]).ok();
+        b.oci(&["start", &b.id]).code(1).stderr_has("cannot execute /no/such/program");
+        b.oci(&["delete", "--force", &b.id]).ok();
         // Only a root runtime without a user namespace has a second user.
         if mode != Mode::Root {
             continue;
@@ -132,6 +140,7 @@ fn bad_cwd_fails_create_or_start() {
         std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o700)).unwrap();
         b.edit(|c| {
             c["process"]["cwd"] = json!("/secret");
+            c["process"]["args"] = json!(["sh", "-c", "touch /ran"]);
             c["process"]["user"] = json!({"uid": 1000, "gid": 1000});
         });
         b.create(&[]).ok();

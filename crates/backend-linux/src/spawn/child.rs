@@ -51,7 +51,8 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter
     let map = IdMap { setgroups, ..plan.id_map.clone() };
     let mut state = (String::new(), String::new());
     let attach = oci.map_or_else(|| Path::new(rootfs::ATTACH_POINT).to_owned(), |o| attach_point(o.gate));
-    let mut before_pivot = || oci.map_or(Ok(()), |o| container_hooks(&chan, o, &mut state));
+    let hooked = oci.filter(|o| o.runtime_hooks.is_some());
+    let mut before_pivot = || hooked.map_or(Ok(()), |o| container_hooks(&chan, o, &mut state));
     let built = become_namespace_root(&map)
         .and_then(|()| netdev())
         .and_then(|()| rootfs::prepare(plan, &attach, &mut before_pivot));

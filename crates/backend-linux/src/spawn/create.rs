@@ -21,6 +21,10 @@ use std::path::{Path, PathBuf};
 pub use crate::join::oci::{Executed, exec_in};
 use std::time::Duration;
 
+/// Runs the runtime's hooks for the container with this pid; returns the
+/// states (createContainer's, startContainer's) or why a hook failed.
+pub type RuntimeHooks<'a> = dyn Fn(i32) -> Result<(String, String), String> + 'a;
+
 /// What `create` needs beyond the plan.
 pub struct CreateOptions<'a> {
     /// Where the container listens for `start` (in its state directory).
@@ -32,8 +36,9 @@ pub struct CreateOptions<'a> {
     /// Runs the runtime's createRuntime and prestart hooks, given the
     /// container's pid, once its namespaces and mounts stand (before
     /// `pivot_root`); returns the state JSON for the container's own hooks
-    /// (createContainer's, startContainer's), or why a hook failed.
-    pub runtime_hooks: &'a dyn Fn(i32) -> Result<(String, String), String>,
+    /// (createContainer's, startContainer's), or why a hook failed. `None`
+    /// when the config has none of those four kinds (no round trip).
+    pub runtime_hooks: Option<&'a RuntimeHooks<'a>>,
     /// createContainer hooks (run by the container before `pivot_root`).
     pub create_container: &'a [cove_core::oci::Hook],
     /// startContainer hooks (run by the container at `start`).
@@ -118,8 +123,8 @@ fn wait_created(chan: &Channel, pid: i32, opts: &CreateOptions) -> Result<(), Sp
     loop {
         match chan.recv()? {
             Some((Message::Created, _)) => return Ok(()),
-            Some((Message::RuntimeHooks, _)) => {
-                let (state, start_state) = (opts.runtime_hooks)(pid).map_err(|what| SpawnError::Hook { what })?;
+            Some((Message::RuntimeHooks, _)) if let Some(run) = opts.runtime_hooks => {
+                let (state, start_state) = run(pid).map_err(|what| SpawnError::Hook { what })?;
                 let op = format!("signal child {pid}");
                 chan.send(&Message::HooksRan { state, start_state }, None).map_err(SpawnError::parent(op))?;
             }

@@ -45,7 +45,7 @@ pub fn create(root: &Path, args: &CreateArgs, systemd_cgroup: bool) -> anyhow::R
             gate: &store::gate(&dir),
             console_socket: args.console_socket.as_deref(),
             oom_score_adj: oci.oom_score_adj,
-            runtime_hooks: &runtime_hooks,
+            runtime_hooks: any_before_start(&oci.hooks).then_some(&runtime_hooks as _),
             create_container: &oci.hooks.create_container,
             start_container: &oci.hooks.start_container,
         };
@@ -71,6 +71,11 @@ pub fn create(root: &Path, args: &CreateArgs, systemd_cgroup: bool) -> anyhow::R
         let _ = std::fs::remove_dir_all(&dir);
     }
     made
+}
+
+/// Whether the config has a hook that runs before the process starts.
+fn any_before_start(h: &cove_core::oci::Hooks) -> bool {
+    [&h.prestart, &h.create_runtime, &h.create_container, &h.start_container].iter().any(|l| !l.is_empty())
 }
 
 /// The record of a container whose first process is `pid` (no cgroups yet).

@@ -151,7 +151,10 @@ fn runtime_name_makes_verbs_top_level() {
     let features = deadline_output(Command::new(&link).arg("features"));
     let v: Value = serde_json::from_str(&features.1).unwrap_or_else(|e| panic!("features JSON: {e}: {features:?}"));
     assert!(v["linux"]["namespaces"].as_array().unwrap().contains(&json!("user")), "{v}");
-    assert_eq!(v["hooks"], json!(["createRuntime", "prestart", "poststart", "poststop"]));
+    assert_eq!(
+        v["hooks"],
+        json!(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
+    );
     let plain = deadline_output(Command::new(BIN).args(["state", "x"]));
     assert_ne!(plain.0, Some(0), "plain cove must not take runtime verbs: {plain:?}");
 }
@@ -188,7 +191,7 @@ fn resources_are_enforced_or_refused() {
     }
 }
 
-/// createRuntime and prestart run at create, poststart after start,
+/// prestart and createRuntime run at create, poststart after start,
 /// poststop at delete, each with the state (status at that point) on
 /// stdin; a failing prestart fails create and leaves nothing behind.
 #[test]
@@ -209,9 +212,9 @@ fn hooks_run_at_their_points_with_the_state() {
         b.create(&[]).ok();
         let l = lines();
         assert_eq!(l.len(), 2, "[{}] after create: {l:?}", mode.label());
-        assert!(l[0].starts_with("createRuntime ") && l[1].starts_with("prestart "), "{l:?}");
+        assert!(l[0].starts_with("prestart ") && l[1].starts_with("createRuntime "), "{l:?}");
         let s = state_of(&l[0]);
-        assert_eq!((s["status"].as_str(), s["id"].as_str()), (Some("created"), Some(b.id.as_str())));
+        assert_eq!((s["status"].as_str(), s["id"].as_str()), (Some("creating"), Some(b.id.as_str())));
         assert_eq!(s["pid"], b.state()["pid"]);
         b.oci(&["start", &b.id]).ok();
         let l = lines();

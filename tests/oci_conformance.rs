@@ -17,6 +17,9 @@ use oci_support::*;
 
 #[path = "oci/netns.rs"]
 mod netns;
+
+#[path = "oci/hooks.rs"]
+mod hooks;
 use netns::NetNs;
 
 /// The cgroup directories `create` (and later verbs) recorded.

@@ -23,6 +23,13 @@ pub enum SpawnError {
         /// The cause.
         source: io::Error,
     },
+    /// An OCI hook failed: one run by the runtime (`what` names it and the
+    /// cause), or one run inside the container.
+    #[error("{what}")]
+    Hook {
+        /// The hook point, index and path, and why it failed.
+        what: String,
+    },
     /// A resource limit this host cannot enforce for this caller (nothing
     /// was started).
     #[error("{flag} cannot be enforced: {why} (see `cove info`)")]

@@ -30,6 +30,29 @@ pub enum Message {
     /// Child → parent: the TUN device of `--network bridge`, made and
     /// configured in the container's network namespace (the fd rides along).
     NetDevice,
+    /// Child → parent (OCI `create`): the namespaces and mounts stand, the
+    /// root is not yet pivoted into; run the createRuntime and prestart hooks.
+    RuntimeHooks,
+    /// Parent → child (OCI `create`): those hooks ran; the state JSON for the
+    /// container's own hooks (createContainer now, startContainer at `start`).
+    HooksRan {
+        /// The runtime-spec state for createContainer (`creating`).
+        state: String,
+        /// The state for startContainer (`created`).
+        start_state: String,
+    },
+    /// Child → parent (or to `start`, over the gate): a hook run by the
+    /// container failed; the child exits 125.
+    HookFailed {
+        /// createContainer or startContainer.
+        point: String,
+        /// Its index in the config's list.
+        index: usize,
+        /// Its path.
+        path: String,
+        /// The exit status and stderr, a timeout, or the start error.
+        why: String,
+    },
     /// Child → parent (OCI `create`): set up, waiting at the start gate.
     Created,
     /// Child → parent: a setup step failed; the child exits 125.
@@ -58,6 +81,9 @@ impl Message {
             Message::Forked { .. } => "Forked",
             Message::PtyMaster => "PtyMaster",
             Message::NetDevice => "NetDevice",
+            Message::RuntimeHooks => "RuntimeHooks",
+            Message::HooksRan { .. } => "HooksRan",
+            Message::HookFailed { .. } => "HookFailed",
             Message::Created => "Created",
             Message::SetupFailed { .. } => "SetupFailed",
             Message::ExecFailed { .. } => "ExecFailed",

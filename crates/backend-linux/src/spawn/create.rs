@@ -21,8 +21,11 @@ use std::path::{Path, PathBuf};
 pub use crate::join::oci::{Executed, exec_in};
 use std::time::Duration;
 
+/// Runs the runtime's hooks for the container with this pid; returns the
+/// states (createContainer's, startContainer's) or why a hook failed.
+pub type RuntimeHooks<'a> = dyn Fn(i32) -> Result<(String, String), String> + 'a;
+
 /// What `create` needs beyond the plan.
-#[derive(Debug)]
 pub struct CreateOptions<'a> {
     /// Where the container listens for `start` (in its state directory).
     pub gate: &'a Path,
@@ -30,6 +33,16 @@ pub struct CreateOptions<'a> {
     pub console_socket: Option<&'a Path>,
     /// `process.oomScoreAdj`.
     pub oom_score_adj: Option<i32>,
+    /// Runs the runtime's createRuntime and prestart hooks, given the
+    /// container's pid, once its namespaces and mounts stand (before
+    /// `pivot_root`); returns the state JSON for the container's own hooks
+    /// (createContainer's, startContainer's), or why a hook failed. `None`
+    /// when the config has none of those four kinds (no round trip).
+    pub runtime_hooks: Option<&'a RuntimeHooks<'a>>,
+    /// createContainer hooks (run by the container before `pivot_root`).
+    pub create_container: &'a [cove_core::oci::Hook],
+    /// startContainer hooks (run by the container at `start`).
+    pub start_container: &'a [cove_core::oci::Hook],
 }
 
 /// A created container.
@@ -52,12 +65,14 @@ pub fn create(plan: &Plan, opts: &CreateOptions) -> Result<Created, SpawnError> 
     // 1. the channel; the command later restores today's signal mask
     let (ours, theirs) = channel::pair().map_err(SpawnError::parent("create socketpair"))?;
     let mask = sys::signal::block(&[]).map_err(SpawnError::parent("read signal mask"))?;
+    let attach = child::attach_point(opts.gate);
+    std::fs::create_dir_all(&attach).map_err(SpawnError::parent(format!("create {}", attach.display())))?;
     // 2. clone; the child outlives us (no parent-death signal)
     //    (from inside the namespaces the config joins by path, if any)
     let pid = match super::nspath::clone_joined(clone_flags(plan), &plan.join_namespaces)? {
         Forked::Child => {
             drop(ours);
-            child::main(plan, theirs, mask, filter.as_ref(), Some(opts.gate))
+            child::main(plan, theirs, mask, filter.as_ref(), Some(opts))
         }
         Forked::Parent(pid) => pid,
     };
@@ -79,7 +94,7 @@ pub fn create(plan: &Plan, opts: &CreateOptions) -> Result<Created, SpawnError> 
     }
     ours.send(&Message::MapsWritten, None).map_err(SpawnError::parent(format!("signal child {pid}")))?;
     // 3. until the child stands at the gate
-    wait_created(&ours, opts.console_socket)?;
+    wait_created(&ours, pid, opts)?;
     std::mem::forget(guard);
     Ok(Created { pid, cgroups: cgroups.map(Cgroups::keep).unwrap_or_default() })
 }
@@ -102,14 +117,23 @@ fn in_callers_user_namespace(plan: &Plan) -> Option<Plan> {
     Some(own)
 }
 
-/// Receives the terminal (passed on to the console socket), then `Created`.
-fn wait_created(chan: &Channel, console: Option<&Path>) -> Result<(), SpawnError> {
+/// Runs the runtime's hooks when the container asks, receives the terminal
+/// (passed on to the console socket), then `Created`.
+fn wait_created(chan: &Channel, pid: i32, opts: &CreateOptions) -> Result<(), SpawnError> {
     loop {
         match chan.recv()? {
             Some((Message::Created, _)) => return Ok(()),
-            Some((Message::PtyMaster, Some(fd))) => send_console(console, fd)?,
+            Some((Message::RuntimeHooks, _)) if let Some(run) = opts.runtime_hooks => {
+                let (state, start_state) = run(pid).map_err(|what| SpawnError::Hook { what })?;
+                let op = format!("signal child {pid}");
+                chan.send(&Message::HooksRan { state, start_state }, None).map_err(SpawnError::parent(op))?;
+            }
+            Some((Message::PtyMaster, Some(fd))) => send_console(opts.console_socket, fd)?,
             Some((Message::SetupFailed { step, path, errno }, _)) => {
                 return Err(SpawnError::Setup { step, path, source: io::Error::from_raw_os_error(errno) });
+            }
+            Some((m @ Message::HookFailed { .. }, _)) => {
+                return Err(SpawnError::Hook { what: super::hooks::failure_text(&m).unwrap_or_default() });
             }
             Some((other, _)) => return Err(SpawnError::Protocol { expected: "Created", got: other.name().into() }),
             None => return Err(SpawnError::Protocol { expected: "Created", got: "end of stream".into() }),

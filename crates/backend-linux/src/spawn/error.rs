@@ -17,6 +17,18 @@ pub enum ChildError {
         /// The cause.
         source: io::Error,
     },
+    /// An OCI hook run by the container (createContainer, startContainer)
+    /// failed (exit 125).
+    Hook {
+        /// The hook point.
+        point: &'static str,
+        /// Its index in the config's list.
+        index: usize,
+        /// Its path.
+        path: String,
+        /// Why: the exit status and stderr, a timeout, or a start error.
+        why: String,
+    },
     /// `execve` failed (exit 126 or 127).
     Exec {
         /// The program.
@@ -40,6 +52,9 @@ impl ChildError {
             ChildError::Setup { step, path, source } => {
                 Message::SetupFailed { step: (*step).to_owned(), path: path.clone(), errno: errno(source) }
             }
+            ChildError::Hook { point, index, path, why } => {
+                Message::HookFailed { point: (*point).to_owned(), index: *index, path: path.clone(), why: why.clone() }
+            }
             ChildError::Exec { program, source } => {
                 Message::ExecFailed { program: program.clone(), errno: errno(source) }
             }
@@ -49,7 +64,7 @@ impl ChildError {
     /// The exit code of the failing child.
     pub fn exit_code(&self) -> i32 {
         match self {
-            ChildError::Setup { .. } => COVE_ERROR,
+            ChildError::Setup { .. } | ChildError::Hook { .. } => COVE_ERROR,
             ChildError::Exec { source, .. } => exec_code(source.raw_os_error()),
         }
     }

@@ -4,6 +4,7 @@
 
 use super::channel::Channel;
 use super::error::{ChildError, at};
+use super::gate::Gate;
 use super::pty;
 use crate::caps;
 use crate::seccomp::{self, Filter};
@@ -18,14 +19,15 @@ use std::io;
 use std::os::fd::OwnedFd;
 
 /// Turns this process into the container's command (after waiting at the
-/// OCI start gate, when given). Returns only on error.
+/// OCI start gate, when given). Returns only on error; `start`, when it
+/// opened the gate, is told that error too.
 pub fn exec(
     p: &ProcessPlan,
     chan: &Channel,
     mask: &SavedMask,
     setgroups: bool,
     filter: Option<&Filter>,
-    gate: Option<OwnedFd>,
+    gate: Option<Gate<'_>>,
 ) -> ChildError {
     // ORDER: seccomp last, after setuid, capset, no_new_privs and
     // close_range, so that the profile need not allow any setup syscall:
@@ -36,10 +38,15 @@ pub fn exec(
     // allow setgroups, setres[ug]id, capset, prctl, chdir, umask,
     // rt_sigaction, rt_sigprocmask and close_range (Docker's default does).
     let (early, late) = if p.no_new_privileges { (None, filter) } else { (filter, None) };
-    match prepare(p, chan, mask, setgroups, early, gate) {
+    let mut started = None;
+    let err = match prepare(p, chan, mask, setgroups, early, gate, &mut started) {
         Ok(()) => search_and_exec(p, late),
         Err(e) => e,
+    };
+    if let Some(conn) = &started {
+        super::gate::report(conn, &err);
     }
+    err
 }
 
 fn load(filter: Option<&Filter>) -> Result<(), ChildError> {
@@ -86,7 +93,8 @@ fn prepare(
     mask: &SavedMask,
     setgroups: bool,
     early_filter: Option<&Filter>,
-    gate: Option<OwnedFd>,
+    gate: Option<Gate<'_>>,
+    started: &mut Option<OwnedFd>,
 ) -> Result<(), ChildError> {
     // 1. stdio and session. The command always leads a new session, so the
     //    caller's terminal is never its controlling terminal: no TIOCSTI
@@ -101,10 +109,18 @@ fn prepare(
         }
         discard_output(p.discard_output)?;
     }
-    // 2. OCI create: report, then wait for `start` (the terminal master has
-    //    been sent by now, as the console socket needs it at create)
-    if let Some(listener) = gate {
-        super::gate::wait(listener, chan)?;
+    // 2. OCI create: a working directory that cannot exist fails `create`
+    //    (as runc's init checks it); report, then wait for `start` (the
+    //    terminal master has been sent by now, as the console socket needs
+    //    it at create)
+    if let Some(g) = gate {
+        check_cwd_early(&p.cwd)?;
+        *started = Some(super::gate::wait(g.listener, chan)?);
+        // ORDER: startContainer hooks once `start` opened the gate, inside
+        // the container (after pivot_root: their paths resolve there), as
+        // its root before identity, seccomp and the fds close; a failure
+        // reaches `start` on its connection and the process never runs.
+        super::hooks::run_all("startContainer", g.start_container, g.state)?;
     }
     // 3. identity and capabilities (the seccomp filter first only without
     //    no_new_privs; see exec)
@@ -124,6 +140,19 @@ fn prepare(
     // 7. no descriptor but 0-2 survives execve (the channel closes on exec,
     //    which tells cove the command started)
     sys::exec::cloexec_from(3).map_err(at("close inherited descriptors", ""))
+}
+
+/// `create`'s early check of the working directory, as the namespace's
+/// root: missing, not a directory, or outside the root fails. Denied
+/// access is left to the real `chdir` as the user at `start`.
+fn check_cwd_early(cwd: &str) -> Result<(), ChildError> {
+    match rustix::process::chdir(cwd) {
+        Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM) => return Ok(()),
+        Err(e) => return Err(at("chdir to working directory", cwd)(e.into())),
+        Ok(()) => {}
+    }
+    cwd_inside_root(cwd)?;
+    rustix::process::chdir("/").map_err(|e| at("chdir", "/")(e.into()))
 }
 
 /// The working directory must lie under the process's root. A `cwd` such as

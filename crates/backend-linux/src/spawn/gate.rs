@@ -5,7 +5,9 @@
 //! The listener is bound by the container's first process while it still
 //! sees the host's paths (before `pivot_root`); it and the accepted
 //! connection are close-on-exec, so `start` sees end-of-file once the
-//! command has replaced the runtime's code (or the process is gone).
+//! command has replaced the runtime's code. A step that fails after the
+//! gate opened (a startContainer hook, the working directory, `execve`)
+//! writes its `Message` on the connection first, and `start` fails with it.
 
 use super::channel::{Channel, Message};
 use super::error::{ChildError, at};
@@ -30,6 +32,16 @@ fn short(path: &Path) -> io::Result<(Option<OwnedFd>, std::path::PathBuf)> {
     Ok((Some(fd), via))
 }
 
+/// The gate as the container's first process carries it to stage 3.
+pub struct Gate<'a> {
+    /// The listening socket.
+    pub listener: OwnedFd,
+    /// The startContainer hooks, run once `start` opened the gate.
+    pub start_container: &'a [cove_core::oci::Hook],
+    /// The state JSON they get on stdin.
+    pub state: &'a str,
+}
+
 /// Binds and listens on `path` (stage 2, before the root changes).
 pub fn listen_at(path: &Path) -> Result<OwnedFd, ChildError> {
     let shown = path.display().to_string();
@@ -43,8 +55,9 @@ pub fn listen_at(path: &Path) -> Result<OwnedFd, ChildError> {
 }
 
 /// Tells the runtime the container is created, then blocks until `start`
-/// connects and sends its byte (stage 3, after the terminal is attached).
-pub fn wait(listener: OwnedFd, chan: &Channel) -> Result<(), ChildError> {
+/// connects and sends its byte (stage 3, after the terminal is attached);
+/// returns the connection, kept open (close-on-exec) until `execve`.
+pub fn wait(listener: OwnedFd, chan: &Channel) -> Result<OwnedFd, ChildError> {
     chan.send(&Message::Created, None).map_err(at("report created", ""))?;
     loop {
         let conn = match accept_with(&listener, SocketFlags::CLOEXEC) {
@@ -53,16 +66,21 @@ pub fn wait(listener: OwnedFd, chan: &Channel) -> Result<(), ChildError> {
         };
         let mut byte = [0u8; 1];
         if rustix::io::read(&conn, &mut byte).map_err(|e| at("wait for start", "")(e.into()))? == 1 {
-            // Kept open (close-on-exec): `start` waits for its end-of-file.
-            std::mem::forget(conn);
-            return Ok(());
+            return Ok(conn);
         }
     }
 }
 
+/// Tells `start` (on its connection) why the process will not run.
+pub fn report(conn: &OwnedFd, err: &ChildError) {
+    if let Ok(bytes) = serde_json::to_vec(&err.message()) {
+        let _ = rustix::io::write(conn, &bytes);
+    }
+}
+
 /// `start`: opens the gate at `path` (calling `connected` once connected)
-/// and waits (up to `timeout`) until the command has been executed or the
-/// container is gone.
+/// and waits (up to `timeout`) until the command has been executed; fails
+/// with what the container reported when it could not run it.
 pub fn open(path: &Path, timeout: Duration, connected: &dyn Fn()) -> io::Result<()> {
     let (_dir, path) = short(path)?;
     let mut s = UnixStream::connect(&path)?;
@@ -74,6 +92,14 @@ pub fn open(path: &Path, timeout: Duration, connected: &dyn Fn()) -> io::Result<
         Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
             Err(io::Error::new(io::ErrorKind::TimedOut, "the container did not start in time"))
         }
-        other => other.map(|_| ()),
+        Err(e) => Err(e),
+        Ok(_) if rest.is_empty() => Ok(()),
+        Ok(_) => {
+            let text = serde_json::from_slice::<Message>(&rest)
+                .ok()
+                .and_then(|m| super::hooks::failure_text(&m))
+                .unwrap_or_else(|| String::from_utf8_lossy(&rest).into_owned());
+            Err(io::Error::other(text))
+        }
     }
 }

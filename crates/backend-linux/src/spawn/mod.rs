@@ -3,7 +3,7 @@
 //! | stage | files | process |
 //! |---|---|---|
 //! | 1 | `mod.rs`, `supervise.rs`, `terminal.rs` | cove: clone, id maps, relay |
-//! | 2 | `child.rs`, `rootfs.rs`, `steps.rs`, `sources.rs`, `inroot.rs`, `mounts.rs` | container pid 1: mounts, pivot_root |
+//! | 2 | `child.rs`, `hooks.rs`, `rootfs.rs`, `steps.rs`, `sources.rs`, `inroot.rs`, `mounts.rs` | container pid 1: mounts, pivot_root |
 //! | 3 | `exec.rs`, `pty.rs` (`pid1.rs` with `--init`) | the command: stdio, identity, caps, exec |
 //!
 //! `channel.rs` carries the typed messages between them; `error.rs` the
@@ -16,6 +16,7 @@ pub mod create;
 pub(crate) mod error;
 pub(crate) mod exec;
 mod gate;
+mod hooks;
 mod inroot;
 mod mounts;
 mod netdev;

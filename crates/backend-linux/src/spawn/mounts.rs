@@ -69,7 +69,7 @@ pub fn attach(mount: impl AsFd, target: impl AsFd) -> io::Result<()> {
 
 /// Attaches the detached mount `mount` at an absolute path of the current
 /// mount namespace (used once: to give the new root a place before pivot_root).
-pub fn attach_at(mount: impl AsFd, path: &str) -> io::Result<()> {
+pub fn attach_at(mount: impl AsFd, path: &std::path::Path) -> io::Result<()> {
     Ok(move_mount(mount, "", rustix::fs::CWD, path, MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)?)
 }
 

@@ -11,12 +11,20 @@ use cove_core::plan::{MountFlags, Namespace, Plan, RootPropagation, RootStep};
 use rustix::fs::{FileType, Mode, OFlags, fstat, mkdirat};
 use rustix::mount::{MountPropagationFlags, UnmountFlags, mount_change, unmount};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
 
-/// Where the new root is attached in the old tree until `pivot_root`.
-const ATTACH_POINT: &str = "/tmp";
+/// Where the new root is attached in the old tree until `pivot_root` (OCI
+/// `create` uses a directory of its own, so that createContainer hooks see
+/// the runtime's `/tmp`).
+pub const ATTACH_POINT: &str = "/tmp";
 
-/// Builds the root and pivots into it.
-pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
+/// Builds the root, attached at `attach`, runs `before_pivot` and pivots
+/// into it.
+pub fn prepare(
+    plan: &Plan,
+    attach: &Path,
+    before_pivot: &mut dyn FnMut() -> Result<(), ChildError>,
+) -> Result<(), ChildError> {
     // Setup creates files with the plan's exact modes; stage 3 sets the
     // command's own umask.
     rustix::process::umask(Mode::empty());
@@ -39,7 +47,7 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
     // ORDER: host sources are opened before the new root is attached, so no
     // host path is ever looked up through (or shadowed by) the new root.
     let Sources { root: root_dir, lowers, steps: step_sources, null } = sources::open_all(plan)?;
-    let root = make_root(plan, root_dir.as_ref(), &lowers)?;
+    let root = make_root(plan, root_dir.as_ref(), &lowers, attach)?;
     for (step, source) in plan.mounts.iter().zip(step_sources) {
         steps::apply(&root, step, source, &plan.mount_sources)?;
     }
@@ -54,7 +62,12 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
     if plan.loopback_up {
         sys::net::loopback_up().map_err(at("bring up loopback", "lo"))?;
     }
-    pivot(root)?;
+    // ORDER: OCI createContainer hooks (and, before them, the runtime's
+    // createRuntime and prestart) run here: in the container's namespaces
+    // with its mounts made, before pivot_root, paths resolved in the tree
+    // the runtime sees.
+    before_pivot()?;
+    pivot(root, attach)?;
     // ORDER: after pivot_root, which refuses a shared new root.
     if let Some(p) = plan.root_propagation {
         let flag = match p {
@@ -70,7 +83,7 @@ pub fn prepare(plan: &Plan) -> Result<(), ChildError> {
 
 /// Creates the root mount, attaches it at [`ATTACH_POINT`] and returns a
 /// descriptor of its top directory.
-fn make_root(plan: &Plan, dir: Option<&OwnedFd>, lowers: &[OwnedFd]) -> Result<OwnedFd, ChildError> {
+fn make_root(plan: &Plan, dir: Option<&OwnedFd>, lowers: &[OwnedFd], attach: &Path) -> Result<OwnedFd, ChildError> {
     let mount = match (&plan.root, dir) {
         (RootStep::Tmpfs, _) => fresh("tmpfs", &[("mode", "0755".into())], &[], MountFlags::default())
             .map_err(at("mount tmpfs root", "/"))?,
@@ -90,9 +103,10 @@ fn make_root(plan: &Plan, dir: Option<&OwnedFd>, lowers: &[OwnedFd]) -> Result<O
         }
         _ => unreachable!("sources::open_all opens a root for directory roots"),
     };
-    attach_at(&mount, ATTACH_POINT).map_err(at("attach new root", ATTACH_POINT))?;
-    rustix::fs::open(ATTACH_POINT, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| at("open new root", ATTACH_POINT)(e.into()))
+    let shown = attach.display().to_string();
+    attach_at(&mount, attach).map_err(at("attach new root", &shown))?;
+    rustix::fs::open(attach, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| at("open new root", &shown)(e.into()))
 }
 
 /// An overlay over `lowers` (topmost first) whose upper layer lives in a
@@ -166,12 +180,13 @@ fn existing(root: &OwnedFd, path: &str) -> Result<Option<OwnedFd>, ChildError> {
 }
 
 /// Makes `root` the root of this mount namespace and detaches the old one.
-fn pivot(root: OwnedFd) -> Result<(), ChildError> {
-    rustix::process::fchdir(&root).map_err(|e| at("chdir to new root", ATTACH_POINT)(e.into()))?;
+fn pivot(root: OwnedFd, attach: &Path) -> Result<(), ChildError> {
+    let shown = attach.display().to_string();
+    rustix::process::fchdir(&root).map_err(|e| at("chdir to new root", &shown)(e.into()))?;
     drop(root);
     // pivot_root(".", ".") stacks the old root on top of the new one; the
     // detach below then removes it (pivot_root(2), "NOTES").
-    rustix::process::pivot_root(".", ".").map_err(|e| at("pivot_root", ATTACH_POINT)(e.into()))?;
+    rustix::process::pivot_root(".", ".").map_err(|e| at("pivot_root", &shown)(e.into()))?;
     unmount(".", UnmountFlags::DETACH).map_err(|e| at("detach old root", "/")(e.into()))?;
     rustix::process::chdir("/").map_err(|e| at("chdir", "/")(e.into()))
 }

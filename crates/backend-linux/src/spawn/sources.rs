@@ -55,8 +55,8 @@ fn step_source(step: &MountStep) -> Result<Option<Source>, ChildError> {
     let (path, follow): (&Path, bool) = match step {
         MountStep::Mirror { path, .. } => (Path::new(path), false),
         MountStep::Bind { source, .. } => (source, true),
-        MountStep::Device { name, .. } => {
-            let dev = format!("/dev/{name}");
+        MountStep::Device { name, source, .. } => {
+            let dev = source.as_ref().map_or_else(|| format!("/dev/{name}"), |s| s.display().to_string());
             return open_path(Path::new(&dev), true).map(Some).map_err(at("open host device", dev));
         }
         MountStep::Sysfs { fresh: false, .. } => (Path::new("/sys"), true),

@@ -59,7 +59,7 @@ pub fn apply(
         }
         MountStep::Mqueue { dest, flags } => fresh_named(root, "mqueue", dest, &[], *flags),
         MountStep::Cgroup { dest, flags } => fresh_named(root, "cgroup2", dest, &[], *flags),
-        MountStep::Device { name, flags } => {
+        MountStep::Device { name, flags, .. } => {
             let dest = format!("/dev/{name}");
             match source {
                 Some(Source::Open(fd, _)) => bind_onto(root, &fd, false, &dest, *flags),

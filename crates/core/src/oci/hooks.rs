@@ -1,6 +1,6 @@
-//! `hooks`: the ones that run in the runtime's namespaces (createRuntime,
-//! prestart, poststart, poststop) are kept; the ones that would run inside
-//! the container (createContainer, startContainer) are refused.
+//! `hooks`: all six kinds, checked. createRuntime, prestart, poststart and
+//! poststop run in the runtime's namespaces; createContainer and
+//! startContainer inside the container's (run by its first process).
 
 use super::OciError;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,14 @@ pub struct Hooks {
     pub create_runtime: Vec<Hook>,
     /// `create`, after `create_runtime` (deprecated by the spec; same point).
     pub prestart: Vec<Hook>,
+    /// `create`, after `prestart`, in the container's namespaces before
+    /// `pivot_root` (path resolved in the runtime's mount tree).
+    #[serde(default)]
+    pub create_container: Vec<Hook>,
+    /// `start`, inside the container (after `pivot_root`, path resolved
+    /// there), before the process is executed (failure fails `start`).
+    #[serde(default)]
+    pub start_container: Vec<Hook>,
     /// `start`, after the process was executed (failure: a warning).
     pub poststart: Vec<Hook>,
     /// `delete`, after the container stopped (failure: a warning).
@@ -34,17 +42,14 @@ pub struct Hooks {
 /// The config's hooks, checked.
 pub(super) fn hooks(h: Option<&oci_spec::runtime::Hooks>) -> Result<Hooks, OciError> {
     let Some(h) = h else { return Ok(Hooks::default()) };
-    for (field, v) in [("hooks.createContainer", h.create_container()), ("hooks.startContainer", h.start_container())] {
-        if v.as_ref().is_some_and(|v| !v.is_empty()) {
-            return Err(OciError::unsupported(field, "hooks run inside the container's namespaces"));
-        }
-    }
     let list = |field: &str, v: &Option<Vec<oci_spec::runtime::Hook>>| -> Result<Vec<Hook>, OciError> {
         v.iter().flatten().map(|x| hook(field, x)).collect()
     };
     Ok(Hooks {
         create_runtime: list("hooks.createRuntime", h.create_runtime())?,
         prestart: list("hooks.prestart", h.prestart())?,
+        create_container: list("hooks.createContainer", h.create_container())?,
+        start_container: list("hooks.startContainer", h.start_container())?,
         poststart: list("hooks.poststart", h.poststart())?,
         poststop: list("hooks.poststop", h.poststop())?,
     })

@@ -122,7 +122,7 @@ pub(super) fn default_devices() -> Vec<MountStep> {
     let flags = MountFlags { nosuid: true, noexec: true, ..MountFlags::default() };
     let mut steps: Vec<MountStep> = ["null", "zero", "full", "random", "urandom", "tty"]
         .iter()
-        .map(|d| MountStep::Device { name: (*d).into(), flags })
+        .map(|d| MountStep::Device { name: (*d).into(), source: None, flags })
         .collect();
     for (target, link) in [
         ("/proc/self/fd", "/dev/fd"),

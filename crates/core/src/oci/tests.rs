@@ -82,7 +82,7 @@ fn unsupported_fields_are_named() {
     type Edit = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(&str, Edit)> = vec![
         ("linux.sysctl", Box::new(|v| v["linux"]["sysctl"] = json!({"vm.overcommit_memory": "1"}))),
-        ("hooks.startContainer", Box::new(|v| v["hooks"] = json!({"startContainer": [{"path": "/bin/true"}]}))),
+        ("hooks.startContainer[].path", Box::new(|v| v["hooks"] = json!({"startContainer": [{"path": "true"}]}))),
         ("hooks.prestart[].path", Box::new(|v| v["hooks"] = json!({"prestart": [{"path": "true"}]}))),
         ("process.apparmorProfile", Box::new(|v| v["process"]["apparmorProfile"] = json!("x"))),
         ("mounts[0].options", Box::new(|v| v["mounts"][0]["options"] = json!(["shared"]))),
@@ -155,13 +155,15 @@ fn process_and_seccomp() {
 }
 
 #[test]
-fn runtime_hooks_are_kept() {
+fn all_hooks_are_kept() {
     let text = with(RUNC, |v| {
         v["hooks"] = json!({
             "createRuntime": [{"path": "/bin/a", "args": ["a", "1"], "env": ["X=1"], "timeout": 5}],
             "prestart": [{"path": "/bin/b"}],
             "poststart": [{"path": "/bin/c"}],
             "poststop": [{"path": "/bin/d"}, {"path": "/bin/e"}],
+            "createContainer": [{"path": "/bin/f"}],
+            "startContainer": [{"path": "/bin/g", "timeout": 2}],
         })
     });
     let h = plan_of(&text, ROOT).unwrap().hooks;
@@ -170,6 +172,7 @@ fn runtime_hooks_are_kept() {
         Hook { path: "/bin/a".into(), args: vec!["a".into(), "1".into()], env: vec!["X=1".into()], timeout: Some(5) }
     );
     assert_eq!((h.prestart.len(), h.poststart.len(), h.poststop.len()), (1, 1, 2));
+    assert_eq!((h.create_container[0].path.as_str(), h.start_container[0].timeout), ("/bin/f", Some(2)));
 }
 
 #[test]

@@ -51,7 +51,7 @@ pub(super) fn kernel_filesystems(own_net: bool, tty_gid: Option<u32>) -> Vec<Mou
         MountStep::Proc { dest: "/proc".into(), flags: hard },
         MountStep::Tmpfs { dest: "/dev".into(), mode: 0o755, size: Some(64 << 20), flags: no_exec_suid },
     ];
-    steps.extend(DEVICES.iter().map(|d| MountStep::Device { name: (*d).into(), flags: no_exec_suid }));
+    steps.extend(DEVICES.iter().map(|d| MountStep::Device { name: (*d).into(), source: None, flags: no_exec_suid }));
     for (target, link) in [
         ("/proc/self/fd", "/dev/fd"),
         ("/proc/self/fd/0", "/dev/stdin"),

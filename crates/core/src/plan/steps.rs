@@ -102,10 +102,14 @@ pub enum MountStep {
         /// Flags.
         flags: MountFlags,
     },
-    /// Bind the host's `/dev/NAME` onto `/dev/NAME`.
+    /// Bind the host's `/dev/NAME` (or `source`) onto `/dev/NAME`.
     Device {
         /// Device name under `/dev`.
         name: String,
+        /// The host node, when not `/dev/NAME` (OCI `linux.devices`: a node
+        /// of the same type and number).
+        #[serde(default)]
+        source: Option<std::path::PathBuf>,
         /// Flags of the bind (never `nodev`).
         flags: MountFlags,
     },

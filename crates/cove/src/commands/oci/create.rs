@@ -39,12 +39,26 @@ pub fn create(root: &Path, args: &CreateArgs, systemd_cgroup: bool) -> anyhow::R
     }
     let dir = store::make(root, &args.id)?;
     let made = (|| {
+        let runtime_hooks =
+            |pid: i32| runtime_hooks(&dir, args, &bundle, &rootfs, &oci, pid).map_err(|e| format!("{e:#}"));
         let opts = CreateOptions {
             gate: &store::gate(&dir),
             console_socket: args.console_socket.as_deref(),
             oom_score_adj: oci.oom_score_adj,
+            runtime_hooks: any_before_start(&oci.hooks).then_some(&runtime_hooks as _),
+            create_container: &oci.hooks.create_container,
+            start_container: &oci.hooks.start_container,
         };
-        let created = spawn_created(&oci.plan, &opts)?;
+        let created = match spawn_created(&oci.plan, &opts) {
+            Err(e @ cove_backend_linux::SpawnError::Hook { .. }) => {
+                // A failed createRuntime, prestart or createContainer hook:
+                // the container is gone; poststop runs as after a delete.
+                let stopped = new_record(args, &bundle, &rootfs, &oci, 0).state_json("stopped");
+                super::hooks::run_all_warn("poststop", &oci.hooks.poststop, &stopped);
+                return Err(e.into());
+            }
+            other => other?,
+        };
         let recorded = record(&dir, args, &bundle, &rootfs, &oci, &created);
         if recorded.is_err() {
             let _ = cove_backend_linux::process::signal(created.pid, 9);
@@ -59,6 +73,47 @@ pub fn create(root: &Path, args: &CreateArgs, systemd_cgroup: bool) -> anyhow::R
     made
 }
 
+/// Whether the config has a hook that runs before the process starts.
+fn any_before_start(h: &cove_core::oci::Hooks) -> bool {
+    [&h.prestart, &h.create_runtime, &h.create_container, &h.start_container].iter().any(|l| !l.is_empty())
+}
+
+/// The record of a container whose first process is `pid` (no cgroups yet).
+fn new_record(args: &CreateArgs, bundle: &Path, rootfs: &Path, oci: &cove_core::oci::OciPlan, pid: i32) -> Record {
+    Record {
+        id: args.id.clone(),
+        pid,
+        start_time: cove_backend_linux::process::start_time(pid).unwrap_or(0),
+        bundle: bundle.to_owned(),
+        rootfs: rootfs.to_owned(),
+        annotations: oci.annotations.clone(),
+        cgroups: Vec::new(),
+        hooks: oci.hooks.clone(),
+    }
+}
+
+/// prestart, then createRuntime (as runc: "createRuntime is called
+/// immediately after the deprecated prestart"), once the container's
+/// namespaces and mounts stand, before its `pivot_root`; the state is
+/// recorded first, so `state ID` answers;
+/// returns the states for the container's own hooks.
+fn runtime_hooks(
+    dir: &Path,
+    args: &CreateArgs,
+    bundle: &Path,
+    rootfs: &Path,
+    oci: &cove_core::oci::OciPlan,
+    pid: i32,
+) -> anyhow::Result<(String, String)> {
+    let record = new_record(args, bundle, rootfs, oci, pid);
+    store::save(dir, &record)?;
+    let state = record.state_json("creating");
+    // ORDER: prestart, createRuntime; createContainer follows in the container.
+    super::hooks::run_all("prestart", &oci.hooks.prestart, &state)?;
+    super::hooks::run_all("createRuntime", &oci.hooks.create_runtime, &state)?;
+    Ok((state.to_string(), record.state_json("created").to_string()))
+}
+
 /// Records the created container and writes `--pid-file`.
 fn record(
     dir: &Path,
@@ -68,23 +123,8 @@ fn record(
     oci: &cove_core::oci::OciPlan,
     created: &cove_backend_linux::oci::Created,
 ) -> anyhow::Result<()> {
-    let start_time = cove_backend_linux::process::start_time(created.pid).unwrap_or(0);
-    let record = Record {
-        id: args.id.clone(),
-        pid: created.pid,
-        start_time,
-        bundle: bundle.to_owned(),
-        rootfs: rootfs.to_owned(),
-        annotations: oci.annotations.clone(),
-        cgroups: created.cgroups.clone(),
-        hooks: oci.hooks.clone(),
-    };
+    let record = Record { cgroups: created.cgroups.clone(), ..new_record(args, bundle, rootfs, oci, created.pid) };
     store::save(dir, &record)?;
-    // Both at the same point: the container is set up and waits at its
-    // gate (cove runs them after pivot_root, not before).
-    let state = record.state_json("created");
-    super::hooks::run_all("createRuntime", &oci.hooks.create_runtime, &state)?;
-    super::hooks::run_all("prestart", &oci.hooks.prestart, &state)?;
     if let Some(pid_file) = &args.pid_file {
         write_pid_file(pid_file, created.pid)?;
     }

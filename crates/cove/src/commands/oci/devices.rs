@@ -24,7 +24,9 @@ pub fn bind_steps(devices: &[Device]) -> anyhow::Result<Vec<MountStep>> {
                 d.path
             );
         };
-        steps.push(MountStep::Bind { source, dest: d.path.clone(), flags: MountFlags::default(), optional: false });
+        // A device step, not a bind: binds are always nodev.
+        let name = d.path.trim_start_matches("/dev/").to_owned();
+        steps.push(MountStep::Device { name, source: Some(source), flags: MountFlags::default() });
     }
     Ok(steps)
 }

@@ -25,15 +25,10 @@ pub fn apply(
     match step {
         MountStep::Mirror { path, flags } => mirror(root, path, *flags, source),
         MountStep::Bind { source: host, dest, flags, optional } => match source {
-            // nodev for every tree and file: a device node on a bound host path
-            // (`-v /dev:/x`, a volume holding one) would otherwise open for a
-            // root caller's container (no devices cgroup). A bound device node
-            // itself is an OCI `linux.devices` entry (`cove run` refuses
-            // device sources) and keeps its flags.
-            Some(Source::Open(fd, is_dir)) => {
-                let nodev = flags.nodev || !is_device_node(&fd);
-                bind_onto(root, &fd, is_dir, dest, MountFlags { nodev, ..*flags })
-            }
+            // Always nodev: a device node on a bound host path (`-v /dev:/x`, a
+            // volume holding one) would otherwise open for a root caller's
+            // container (no devices cgroup). Config devices are `Device` steps.
+            Some(Source::Open(fd, is_dir)) => bind_onto(root, &fd, is_dir, dest, MountFlags { nodev: true, ..*flags }),
             _ if *optional => Ok(()),
             _ => Err(at("open bind source", host.display().to_string())(std::io::ErrorKind::NotFound.into())),
         },
@@ -81,16 +76,6 @@ fn mirror(root: &OwnedFd, path: &str, flags: MountFlags, source: Option<Source>)
         Some(Source::Open(fd, is_dir)) => bind_onto(root, &fd, is_dir, path, flags),
         _ => Ok(()),
     }
-}
-
-/// Whether `fd` (an `O_PATH` descriptor) is a character or block device.
-fn is_device_node(fd: &OwnedFd) -> bool {
-    rustix::fs::fstat(fd).is_ok_and(|st| {
-        matches!(
-            rustix::fs::FileType::from_raw_mode(st.st_mode),
-            rustix::fs::FileType::CharacterDevice | rustix::fs::FileType::BlockDevice
-        )
-    })
 }
 
 fn bind_onto(root: &OwnedFd, src: &OwnedFd, is_dir: bool, dest: &str, flags: MountFlags) -> Result<(), ChildError> {

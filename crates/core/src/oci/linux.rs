@@ -34,7 +34,9 @@ pub(super) fn namespaces(lin: &Linux) -> Result<(Vec<Namespace>, Vec<JoinedNames
                     format!("joining a mount namespace ({}): cove builds the root in a new one", path.display());
                 return Err(OciError::unsupported("linux.namespaces[].path", detail));
             }
-            Some(path) if !path.is_absolute() => {
+            // A Linux path whatever OS parses the config (`is_absolute` would
+            // want a drive letter on Windows).
+            Some(path) if !path.to_string_lossy().starts_with('/') => {
                 return Err(OciError::invalid(
                     "linux.namespaces[].path",
                     format!("{} is not absolute", path.display()),

@@ -75,7 +75,7 @@ mod tests {
         let d = Device { path: "/dev/my-null".into(), block: false, major: 1, minor: 3 };
         let steps = bind_steps(std::slice::from_ref(&d)).unwrap();
         assert!(
-            matches!(&steps[0], MountStep::Bind { source, dest, .. } if source == Path::new("/dev/null") && dest == "/dev/my-null")
+            matches!(&steps[0], MountStep::Device { name, source: Some(source), .. } if source == Path::new("/dev/null") && name == "my-null")
         );
         let none = Device { path: "/dev/none".into(), block: true, major: 4095, minor: 4095 };
         assert!(bind_steps(&[none]).unwrap_err().to_string().contains("b 4095:4095"));

@@ -39,16 +39,9 @@ struct Conn {
     was_full: bool,
 }
 
-/// Closed smoltcp sockets kept for reuse at most: a new socket's two
-/// zeroed buffers cost more than the rest of a connection's set-up (a
-/// reused one is reset by `listen`/`connect` and its bytes are never read
-/// before they are written).
-const POOL: usize = 16;
-
 /// All TCP connections.
 pub struct Tcp {
     conns: Vec<Conn>,
-    pool: Vec<tcp::Socket<'static>>,
     limits: TableLimits,
     next_port: u16,
     next_id: u64,
@@ -65,7 +58,7 @@ pub enum Syn {
 impl Tcp {
     /// An empty table.
     pub fn new(limits: TableLimits) -> Tcp {
-        Tcp { conns: Vec::new(), pool: Vec::new(), limits, next_port: 32768, next_id: 0 }
+        Tcp { conns: Vec::new(), limits, next_port: 32768, next_id: 0 }
     }
 
     /// A SYN from `src` to `dst`, which leads to `target` on the host (or
@@ -137,10 +130,7 @@ impl Tcp {
         }
     }
 
-    fn socket(&mut self) -> tcp::Socket<'static> {
-        if let Some(s) = self.pool.pop() {
-            return s;
-        }
+    fn socket(&self) -> tcp::Socket<'static> {
         let buf = || tcp::SocketBuffer::new(vec![0u8; self.limits.tcp_buffer]);
         let mut sock = tcp::Socket::new(buf(), buf());
         sock.set_nagle_enabled(false);
@@ -213,7 +203,6 @@ impl Tcp {
     /// Moves bytes both ways; `readable` lists connections whose host side
     /// has data. Drops finished connections.
     pub fn pump(&mut self, readable: &HashSet<u64>, sockets: &mut SocketSet<'static>) {
-        let pool = &mut self.pool;
         self.conns.retain_mut(|c| {
             // A buffer that was full last round was not polled for: try it.
             let is_readable = readable.contains(&c.id) || c.was_full;
@@ -225,12 +214,7 @@ impl Tcp {
             if alive && !stale {
                 return true;
             }
-            if let smoltcp::socket::Socket::Tcp(mut s) = sockets.remove(*handle)
-                && pool.len() < POOL
-            {
-                s.abort();
-                pool.push(s);
-            }
+            sockets.remove(*handle);
             false
         });
     }

@@ -31,6 +31,8 @@ mod spawn;
 /// OCI runtime mode: create up to the start gate, then start.
 #[cfg(target_os = "linux")]
 pub use spawn::create as oci;
+/// One OCI hook run (the runtime's own points use it as the container's do).
+pub use spawn::hooks::run as run_hook;
 #[cfg(target_os = "linux")]
 pub mod stats;
 #[cfg(target_os = "linux")]

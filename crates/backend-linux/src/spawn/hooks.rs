@@ -18,7 +18,8 @@ pub fn run_all(point: &'static str, hooks: &[Hook], state: &str) -> Result<(), C
     Ok(())
 }
 
-fn run(h: &Hook, state: &str) -> Result<(), String> {
+/// Runs one hook with `state` on stdin; the error says why it failed.
+pub fn run(h: &Hook, state: &str) -> Result<(), String> {
     let mut cmd = Command::new(&h.path);
     if let Some((first, rest)) = h.args.split_first() {
         cmd.arg0(first).args(rest);

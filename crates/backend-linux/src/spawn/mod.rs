@@ -16,7 +16,7 @@ pub mod create;
 pub(crate) mod error;
 pub(crate) mod exec;
 mod gate;
-mod hooks;
+pub(crate) mod hooks;
 mod inroot;
 mod mounts;
 mod netdev;

@@ -68,16 +68,9 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<i32> {
     let exit = std::sync::Arc::new(std::sync::Mutex::new(None));
     let mut m =
         Monitor { store, id, live: HostLiveness::new(), ready: Some(io.ready), started: false, pty: pty.clone() };
-    let container = match m.claim() {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            m.report(Ready::AlreadyRunning);
-            return Ok(0);
-        }
-        Err(e) => {
-            m.report(Ready::Failed { code: COVE_ERROR, message: format!("{e:#}") });
-            return Ok(COVE_ERROR);
-        }
+    let container = match m.claim_or_report() {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
     };
     let socket = attach::Socket::bind(&m.id).context("listen for attach")?;
     let log = logs::Writer::open(&m.store.log_path(&m.id), container.log.clone())?;
@@ -133,6 +126,22 @@ struct Monitor {
 }
 
 impl Monitor {
+    /// [`Monitor::claim`], telling the CLI when there is nothing to run;
+    /// `Err` holds the monitor's exit code then.
+    fn claim_or_report(&mut self) -> Result<Container, i32> {
+        match self.claim() {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => {
+                self.report(Ready::AlreadyRunning);
+                Err(0)
+            }
+            Err(e) => {
+                self.report(Ready::Failed { code: COVE_ERROR, message: format!("{e:#}") });
+                Err(COVE_ERROR)
+            }
+        }
+    }
+
     /// Records this process as the container's monitor; `None` when
     /// another live one already is.
     fn claim(&mut self) -> anyhow::Result<Option<Container>> {

@@ -17,16 +17,9 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<i32> {
     let id = ContainerId::parse(&args.id)?;
     let io = monitor_io::capture().context("set up the container's stdio")?;
     let mut m = Monitor { store, id, live: HostLiveness::new(), ready: Some(io.ready), started: false };
-    let container = match m.claim() {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            m.report(Ready::AlreadyRunning);
-            return Ok(0);
-        }
-        Err(e) => {
-            m.report(Ready::Failed { code: COVE_ERROR, message: format!("{e:#}") });
-            return Ok(COVE_ERROR);
-        }
+    let container = match m.claim_or_report() {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
     };
     let log = logs::Writer::open(&m.store.log_path(&m.id), container.log.clone())?;
     let (blocked_tx, blocked) = std::sync::mpsc::sync_channel(1);

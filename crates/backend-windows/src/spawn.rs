@@ -8,7 +8,7 @@ use crate::probe::ALWAYS;
 use crate::sys::acl::{Change, apply};
 use crate::sys::appcontainer::{LocalSid, Profile, Token};
 use crate::sys::job::Job;
-use crate::sys::process::{Request, create_suspended, resume, wait};
+use crate::sys::process::{Request, Suspended, create_suspended, resume, wait};
 use crate::translate::{Context, TranslateError, WindowsPlan, translate};
 use cove_core::backend::{Capabilities, RunObserver, RunOutcome};
 use cove_core::id::ContainerId;
@@ -96,29 +96,10 @@ pub fn run(plan: &Plan, caps: &Capabilities, observer: Option<&mut dyn RunObserv
     // 5. The job, held until the end: closing it kills what is left.
     let job = Job::create(Some(&win.job_name), &win.job).map_err(step("CreateJobObjectW", &win.job_name))?;
     // 6. Suspended → in the job → resumed, then wait.
-    let stdio = stdio(win.stdin)?;
-    let req = Request {
-        application: program,
-        command_line: &win.command_line,
-        env_block: &win.env_block,
-        cwd: &win.cwd,
-        stdio: [&stdio[0], &stdio[1], &stdio[2]],
+    let child = match start_in_job(&win, program, &mut token, &job)? {
+        Ok(child) => child,
+        Err(outcome) => return Ok(outcome),
     };
-    let security = token.security_capabilities();
-    let child = match create_suspended(&req, Some(&security)) {
-        Ok(c) => c,
-        Err(e) => {
-            let code = e.raw_os_error().unwrap_or(0) as u32;
-            return match exec_failure(code, &e.to_string()) {
-                Some(reason) => Ok(RunOutcome::ExecFailed { program: win.program.0.clone(), reason }),
-                None => Err(step("CreateProcessW", program)(e)),
-            };
-        }
-    };
-    // ORDER: assigned before it runs, so neither it nor its children ever
-    // run outside the job's limits (kill-on-close included).
-    job.assign(&child.process).map_err(step("AssignProcessToJobObject", child.pid))?;
-    resume(&child.thread).map_err(step("ResumeThread", child.pid))?;
     if let Some(o) = observer {
         o.started(child.pid as i32, &[]);
     }
@@ -152,6 +133,23 @@ pub fn exec(plan: &Plan, caps: &Capabilities, id: &ContainerId) -> Result<RunOut
     let sid = LocalSid::parse(&sid_text).map_err(step("ConvertStringSidToSidW", &sid_text))?;
     let cap_sids: Vec<&str> = win.capabilities.iter().map(|c| c.sid).collect();
     let mut token = Token::for_sid(&sid, &cap_sids).map_err(step("ConvertStringSidToSidW", cap_sids.join(",")))?;
+    let child = match start_in_job(&win, program, &mut token, &job)? {
+        Ok(child) => child,
+        Err(outcome) => return Ok(outcome),
+    };
+    let code = wait(&child.process, None).map_err(step("wait for process", child.pid))?.unwrap_or(0);
+    Ok(RunOutcome::Exited(exit_status(code)))
+}
+
+/// `win`'s command created suspended with `token`'s identity, put in
+/// `job`, then resumed (`run` and `exec` alike); `Ok(Err(outcome))` when the
+/// program cannot be executed.
+fn start_in_job(
+    win: &WindowsPlan,
+    program: &str,
+    token: &mut Token,
+    job: &Job,
+) -> Result<Result<Suspended, RunOutcome>, SpawnError> {
     let stdio = stdio(win.stdin)?;
     let req = Request {
         application: program,
@@ -166,16 +164,17 @@ pub fn exec(plan: &Plan, caps: &Capabilities, id: &ContainerId) -> Result<RunOut
         Err(e) => {
             let code = e.raw_os_error().unwrap_or(0) as u32;
             return match exec_failure(code, &e.to_string()) {
-                Some(reason) => Ok(RunOutcome::ExecFailed { program: win.program.0.clone(), reason }),
+                Some(reason) => Ok(Err(RunOutcome::ExecFailed { program: win.program.0.clone(), reason })),
                 None => Err(step("CreateProcessW", program)(e)),
             };
         }
     };
-    // ORDER: in the container's job before it runs its first instruction.
+    // ORDER: assigned before it runs its first instruction, so neither it
+    // nor its children ever run outside the job's limits (kill-on-close
+    // included).
     job.assign(&child.process).map_err(step("AssignProcessToJobObject", child.pid))?;
     resume(&child.thread).map_err(step("ResumeThread", child.pid))?;
-    let code = wait(&child.process, None).map_err(step("wait for process", child.pid))?.unwrap_or(0);
-    Ok(RunOutcome::Exited(exit_status(code)))
+    Ok(Ok(child))
 }
 
 /// The directories and files of the plan, in the container dir.

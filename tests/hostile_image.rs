@@ -4,26 +4,16 @@
 //! outside) or stay inside the container.
 
 mod common;
+#[path = "image_support/fixture.rs"]
+mod fixture;
 
 use common::*;
+use fixture::{add, header, host_arch, rootfs_layer, sha};
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use std::path::{Path, PathBuf};
 
-fn sha(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
-}
-
-fn arch() -> &'static str {
-    if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" }
-}
-
 fn tar_of(rootfs: &Path) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    b.mode(tar::HeaderMode::Deterministic);
-    b.follow_symlinks(false);
-    b.append_dir_all(".", rootfs).unwrap();
-    b.into_inner().unwrap()
+    rootfs_layer(rootfs, |_| {})
 }
 
 /// What to make hostile.
@@ -53,7 +43,7 @@ fn layout(dir: &TestDir, rootfs: &Path, name: &str, evil: &Evil) -> PathBuf {
             cfg[k] = v.clone();
         }
     }
-    let config = json!({ "architecture": arch(), "os": "linux", "config": cfg,
+    let config = json!({ "architecture": host_arch(), "os": "linux", "config": cfg,
                          "rootfs": { "type": "layers", "diff_ids": [sha(&layer)] } });
     let mut config = blob(config.to_string().as_bytes(), "application/vnd.oci.image.config.v1+json");
     let mut layer = blob(&layer, "application/vnd.oci.image.layer.v1.tar");
@@ -135,22 +125,10 @@ fn docker_save_paths_outside_the_tarball_are_refused() {
         ("cfg.json", "/etc/passwd"),
         ("link/cfg.json", "l/layer.tar"),
     ] {
-        let header = |size: u64, mode: u32| {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(size);
-            h.set_mode(mode);
-            h.set_uid(0);
-            h.set_gid(0);
-            h.set_mtime(1_700_000_000);
-            h
-        };
         let mut b = tar::Builder::new(Vec::new());
         let mut h = header(0, 0o777);
         h.set_entry_type(tar::EntryType::Symlink);
         b.append_link(&mut h, "link", "/etc").unwrap();
-        let add = |b: &mut tar::Builder<Vec<u8>>, name: &str, data: &[u8]| {
-            b.append_data(&mut header(data.len() as u64, 0o644), name, data).unwrap();
-        };
         add(&mut b, "l/layer.tar", &tar_of(&dir.mkdir("empty")));
         add(&mut b, "cfg.json", br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#);
         let manifest = json!([{ "Config": config, "RepoTags": ["evil:1"], "Layers": [layer] }]);
@@ -258,24 +236,14 @@ fn import_with(
     tag: &str,
     add: impl FnOnce(&mut tar::Builder<Vec<u8>>, &tar::Header),
 ) -> Out {
-    let mut layer = tar::Builder::new(Vec::new());
-    layer.mode(tar::HeaderMode::Deterministic);
-    layer.follow_symlinks(false);
-    layer.append_dir_all(".", rootfs).unwrap();
-    let mut h = tar::Header::new_gnu();
-    h.set_size(2);
-    h.set_mode(0o644);
-    h.set_uid(0);
-    h.set_gid(0);
-    h.set_mtime(1_700_000_000);
-    add(&mut layer, &h);
-    let layer = layer.into_inner().unwrap();
+    let h = header(2, 0o644);
+    let layer = rootfs_layer(rootfs, |b| add(b, &h));
     let blob = |bytes: &[u8], media: &str| {
         let digest = sha(bytes);
         dir.write(&format!("{tag}/blobs/sha256/{}", &digest[7..]), bytes);
         json!({ "mediaType": media, "digest": digest, "size": bytes.len() })
     };
-    let config = json!({ "architecture": arch(), "os": "linux", "config": { "Env": ["PATH=/bin"] },
+    let config = json!({ "architecture": host_arch(), "os": "linux", "config": { "Env": ["PATH=/bin"] },
                          "rootfs": { "type": "layers", "diff_ids": [sha(&layer)] } });
     let config = blob(config.to_string().as_bytes(), "application/vnd.oci.image.config.v1+json");
     let manifest = json!({ "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",

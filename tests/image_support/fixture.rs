@@ -1,5 +1,5 @@
 //! The OCI image fixture builder the image tests share (`tests/images.rs`,
-//! `tests/image_verbs.rs`, and `tests/registry.rs` through
+//! `tests/image_verbs.rs`, `tests/hostile_image.rs`, and `tests/registry.rs` through
 //! `registry_support/push.rs`): digests, layers built in code as tar
 //! streams (plain, gzip, zstd), descriptors and OCI layout directories.
 //! Each test file decides what its images contain; the mechanics live here.

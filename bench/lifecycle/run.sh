@@ -3,20 +3,24 @@
 # the calling user (root for the runc/crun rows), on one busybox rootfs:
 #   1. create + start + delete of a container running /bin/true (mean ms)
 #   2. N sequential foreground runs of /bin/true (crun's benchmark shape)
-#   3. the RSS of cove's monitor for an idle detached container, next to
+#   3. exec latency: EXECS runs of /bin/true in an already running container
+#      (`cove exec` against `RT exec`)
+#   4. the RSS of cove's monitor for an idle detached container, next to
 #      conmon's (podman) where podman runs here
-# Every external command runs under `timeout`; a row that fails is skipped
-# with a loud message. See README.md.
+# then the ratios against runc that issue 5 sets as goals. Every external
+# command runs under `timeout`; a row that fails is skipped with a loud
+# message. See README.md.
 #
 # Environment: N=100 (sequential runs), CYCLES=20 (create/start/delete
-# cycles), COVE (default target/release/cove, built if missing), ROOTFS,
-# STEP_TIMEOUT=30 (seconds per command), KEEP_WORK=1.
+# cycles), EXECS=100 (exec runs), COVE (default target/release/cove, built
+# if missing), ROOTFS, STEP_TIMEOUT=30 (seconds per command), KEEP_WORK=1.
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd -- "$here/../.." && pwd -P)
 N=${N:-100}
 CYCLES=${CYCLES:-20}
+EXECS=${EXECS:-100}
 T=${STEP_TIMEOUT:-30}
 COVE=${COVE:-$repo/target/release/cove}
 RESULTS=${RESULTS:-$here/results}
@@ -35,6 +39,9 @@ export COVE_ROOT=$WORK/store
 ID=cove-bench-lc-$$
 cleanup() {
     timeout "$T" "$COVE" rm -f bench-idle >/dev/null 2>&1 || true
+    for rt in runc crun; do
+        command -v "$rt" >/dev/null && timeout "$T" "$rt" --root "$WORK/state-$rt" delete -f "$ID-sleep" >/dev/null 2>&1 || true
+    done
     command -v podman >/dev/null && timeout "$T" podman rm -f "$ID-podman" >/dev/null 2>&1 || true
     [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf -- "$WORK"
 }
@@ -59,12 +66,18 @@ mean_ms() {
     awk -v t=$((end - start)) -v n="$count" 'BEGIN { printf "%.1f", t / n }'
 }
 
-# bundle RUNTIME: an OCI bundle over $R for runc/crun (no cgroup config).
+# bundle RUNTIME [ARGS...]: an OCI bundle over $R for runc/crun (no cgroup
+# config) running /bin/true, or ARGS.
 bundle() {
-    local b=$WORK/bundle-$1
+    local rt=$1 b=$WORK/bundle-$1${2:+-$2}
+    shift
     mkdir -p "$b"
-    (cd "$b" && timeout "$T" "$1" spec) || return 1
+    (cd "$b" && timeout "$T" "$rt" spec) || return 1
     python3 "$repo/bench/startup/ocispec.py" "$b/config.json" "$R"
+    if (($#)); then
+        python3 -c 'import json, sys
+p = sys.argv[1]; c = json.load(open(p)); c["process"]["args"] = sys.argv[2:]; json.dump(c, open(p, "w"))' "$b/config.json" "$@"
+    fi
     printf '%s' "$b"
 }
 
@@ -78,16 +91,27 @@ oci_cycle() { # RUNTIME STATE BUNDLE
         timeout "$T" "$1" --root "$2" start "$ID" && timeout "$T" "$1" --root "$2" delete -f "$ID"
 }
 cove_run() { timeout "$T" "$COVE" run --rm --rootfs "$R" -- /bin/true; }
+cove_run_nonet() { timeout "$T" "$COVE" run --rm --network none --rootfs "$R" -- /bin/true; }
 oci_run() { timeout "$T" "$1" --root "$2" run --bundle "$3" "$ID" </dev/null; }
+cove_exec() { timeout "$T" "$COVE" exec bench-idle /bin/true; }
+oci_exec() { timeout "$T" "$1" --root "$2" exec "$ID-sleep" /bin/true; }
 
 declare -a rows
-row() { rows+=("| $1 | $2 | $3 |"); }
+declare -A seq_ms exec_ms
+row() { rows+=("| $1 | $2 | $3 | $4 |"); }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "create + start + delete, $CYCLES cycles each"
 cycle_cove=$(mean_ms "$CYCLES" cove_cycle) || { loud "cove cycle failed"; cycle_cove=; }
 say "$N sequential runs each"
-seq_cove=$(mean_ms "$N" cove_run) || { loud "cove run failed"; seq_cove=; }
-row cove "${cycle_cove:-failed}" "${seq_cove:-failed}"
+seq_ms[cove]=$(mean_ms "$N" cove_run) || { loud "cove run failed"; seq_ms[cove]=; }
+seq_nonet=$(mean_ms "$N" cove_run_nonet) || { loud "cove run --network none failed"; seq_nonet=; }
+say "$EXECS execs each into a running container"
+# The same container serves the monitor's memory below.
+timeout "$T" "$COVE" run -d --name bench-idle --rootfs "$R" -- /bin/sleep 300 >/dev/null
+exec_ms[cove]=$(mean_ms "$EXECS" cove_exec) || { loud "cove exec failed"; exec_ms[cove]=; }
+row cove "${cycle_cove:-failed}" "${seq_ms[cove]:-failed}" "${exec_ms[cove]:-failed}"
+row "cove, --network none" "" "${seq_nonet:-failed}" ""
 for rt in runc crun; do
     if ! command -v "$rt" >/dev/null || [[ $(id -u) != 0 ]]; then
         loud "SKIP $rt: not installed or not root"
@@ -96,14 +120,27 @@ for rt in runc crun; do
     b=$(bundle "$rt") || { loud "SKIP $rt: no bundle"; continue; }
     st=$WORK/state-$rt
     c=$(mean_ms "$CYCLES" oci_cycle "$rt" "$st" "$b") || { loud "$rt cycle failed"; c=; }
-    s=$(mean_ms "$N" oci_run "$rt" "$st" "$b") || { loud "$rt run failed (crun refuses hybrid cgroup hosts)"; s=; }
+    seq_ms[$rt]=$(mean_ms "$N" oci_run "$rt" "$st" "$b") || {
+        loud "$rt run failed (crun refuses hybrid cgroup hosts)"
+        seq_ms[$rt]=
+    }
     timeout "$T" "$rt" --root "$st" delete -f "$ID" >/dev/null 2>&1 || true
-    row "$rt" "${c:-failed}" "${s:-failed}"
+    exec_ms[$rt]=
+    if sb=$(bundle "$rt" sleep 300) && timeout "$T" "$rt" --root "$st" run -d --bundle "$sb" "$ID-sleep" </dev/null >/dev/null 2>&1; then
+        exec_ms[$rt]=$(mean_ms "$EXECS" oci_exec "$rt" "$st") || { loud "$rt exec failed"; exec_ms[$rt]=; }
+        timeout "$T" "$rt" --root "$st" delete -f "$ID-sleep" >/dev/null 2>&1 || true
+    else
+        loud "SKIP $rt exec: $rt run -d failed"
+    fi
+    row "$rt" "${c:-failed}" "${seq_ms[$rt]:-failed}" "${exec_ms[$rt]:-failed}"
 done
 
+# ratio A B: A / B to two places, or "n/a" when either is missing.
+ratio() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo n/a; }
+goals="runc/cove, $N sequential runs: $(ratio "${seq_ms[runc]:-}" "${seq_ms[cove]:-}")× faster (goal ≥ 3); "
+goals+="cove/runc, exec latency: $(ratio "${exec_ms[cove]:-}" "${exec_ms[runc]:-}") (goal ≤ 0.50)"
+
 say "monitor memory"
-timeout "$T" "$COVE" run -d --name bench-idle --rootfs "$R" -- /bin/sleep 300 >/dev/null
-sleep 1
 mon=$(timeout "$T" "$COVE" inspect -f '{{.Cove.MonitorPid}}' bench-idle)
 rss() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 pss() { awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup"; }
@@ -123,7 +160,7 @@ else
 fi
 
 {
-    printf '| runtime | create+start+delete (ms) | %s sequential runs, each (ms) |\n|---|---|---|\n' "$N"
+    printf '| runtime | create+start+delete (ms) | %s sequential runs, each (ms) | exec latency (ms) |\n|---|---|---|---|\n' "$N"
     printf '%s\n' "${rows[@]}"
-    printf '\n%s\n' "$memory"
+    printf '\n%s\n\n%s\n\nload average before: %s, after: %s\n' "$goals" "$memory" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$RESULTS/lifecycle.md"

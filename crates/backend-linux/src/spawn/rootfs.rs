@@ -84,36 +84,48 @@ pub fn prepare(
 /// Creates the root mount, attaches it at [`ATTACH_POINT`] and returns a
 /// descriptor of its top directory.
 fn make_root(plan: &Plan, dir: Option<&OwnedFd>, lowers: &[OwnedFd], attach: &Path) -> Result<OwnedFd, ChildError> {
-    let mount = match (&plan.root, dir) {
-        (RootStep::Tmpfs, _) => fresh("tmpfs", &[("mode", "0755".into())], &[], MountFlags::default())
-            .map_err(at("mount tmpfs root", "/"))?,
-        (RootStep::Overlay { lower }, Some(dir)) => {
-            overlay(std::slice::from_ref(dir)).map_err(at("mount overlay root", lower.display().to_string()))?
-        }
+    let shown = attach.display().to_string();
+    let (mount, scratch) = match (&plan.root, dir) {
+        (RootStep::Tmpfs, _) => (
+            fresh("tmpfs", &[("mode", "0755".into())], &[], MountFlags::default())
+                .map_err(at("mount tmpfs root", "/"))?,
+            None,
+        ),
+        (RootStep::Overlay { lower }, Some(dir)) => overlay(std::slice::from_ref(dir))
+            .map(|(o, s)| (o, Some(s)))
+            .map_err(at("mount overlay root", lower.display().to_string()))?,
         (RootStep::Layers { lowers: paths }, _) => {
             let top = paths.first().map(|p| p.display().to_string()).unwrap_or_default();
-            overlay(lowers).map_err(at("mount overlay of image layers", top))?
+            overlay(lowers).map(|(o, s)| (o, Some(s))).map_err(at("mount overlay of image layers", top))?
         }
         (RootStep::Bind { source }, Some(dir)) => {
             // nodev: device nodes in a root directory (an archive unpacked by
             // root) must not open (an overlay or tmpfs root made in the user
             // namespace is nodev by itself)
             let nodev = MountFlags { nodev: true, ..MountFlags::default() };
-            bind(dir, nodev).map_err(at("bind rootfs", source.display().to_string()))?
+            (bind(dir, nodev).map_err(at("bind rootfs", source.display().to_string()))?, None)
         }
         _ => unreachable!("sources::open_all opens a root for directory roots"),
     };
-    let shown = attach.display().to_string();
+    // The overlay's scratch tmpfs is attached under the root, in the old
+    // tree, rather than closed detached: closing a detached mount unmounts
+    // it on its own, one RCU grace period of its own (milliseconds on a
+    // busy host), while attached it goes with the old root's single detach
+    // after pivot_root. The overlay holds its own reference to the upper
+    // directory either way.
+    if let Some(scratch) = scratch {
+        attach_at(&scratch, attach).map_err(at("attach overlay scratch", &shown))?;
+    }
     attach_at(&mount, attach).map_err(at("attach new root", &shown))?;
     rustix::fs::open(attach, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| at("open new root", &shown)(e.into()))
 }
 
 /// An overlay over `lowers` (topmost first) whose upper layer lives in a
-/// private tmpfs that disappears with the container. Each lower is given
-/// with its own `lowerdir+` (Linux 6.8+, no length limit); older kernels
-/// get one colon-separated `lowerdir` string.
-fn overlay(lowers: &[OwnedFd]) -> std::io::Result<OwnedFd> {
+/// private tmpfs that disappears with the container, returned second (still
+/// detached). Each lower is given with its own `lowerdir+` (Linux 6.8+, no
+/// length limit); older kernels get one colon-separated `lowerdir` string.
+fn overlay(lowers: &[OwnedFd]) -> std::io::Result<(OwnedFd, OwnedFd)> {
     let scratch = fresh("tmpfs", &[("mode", "0755".into())], &[], MountFlags::default())?;
     mkdirat(&scratch, "upper", Mode::from_raw_mode(0o755))?;
     mkdirat(&scratch, "work", Mode::from_raw_mode(0o755))?;
@@ -122,14 +134,15 @@ fn overlay(lowers: &[OwnedFd]) -> std::io::Result<OwnedFd> {
     let each: Vec<(&str, String)> = lowers.iter().map(|l| ("lowerdir+", fd(l))).chain(upper.clone()).collect();
     // userxattr: overlay metadata in user.* xattrs, as required inside a user
     // namespace (opaque directories are `user.overlay.opaque`).
-    match fresh("overlay", &each, &["userxattr"], MountFlags::default()) {
+    let mount = match fresh("overlay", &each, &["userxattr"], MountFlags::default()) {
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
             let joined = lowers.iter().map(fd).collect::<Vec<_>>().join(":");
             let options: Vec<(&str, String)> = std::iter::once(("lowerdir", joined)).chain(upper).collect();
             fresh("overlay", &options, &["userxattr"], MountFlags::default())
         }
         other => other,
-    }
+    }?;
+    Ok((mount, scratch))
 }
 
 /// Hides paths: the null device over files, an empty read-only tmpfs over

@@ -48,6 +48,16 @@ pub fn attach(tun: &OwnedFd, name: &str) -> io::Result<()> {
     check(unsafe { libc::ioctl(tun.as_raw_fd(), libc::TUNSETIFF as _, &mut req) })
 }
 
+/// Marks the interface `tun` is attached to persistent (`TUNSETPERSIST`):
+/// closing the last descriptor then leaves it in place instead of
+/// unregistering it on the spot. The interface lives in the container's
+/// network namespace, so it goes away with that namespace, whose teardown
+/// the kernel always runs in its own worker (`cleanup_net`).
+pub fn persist(tun: &OwnedFd) -> io::Result<()> {
+    // SAFETY: TUNSETPERSIST takes its argument by value and touches no memory.
+    check(unsafe { libc::ioctl(tun.as_raw_fd(), libc::TUNSETPERSIST as _, 1 as libc::c_ulong) })
+}
+
 /// Addresses, MTU, link up and a default route for interface `name`.
 pub fn configure(name: &str, addr: Ipv4Addr, prefix: u8, mtu: usize, gateway: Ipv4Addr) -> io::Result<()> {
     // SAFETY: socket takes plain integers.

@@ -127,8 +127,9 @@ pub fn start_monitor(root: &std::path::Path, id: &ContainerId, limit: Duration, 
     serde_json::from_str(line.trim()).with_context(|| format!("monitor answer {line:?}"))
 }
 
-/// Polls until `done` holds for the container (re-read each time) or
-/// `limit` passes; `true` when it held. A removed container counts as done.
+/// Polls until `done` holds for the container (re-read each time, and at
+/// once when its record changes) or `limit` passes; `true` when it held.
+/// A removed container counts as done.
 pub fn wait_until(
     store: &ContainerStore,
     id: &ContainerId,
@@ -136,6 +137,8 @@ pub fn wait_until(
     done: impl Fn(&Container) -> bool,
 ) -> anyhow::Result<bool> {
     let start = Instant::now();
+    // ORDER: watched before the first read, so no write after it is missed.
+    let watch = crate::record_watch::Watch::new(&store.dir_of(id));
     // Short first: most containers a verb waits for end within milliseconds.
     let mut pause = Duration::from_millis(2);
     loop {
@@ -147,7 +150,8 @@ pub fn wait_until(
         if limit.is_some_and(|l| start.elapsed() >= l) {
             return Ok(false);
         }
-        std::thread::sleep(pause);
+        // Woken early by a record write (or the container's removal).
+        watch.pause(pause);
         pause = (pause * 2).min(Duration::from_millis(50));
     }
 }

@@ -12,6 +12,7 @@ mod containers;
 mod monitor;
 mod output;
 mod platform;
+mod record_watch;
 mod request;
 #[cfg(target_os = "linux")]
 mod selftest;

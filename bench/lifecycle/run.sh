@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # bench/lifecycle/run.sh: the container lifecycle against runc and crun, as
 # the calling user (root for the runc/crun rows), on one busybox rootfs:
-#   1. create + start + delete of a container running /bin/true (mean ms)
+#   1. create + start + delete of a container running /bin/true
 #   2. N sequential foreground runs of /bin/true (crun's benchmark shape)
 #   3. exec latency: EXECS runs of /bin/true in an already running container
 #      (`cove exec` against `RT exec`)
 #   4. the RSS of cove's monitor for an idle detached container, next to
 #      conmon's (podman) where podman runs here
-# then the ratios against runc that issue 5 sets as goals. Every external
-# command runs under `timeout` (a timed loop under one, STEP_TIMEOUT per
-# iteration); a row that fails is skipped with a loud message. See README.md.
+# then the ratios against runc that issue 5 sets as goals. The runtimes
+# take turns within each measure; figures are median (mean) ms. Every
+# external command runs under `timeout` (a timed loop under one,
+# STEP_TIMEOUT per run); a runtime that fails gets `failed` cells and a
+# loud message. See README.md.
 #
 # Environment: N=100 (sequential runs), CYCLES=20 (create/start/delete
 # cycles), EXECS=100 (exec runs), COVE (default target/release/cove, built
@@ -50,27 +52,53 @@ trap cleanup EXIT
 R=${ROOTFS:-$WORK/rootfs}
 [[ -n ${ROOTFS:-} ]] || "$repo/scripts/mkrootfs-busybox" "$R" >/dev/null
 
-# stat_ms COUNT FUNC ARGS...: runs FUNC (an exported function) COUNT times
-# in one child shell, timing each run (EPOCHREALTIME), and prints "MEDIAN
-# MEAN" in ms, or fails (the caller skips the row). The median is the
-# figure on a busy host, where a few runs wait for a CPU. The whole loop
-# has one deadline (STEP_TIMEOUT per iteration), so no per-command
-# `timeout` process is timed with each run.
-stat_ms() {
-    local count=$1 out
+# interleaved COUNT "KEY|FUNC ARGS..."...: runs each command (an exported
+# function) COUNT times in one child shell, in turn, rotating the order
+# every round, so a busy host's load falls on every runtime alike; each run
+# is timed (EPOCHREALTIME), so no wrapper process is timed with it. The
+# whole loop has one deadline (STEP_TIMEOUT per run). Prints "KEY MEDIAN
+# MEAN" (ms) per command, or "KEY" alone for one that failed (not run
+# again). The median is the figure on a busy host, where a few runs wait
+# for a CPU.
+interleaved() {
+    local count=$1 out key rest
     shift
-    out=$(timeout -k 5 "$((T * count))" bash -c '
-        for ((i = 0; i < $1; i++)); do
-            s=${EPOCHREALTIME/./}
-            "${@:2}" >/dev/null 2>&1 || exit 1
-            e=${EPOCHREALTIME/./}
-            echo $((e - s))
+    out=$(timeout -k 5 "$((T * count * $#))" bash -c '
+        count=$1
+        shift
+        declare -A dead
+        for ((i = 0; i < count; i++)); do
+            for ((j = 0; j < $#; j++)); do
+                spec=${@:((i + j) % $# + 1):1}
+                key=${spec%%|*}
+                [[ -n ${dead[$key]:-} ]] && continue
+                s=${EPOCHREALTIME/./}
+                if eval "${spec#*|}" >/dev/null 2>&1; then
+                    e=${EPOCHREALTIME/./}
+                    echo "$key $((e - s))"
+                else
+                    dead[$key]=1
+                    echo "$key failed"
+                fi
+            done
         done' _ "$count" "$@") || return 1
-    sort -n <<<"$out" | awk '{ v[NR] = $1; t += $1 }
-        END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f", m / 1000, t / NR / 1000 }'
+    awk '$2 == "failed" { bad[$1] = 1 } $2 != "failed" { v[$1] = v[$1] " " $2 }
+        END { for (k in v) if (!(k in bad)) print k v[k]; for (k in bad) print k }' <<<"$out" |
+        while read -r key rest; do
+            [[ -z $rest ]] && { echo "$key"; continue; }
+            tr ' ' '\n' <<<"$rest" | sort -n | awk -v k="$key" '{ v[NR] = $1; t += $1 } END {
+                m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                printf "%s %.1f %.1f\n", k, m / 1000, t / NR / 1000 }'
+        done
 }
 # cell "MEDIAN MEAN": the table's "median (mean)", or "failed".
 cell() { [[ -n $1 ]] && echo "${1% *} (${1#* })" || echo failed; }
+# spec KEY FUNC ARGS...: one command for `interleaved`, arguments quoted.
+spec() {
+    local key=$1
+    shift
+    printf '%s|%s' "$key" "$(printf '%q ' "$@")"
+}
 
 # bundle RUNTIME [ARGS...]: an OCI bundle over $R for runc/crun (no cgroup
 # config) running /bin/true, or ARGS.
@@ -104,48 +132,78 @@ export COVE R ID
 export -f cove_cycle oci_cycle cove_run cove_run_nonet oci_run cove_exec oci_exec
 
 declare -a rows
-declare -A seq_ms exec_ms
+declare -A cyc seq ex
 row() { rows+=("| $1 | $2 | $3 | $4 |"); }
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-say "create + start + delete, $CYCLES cycles each"
-cycle_cove=$(stat_ms "$CYCLES" cove_cycle) || { loud "cove cycle failed"; cycle_cove=; }
-say "$N sequential runs each"
-seq_ms[cove]=$(stat_ms "$N" cove_run) || { loud "cove run failed"; seq_ms[cove]=; }
-seq_nonet=$(stat_ms "$N" cove_run_nonet) || { loud "cove run --network none failed"; seq_nonet=; }
-say "$EXECS execs each into a running container"
-# The same container serves the monitor's memory below.
-timeout "$T" "$COVE" run -d --name bench-idle --rootfs "$R" -- /bin/sleep 300 >/dev/null
-exec_ms[cove]=$(stat_ms "$EXECS" cove_exec) || { loud "cove exec failed"; exec_ms[cove]=; }
-row cove "$(cell "$cycle_cove")" "$(cell "${seq_ms[cove]}")" "$(cell "${exec_ms[cove]}")"
-row "cove, --network none" "" "$(cell "$seq_nonet")" ""
+# The OCI runtimes here, each with its bundles and a running container for
+# exec; cove's running container serves the monitor's memory below too.
+declare -a oci=()
+timeout "$T" "$COVE" run -d --name bench-idle --rootfs "$R" -- /bin/sleep 600 >/dev/null || loud "cove run -d failed"
 for rt in runc crun; do
     if ! command -v "$rt" >/dev/null || [[ $(id -u) != 0 ]]; then
         loud "SKIP $rt: not installed or not root"
         continue
     fi
-    b=$(bundle "$rt") || { loud "SKIP $rt: no bundle"; continue; }
+    b=$(bundle "$rt") && sb=$(bundle "$rt" sleep 600) || { loud "SKIP $rt: no bundle"; continue; }
     st=$WORK/state-$rt
-    c=$(stat_ms "$CYCLES" oci_cycle "$rt" "$st" "$b") || { loud "$rt cycle failed"; c=; }
-    seq_ms[$rt]=$(stat_ms "$N" oci_run "$rt" "$st" "$b") || {
-        loud "$rt run failed (crun refuses hybrid cgroup hosts)"
-        seq_ms[$rt]=
-    }
+    timeout "$T" "$rt" --root "$st" run -d --bundle "$sb" "$ID-sleep" </dev/null >/dev/null 2>&1 ||
+        loud "$rt run -d failed (crun refuses hybrid cgroup hosts): no $rt exec row"
+    oci+=("$rt|$st|$b")
+done
+# specs MEASURE: the commands of one measure, cove first.
+specs() {
+    case $1 in
+        cycle) spec cove cove_cycle ;;
+        seq) spec cove cove_run && echo && spec cove-nonet cove_run_nonet ;;
+        exec) spec cove cove_exec ;;
+    esac
+    echo
+    local o rt st b
+    for o in "${oci[@]}"; do
+        IFS='|' read -r rt st b <<<"$o"
+        case $1 in
+            cycle) spec "$rt" oci_cycle "$rt" "$st" "$b" ;;
+            seq) spec "$rt" oci_run "$rt" "$st" "$b" ;;
+            exec) spec "$rt" oci_exec "$rt" "$st" ;;
+        esac
+        echo
+    done
+}
+# measure ARRAY COUNT MEASURE: fills ARRAY[KEY] with "MEDIAN MEAN".
+measure() {
+    local -n into=$1
+    local key rest
+    local -a list
+    mapfile -t list < <(specs "$3")
+    while read -r key rest; do
+        into[$key]=$rest
+        [[ -n $rest ]] || loud "$3: $key failed"
+    done < <(interleaved "$2" "${list[@]}" || loud "$3: the timed loop failed or hit its deadline")
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+say "create + start + delete, $CYCLES cycles each, interleaved"
+measure cyc "$CYCLES" cycle
+say "$N sequential runs each, interleaved"
+measure seq "$N" seq
+say "$EXECS execs each into a running container, interleaved"
+measure ex "$EXECS" exec
+for o in "${oci[@]}"; do
+    IFS='|' read -r rt st _ <<<"$o"
     timeout "$T" "$rt" --root "$st" delete -f "$ID" >/dev/null 2>&1 || true
-    exec_ms[$rt]=
-    if sb=$(bundle "$rt" sleep 300) && timeout "$T" "$rt" --root "$st" run -d --bundle "$sb" "$ID-sleep" </dev/null >/dev/null 2>&1; then
-        exec_ms[$rt]=$(stat_ms "$EXECS" oci_exec "$rt" "$st") || { loud "$rt exec failed"; exec_ms[$rt]=; }
-        timeout "$T" "$rt" --root "$st" delete -f "$ID-sleep" >/dev/null 2>&1 || true
-    else
-        loud "SKIP $rt exec: $rt run -d failed"
-    fi
-    row "$rt" "$(cell "$c")" "$(cell "${seq_ms[$rt]}")" "$(cell "${exec_ms[$rt]}")"
+    timeout "$T" "$rt" --root "$st" delete -f "$ID-sleep" >/dev/null 2>&1 || true
+done
+row cove "$(cell "${cyc[cove]:-}")" "$(cell "${seq[cove]:-}")" "$(cell "${ex[cove]:-}")"
+row "cove, --network none" "" "$(cell "${seq[cove-nonet]:-}")" ""
+for o in "${oci[@]}"; do
+    rt=${o%%|*}
+    row "$rt" "$(cell "${cyc[$rt]:-}")" "$(cell "${seq[$rt]:-}")" "$(cell "${ex[$rt]:-}")"
 done
 
 # ratio A B: median A / median B to two places, or "n/a" when either is missing.
 ratio() { [[ -n $1 && -n $2 ]] && awk -v a="${1% *}" -v b="${2% *}" 'BEGIN { printf "%.2f", a / b }' || echo n/a; }
-goals="medians: runc/cove, $N sequential runs: $(ratio "${seq_ms[runc]:-}" "${seq_ms[cove]:-}")× faster (goal ≥ 3); "
-goals+="cove/runc, exec latency: $(ratio "${exec_ms[cove]:-}" "${exec_ms[runc]:-}") (goal ≤ 0.50)"
+goals="medians: runc/cove, $N sequential runs: $(ratio "${seq[runc]:-}" "${seq[cove]:-}")× faster (goal ≥ 3); "
+goals+="cove/runc, exec latency: $(ratio "${ex[cove]:-}" "${ex[runc]:-}") (goal ≤ 0.50)"
 
 say "monitor memory"
 mon=$(timeout "$T" "$COVE" inspect -f '{{.Cove.MonitorPid}}' bench-idle)

@@ -22,7 +22,11 @@ pub fn dispatch(args: OciArgs) -> i32 {
     let uid = platform::backend().host_identity().uid;
     let root = store::root_dir(args.root.as_deref(), uid);
     let done = |r: anyhow::Result<()>| r.map(|()| 0);
-    let result = match &args.verb {
+    let checked = match (&args.root, &args.verb) {
+        (None, verb) if !matches!(verb, OciVerb::Features) => store::check_default_root(&root, uid),
+        _ => Ok(()),
+    };
+    let result = checked.and_then(|()| match &args.verb {
         OciVerb::Create(c) => done(create::create(&root, c, args.systemd_cgroup)),
         OciVerb::Start(a) => done(lifecycle::start(&root, &a.id)),
         OciVerb::State(a) => done(lifecycle::state(&root, &a.id)),
@@ -34,7 +38,7 @@ pub fn dispatch(args: OciArgs) -> i32 {
         OciVerb::Pause(a) => done(live::pause(&root, &a.id, true)),
         OciVerb::Resume(a) => done(live::pause(&root, &a.id, false)),
         OciVerb::Update(u) => done(live::update(&root, u)),
-    };
+    });
     match result {
         Ok(code) => code,
         Err(err) => output::oci_error(&err, args.log.as_deref(), args.log_format),

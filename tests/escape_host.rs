@@ -1,0 +1,178 @@
+//! Attacks on the host through cove's own files rather than through the
+//! kernel (second red-team pass), root and rootless:
+//! - an image symlink on the way to a new named volume's mount point must
+//!   not make cove copy a host directory into the volume;
+//! - a state directory another user made first (the OCI runtime's default
+//!   root in the shared `/tmp`, the runtime directory of attach sockets)
+//!   must be refused, not used;
+//! - the attach socket and the store are the caller's alone.
+
+mod common;
+
+use common::store::Store;
+use common::*;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::time::Duration;
+
+/// An image root with `lnk -> HOSTDIR` (absolute) and `up -> ../../..`;
+/// `HOSTDIR/secret/key` holds a marker only the host has. `-v NAME:/lnk/secret`
+/// used to fill the new volume from the host's `HOSTDIR/secret`.
+#[test]
+fn new_volume_is_never_filled_through_an_image_symlink() {
+    for mode in modes() {
+        let store = Store::new(mode);
+        let dir = TestDir::new(mode, "volfill");
+        let marker = unique("host-secret");
+        dir.write("secret/key", &marker);
+        let Some(root) = dir.rootfs_copy(mode, "rootfs") else { return };
+        dir.symlink(dir.path().to_str().unwrap(), "rootfs/lnk");
+        let climb =
+            "../".repeat(dir.path().components().count() + 2) + dir.path().strip_prefix("/").unwrap().to_str().unwrap();
+        dir.symlink(&climb, "rootfs/up");
+        for dest in ["/lnk/secret", "/up/secret"] {
+            let vol = unique("vol");
+            let out = store.cove(&[
+                "run",
+                "--rm",
+                "-v",
+                &format!("{vol}:{dest}"),
+                "--rootfs",
+                root.to_str().unwrap(),
+                "--",
+                "sh",
+                "-c",
+                &format!("cat {dest}/key; echo END"),
+            ]);
+            if out.stdout().contains(&marker) {
+                out.fail("the host's file never copied into the volume");
+            }
+            out.code(125).stderr_has("is a symlink in the image");
+            let listed = store.cove(&["volume", "ls", "-q"]);
+            if listed.stdout().contains(&vol) {
+                listed.fail(&format!("no volume {vol} left behind by the refused run"));
+            }
+        }
+        // The same link at the end of the path is left to the mount, which
+        // resolves it inside the container's root (a missing target: 125).
+        let out = store.cove(&[
+            "run",
+            "--rm",
+            "-v",
+            &format!("{}:/lnk", unique("vol")),
+            "--rootfs",
+            root.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            "ls -A /lnk; echo END",
+        ]);
+        if !matches!(out.code, Some(0) | Some(125)) || out.stdout().contains("secret") {
+            out.fail("an empty volume (exit 0) or a refused mount point (125), never the host's directory");
+        }
+    }
+}
+
+/// `cove oci` without `--root` and without `XDG_RUNTIME_DIR` keeps its
+/// state in the shared `/tmp`; a directory someone else made there first
+/// (here: a world-writable one under a chosen `XDG_RUNTIME_DIR`) could have
+/// a container's `state.json` swapped for a forged one whose hooks
+/// `delete` runs. It must be refused; the caller's own private one is used.
+#[test]
+fn oci_state_root_made_by_someone_else_is_refused() {
+    for mode in modes() {
+        if mode == Mode::Root {
+            continue; // root's is /run/cove-oci, not taken from the environment
+        }
+        let dir = TestDir::new(mode, "ocistate");
+        let planted = dir.mkdir("xdg/cove-oci");
+        std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
+        if is_root() {
+            // Another user's directory: nobody's.
+            std::os::unix::fs::chown(&planted, Some(65534), Some(65534)).unwrap();
+        }
+        let xdg = dir.join("xdg");
+        let out = cove(mode).env("XDG_RUNTIME_DIR", xdg.to_str().unwrap()).args(["oci", "state", "nosuch"]).run();
+        out.failed().stderr_has("is not a directory of uid");
+        // The caller's own, fresh: created private and used.
+        std::fs::remove_dir(&planted).unwrap();
+        let out = cove(mode).env("XDG_RUNTIME_DIR", xdg.to_str().unwrap()).args(["oci", "state", "nosuch"]).run();
+        out.failed().stderr_has("nosuch");
+        let meta = std::fs::symlink_metadata(&planted).unwrap();
+        assert_eq!(meta.mode() & 0o077, 0, "{}: {} is private", mode.label(), planted.display());
+        assert_eq!(meta.uid(), mode.host_ids().0, "{}: {} is the caller's", mode.label(), planted.display());
+    }
+}
+
+/// The runtime directory of attach sockets, made first by someone else
+/// (world-writable), is refused: the container does not start (125)
+/// rather than listen where another user could replace the socket.
+#[test]
+fn runtime_dir_made_by_someone_else_is_refused() {
+    for mode in modes() {
+        if mode == Mode::Root {
+            continue; // root's is /run/cove, not taken from the environment
+        }
+        let store = Store::new(mode);
+        let dir = TestDir::new(mode, "rundir");
+        let uid = mode.host_ids().0;
+        for planted in [dir.mkdir("xdg/cove"), dir.mkdir(&format!("tmp/cove-{uid}"))] {
+            std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        let Some(root) = busybox(mode) else { return };
+        let out = cove(mode)
+            .env("COVE_ROOT", store.root.to_str().unwrap())
+            .env("XDG_RUNTIME_DIR", dir.join("xdg").to_str().unwrap())
+            .env("TMPDIR", dir.join("tmp").to_str().unwrap())
+            .args(["run", "-d", "--rootfs", root.to_str().unwrap(), "--", "sleep", "30"])
+            .timeout(Duration::from_secs(30))
+            .run();
+        out.code(125);
+        for sub in ["xdg/cove", &format!("tmp/cove-{uid}")] {
+            let left: Vec<_> = std::fs::read_dir(dir.join(sub)).unwrap().collect();
+            assert!(left.is_empty(), "{}: nothing bound in the planted {sub}: {left:?}", mode.label());
+        }
+    }
+}
+
+/// A running container's attach socket sits in a directory only the
+/// caller can enter, and the store's container records are not readable
+/// by other users.
+#[test]
+fn attach_socket_and_store_are_private() {
+    for mode in modes() {
+        let store = Store::new(mode);
+        let Some(root) = busybox(mode) else { return };
+        let out = store.cove(&["run", "-d", "--rootfs", root.to_str().unwrap(), "--", "sh", "-c", &store.sleeper()]);
+        out.ok();
+        let id = out.stdout().trim().to_owned();
+        let pid = store.inspect(&id)["Cove"]["MonitorPid"].as_i64().unwrap();
+        let socket = Path::new("/proc").join(pid.to_string()).join("net/unix");
+        let table = std::fs::read_to_string(&socket).unwrap_or_default();
+        let path =
+            table.lines().filter_map(|l| l.split_whitespace().nth(7)).find(|p| p.ends_with(&format!("{id}.sock")));
+        let Some(path) = path else {
+            panic!("{}: the monitor {pid} listens on {id}.sock ({})", mode.label(), socket.display());
+        };
+        let parent = Path::new(path).parent().unwrap();
+        let meta = std::fs::symlink_metadata(parent).unwrap();
+        assert!(
+            meta.is_dir() && meta.mode() & 0o077 == 0,
+            "{}: {} is private: {:o}",
+            mode.label(),
+            parent.display(),
+            meta.mode()
+        );
+        assert_eq!(meta.uid(), mode.host_ids().0, "{}: {} is the caller's", mode.label(), parent.display());
+        let records = std::fs::symlink_metadata(&store.root).unwrap();
+        assert_eq!(
+            records.mode() & 0o077,
+            0,
+            "{}: the store {} is private: {:o}",
+            mode.label(),
+            store.root.display(),
+            records.mode()
+        );
+        store.cove(&["rm", "-f", &id]).ok();
+    }
+}

@@ -127,7 +127,7 @@ fn runtime_dir_made_by_someone_else_is_refused() {
             .args(["run", "-d", "--rootfs", root.to_str().unwrap(), "--", "sleep", "30"])
             .timeout(Duration::from_secs(30))
             .run();
-        out.code(125);
+        out.code(125).stderr_has("is not a private directory");
         for sub in ["xdg/cove", &format!("tmp/cove-{uid}")] {
             let left: Vec<_> = std::fs::read_dir(dir.join(sub)).unwrap().collect();
             assert!(left.is_empty(), "{}: nothing bound in the planted {sub}: {left:?}", mode.label());

@@ -5,7 +5,10 @@
 //! - a state directory another user made first (the OCI runtime's default
 //!   root in the shared `/tmp`, the runtime directory of attach sockets)
 //!   must be refused, not used;
-//! - the attach socket and the store are the caller's alone.
+//! - the attach socket and the store are the caller's alone;
+//! - the syscalls Docker's profile keeps from containers (io_uring,
+//!   userfaultfd, bpf, perf_event_open, kexec, open_by_handle_at, keyrings,
+//!   new mounts, setns, modules, the clock, …) are refused for real.
 
 mod common;
 
@@ -174,5 +177,35 @@ fn attach_socket_and_store_are_private() {
             records.mode()
         );
         store.cove(&["rm", "-f", &id]).ok();
+    }
+}
+
+/// Each syscall of the probe's list, made for real inside a default
+/// container (cove's own binary bound in as the probe), is refused: EPERM,
+/// and ENOSYS for `clone3` (so libc falls back to `clone`, whose namespace
+/// flags the filter can see).
+#[test]
+fn refused_syscalls_are_refused_for_real() {
+    let bin = std::fs::canonicalize(BIN).unwrap();
+    for mode in modes() {
+        let out = cove(mode)
+            .args(["run", "--rm", "-v"])
+            .arg(format!("{}:/.cove/cove:ro", bin.display()))
+            .args(["--", "/.cove/cove", "__probe", "refused-syscalls"])
+            .run();
+        out.ok();
+        let line = out.stdout().lines().rev().find(|l| l.starts_with('{')).map(str::to_owned);
+        let report: serde_json::Value = serde_json::from_str(&line.unwrap_or_default())
+            .unwrap_or_else(|e| out.fail(&format!("a JSON probe report ({e})")));
+        let attempts = report["attempts"].as_array().unwrap();
+        assert!(attempts.len() >= 40, "{}: {} attempts", out.desc, attempts.len());
+        for a in attempts {
+            let what = a["what"].as_str().unwrap();
+            let want = if what.starts_with("clone3") { rustix::io::Errno::NOSYS } else { rustix::io::Errno::PERM }
+                .raw_os_error();
+            if a["errno"].as_i64() != Some(i64::from(want)) {
+                out.fail(&format!("{what} refused with errno {want}, got {a}"));
+            }
+        }
     }
 }

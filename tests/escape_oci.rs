@@ -1,7 +1,8 @@
 //! CVE-2024-21626 through the OCI runtime: `cove oci exec` with a process
 //! `cwd` of `/proc/self/fd/9` while the engine (here: the test) leaves fd 9
 //! open on the host's `/` must be refused, not run in the host's root.
-//! Also: a bundle joining the host's initial user namespace is refused.
+//! Also: a bundle joining the host's initial user namespace, or with a
+//! fifo or a huge config.json, is refused.
 
 mod common;
 
@@ -67,5 +68,24 @@ fn joining_the_initial_user_namespace_is_refused() {
             out.stderr_has("initial user namespace");
         }
         assert!(!b.rootfs.join("tmp/ran").exists(), "{}: the process never ran", out.desc);
+    }
+}
+
+/// A bundle whose `config.json` is a fifo (which used to block `create`
+/// forever) or 17 MiB of blanks is refused with a message naming it.
+#[test]
+fn a_fifo_or_huge_config_is_refused() {
+    for mode in modes() {
+        let Some(b) = Bundle::new(mode, "fifo-config", &["true"]) else { continue };
+        let config = b.dir.join("config.json");
+        std::fs::remove_file(&config).unwrap();
+        run_host(std::process::Command::new("mkfifo").arg(&config));
+        b.dir.own(&config);
+        let out = b.create(&[]);
+        out.failed().stderr_has("not a regular file");
+        std::fs::remove_file(&config).unwrap();
+        b.dir.write("config.json", vec![b' '; 17 << 20]);
+        let out = b.create(&[]);
+        out.failed().stderr_has("larger than 16 MiB");
     }
 }

@@ -17,6 +17,31 @@ use crate::cli::oci::{OciArgs, OciVerb};
 use crate::{output, platform};
 use cove_core::backend::Backend;
 
+/// The most of a `config.json` or `--process` file cove reads: engines
+/// write a few KiB; anything near this is not a config.
+const CONFIG_LIMIT: u64 = 16 << 20;
+
+/// Reads an engine's JSON file: a regular file (a fifo would block
+/// forever) of at most [`CONFIG_LIMIT`] bytes.
+fn read_json_file(path: &std::path::Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let what = || format!("read {}", path.display());
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .with_context(what)?;
+    let meta = file.metadata().with_context(what)?;
+    anyhow::ensure!(meta.is_file(), "{}: not a regular file", path.display());
+    anyhow::ensure!(meta.len() <= CONFIG_LIMIT, "{}: larger than {} MiB", path.display(), CONFIG_LIMIT >> 20);
+    let mut text = String::new();
+    file.take(CONFIG_LIMIT + 1).read_to_string(&mut text).with_context(what)?;
+    anyhow::ensure!(text.len() as u64 <= CONFIG_LIMIT, "{}: larger than {} MiB", path.display(), CONFIG_LIMIT >> 20);
+    Ok(text)
+}
+
 /// Runs one verb; returns the exit code.
 pub fn dispatch(args: OciArgs) -> i32 {
     let uid = platform::backend().host_identity().uid;

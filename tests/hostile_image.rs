@@ -329,3 +329,34 @@ fn diff_ids_that_disagree_with_the_layers_are_refused() {
         }
     }
 }
+
+/// An OCI layout directory whose `index.json` or layer blob is a fifo
+/// (which used to block the import forever) or a link to `/dev/zero`:
+/// refused (125) with the file named, promptly.
+#[test]
+fn layout_files_that_are_not_regular_are_refused() {
+    let Some(mode) = modes().into_iter().next() else { return };
+    let Some(rootfs) = busybox(mode) else { return };
+    let dir = TestDir::new(mode, "evil-fifo");
+    let store = dir.join("store");
+    let layer_hex = sha(&tar_of(rootfs))[7..].to_owned();
+    for (i, file) in ["index.json".to_owned(), format!("blobs/sha256/{layer_hex}")].iter().enumerate() {
+        for (j, kind) in ["fifo", "zero"].iter().enumerate() {
+            let name = format!("f{i}{j}");
+            let src = layout(&dir, rootfs, &name, &Evil::default());
+            let path = src.join(file);
+            std::fs::remove_file(&path).unwrap();
+            match *kind {
+                "fifo" => drop(run_host(std::process::Command::new("mkfifo").arg(&path))),
+                _ => std::os::unix::fs::symlink("/dev/zero", &path).unwrap(),
+            }
+            let out = cove_in(mode, &store)
+                .arg("import")
+                .arg(&src)
+                .args(["--tag", &name])
+                .timeout(std::time::Duration::from_secs(20))
+                .run();
+            out.code(125).stderr_has("not a regular file");
+        }
+    }
+}

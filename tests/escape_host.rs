@@ -6,6 +6,7 @@
 //!   root in the shared `/tmp`, the runtime directory of attach sockets)
 //!   must be refused, not used;
 //! - the attach socket and the store are the caller's alone;
+//! - a health check that prints without end fills neither disk nor memory;
 //! - the syscalls Docker's profile keeps from containers (io_uring,
 //!   userfaultfd, bpf, perf_event_open, kexec, open_by_handle_at, keyrings,
 //!   new mounts, setns, modules, the clock, …) are refused for real.
@@ -207,5 +208,73 @@ fn refused_syscalls_are_refused_for_real() {
                 out.fail(&format!("{what} refused with errno {want}, got {a}"));
             }
         }
+    }
+}
+
+/// A health check (as a hostile image's `Healthcheck` would be) that
+/// prints without end: it used to go to a file in the store, 1.1 GB in six
+/// seconds. Now only Docker's 4096 bytes are kept and nothing grows on disk.
+#[test]
+fn endless_health_check_output_stays_bounded() {
+    for mode in modes() {
+        let store = Store::new(mode);
+        let Some(root) = busybox(mode) else { return };
+        let flood = "cat /dev/zero | tr '\\0' A";
+        let out = store.cove(&[
+            "run",
+            "-d",
+            "--health-cmd",
+            flood,
+            "--health-interval",
+            "1s",
+            "--health-timeout",
+            "2s",
+            "--rootfs",
+            root.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            &store.sleeper(),
+        ]);
+        out.ok();
+        let id = out.stdout().trim().to_owned();
+        std::thread::sleep(Duration::from_secs(4));
+        let dir = store.root.join("containers").join(&id);
+        let used: u64 =
+            std::fs::read_dir(&dir).unwrap().flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum();
+        assert!(
+            used < 1 << 20,
+            "{}: {} holds {used} bytes after 4 s of an endless health check",
+            mode.label(),
+            dir.display()
+        );
+        let once = "head -c 100000 /dev/zero | tr '\\0' B";
+        let out = store.cove(&[
+            "run",
+            "-d",
+            "--health-cmd",
+            once,
+            "--health-interval",
+            "1s",
+            "--rootfs",
+            root.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            &store.sleeper(),
+        ]);
+        out.ok();
+        let id2 = out.stdout().trim().to_owned();
+        let v = store.until(&id2, Duration::from_secs(15), |v| {
+            v["State"]["Health"]["Log"].as_array().is_some_and(|l| !l.is_empty())
+        });
+        let output = v["State"]["Health"]["Log"][0]["Output"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            output.len() == 4096 && output.bytes().all(|b| b == b'B'),
+            "{}: output kept: {} bytes",
+            mode.label(),
+            output.len()
+        );
+        store.cove(&["rm", "-f", &id, &id2]).ok();
     }
 }

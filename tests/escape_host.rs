@@ -5,6 +5,8 @@
 //! - a state directory another user made first (the OCI runtime's default
 //!   root in the shared `/tmp`, the runtime directory of attach sockets)
 //!   must be refused, not used;
+//! - a host directory given as stdin, stdout or stderr is refused (the
+//!   container would walk the host's tree from `/proc/self/fd/0/..`);
 //! - the attach socket and the store are the caller's alone;
 //! - a health check that prints without end fills neither disk nor memory;
 //! - the syscalls Docker's profile keeps from containers (io_uring,
@@ -276,5 +278,59 @@ fn endless_health_check_output_stays_bounded() {
             output.len()
         );
         store.cove(&["rm", "-f", &id, &id2]).ok();
+    }
+}
+
+/// `cove run -i … < DIR` (or `2<DIR`, or `cove exec -i`) handed the host
+/// directory to the container as its descriptor: `cat /proc/self/fd/0/FILE`
+/// read the host's files and `cd /proc/self/fd/0/..` listed the host's `/`.
+/// Such a descriptor is refused (125); a regular file or pipe still works.
+#[test]
+fn host_directory_as_stdio_is_refused() {
+    for mode in modes() {
+        let store = Store::new(mode);
+        let Some(root) = busybox(mode) else { return };
+        let dir = TestDir::new(mode, "stdio-dir");
+        let marker = unique("host-only");
+        dir.write("marker", &marker);
+        let d = shell_quote(dir.path().to_str().unwrap());
+        let peek = "cat /proc/self/fd/0/marker /proc/self/fd/2/marker; echo END";
+        let cases = [(format!("exec \"$0\" \"$@\" < {d}"), "stdin"), (format!("exec \"$0\" \"$@\" 2< {d}"), "stderr")];
+        for (redirect, name) in &cases {
+            let out = cove(mode)
+                .env("COVE_ROOT", store.root.to_str().unwrap())
+                .args(["run", "--rm", "-i", "--rootfs", root.to_str().unwrap(), "--", "sh", "-c", peek])
+                .via(&["sh", "-c", redirect])
+                .run();
+            if out.stdout().contains(&marker) || out.stdout().contains("END") {
+                out.fail("nothing run: the host directory refused");
+            }
+            out.code(125);
+            if *name == "stdin" {
+                // (With stderr a directory, cove's own message has nowhere to go.)
+                out.stderr_has("as stdin");
+            }
+        }
+        let out = store.cove(&["run", "-d", "--rootfs", root.to_str().unwrap(), "--", "sh", "-c", &store.sleeper()]);
+        out.ok();
+        let id = out.stdout().trim().to_owned();
+        let out = cove(mode)
+            .env("COVE_ROOT", store.root.to_str().unwrap())
+            .args(["exec", "-i", &id, "sh", "-c", peek])
+            .via(&["sh", "-c", &cases[0].0])
+            .run();
+        if out.stdout().contains(&marker) {
+            out.fail("the exec refused, the host file unread");
+        }
+        out.code(125).stderr_has("as stdin");
+        // A regular file as stdin still works.
+        let file = shell_quote(dir.join("marker").to_str().unwrap());
+        let out = cove(mode)
+            .env("COVE_ROOT", store.root.to_str().unwrap())
+            .args(["run", "--rm", "-i", "--rootfs", root.to_str().unwrap(), "--", "cat"])
+            .via(&["sh", "-c", &format!("exec \"$0\" \"$@\" < {file}")])
+            .run();
+        out.ok().stdout_is(&marker);
+        store.cove(&["rm", "-f", &id]).ok();
     }
 }

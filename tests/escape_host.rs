@@ -7,6 +7,8 @@
 //!   must be refused, not used;
 //! - a host directory given as stdin, stdout or stderr is refused (the
 //!   container would walk the host's tree from `/proc/self/fd/0/..`);
+//! - a file given as stdin (`-i < FILE`) reaches the command through a
+//!   pipe, so it cannot reopen the file for writing;
 //! - the attach socket and the store are the caller's alone;
 //! - a health check that prints without end fills neither disk nor memory;
 //! - the syscalls Docker's profile keeps from containers (io_uring,
@@ -331,6 +333,43 @@ fn host_directory_as_stdio_is_refused() {
             .via(&["sh", "-c", &format!("exec \"$0\" \"$@\" < {file}")])
             .run();
         out.ok().stdout_is(&marker);
+        store.cove(&["rm", "-f", &id]).ok();
+    }
+}
+
+/// `cove run -i … < FILE` and `cove exec -i … < FILE` handed the file's
+/// descriptor to the command, which could reopen `/proc/self/fd/0` for
+/// writing and rewrite the caller's file (even a root-owned 0444 one, as
+/// root). The command now reads a pipe cove fills; the file is unchanged
+/// and its whole content still arrives.
+#[test]
+fn stdin_file_reaches_the_command_through_a_pipe() {
+    for mode in modes() {
+        let store = Store::new(mode);
+        let Some(root) = busybox(mode) else { return };
+        let dir = TestDir::new(mode, "stdin-file");
+        let content = format!("{}\n", unique("original"));
+        let file = dir.write("input", &content);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let redirect = format!("exec \"$0\" \"$@\" < {}", shell_quote(file.to_str().unwrap()));
+        let rewrite = "readlink /proc/self/fd/0; echo PWNED > /proc/self/fd/0; cat";
+        let out = cove(mode)
+            .env("COVE_ROOT", store.root.to_str().unwrap())
+            .args(["run", "--rm", "-i", "--rootfs", root.to_str().unwrap(), "--", "sh", "-c", rewrite])
+            .via(&["sh", "-c", &redirect])
+            .run();
+        out.ok().stdout_has("pipe:").stdout_has(content.trim());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), content, "{}: the caller's file unchanged", out.desc);
+        let out = store.cove(&["run", "-d", "--rootfs", root.to_str().unwrap(), "--", "sh", "-c", &store.sleeper()]);
+        out.ok();
+        let id = out.stdout().trim().to_owned();
+        let out = cove(mode)
+            .env("COVE_ROOT", store.root.to_str().unwrap())
+            .args(["exec", "-i", &id, "sh", "-c", rewrite])
+            .via(&["sh", "-c", &redirect])
+            .run();
+        out.ok().stdout_has("pipe:").stdout_has(content.trim());
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), content, "{}: the caller's file unchanged", out.desc);
         store.cove(&["rm", "-f", &id]).ok();
     }
 }

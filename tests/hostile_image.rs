@@ -360,3 +360,27 @@ fn layout_files_that_are_not_regular_are_refused() {
         }
     }
 }
+
+/// An image `Healthcheck` with a 1 ns interval (or a timeout under 1 ms)
+/// would have the monitor run `exec` after `exec` without pause: refused at
+/// `run -d` with Docker's message (125), nothing left running.
+#[test]
+fn health_check_intervals_under_a_millisecond_are_refused() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { return };
+        let dir = TestDir::new(mode, "evil-health");
+        let store = dir.join("store");
+        let cases = [("Interval", json!({ "Interval": 1 })), ("Timeout", json!({ "Timeout": 999_999 }))];
+        for (i, (name, extra)) in cases.into_iter().enumerate() {
+            let mut health = json!({ "Test": ["CMD", "true"] });
+            health.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            let cfg = json!({ "Healthcheck": health, "Cmd": ["sleep", "30"] });
+            let src = layout(&dir, rootfs, &format!("h{i}"), &Evil { config: cfg, ..Evil::default() });
+            let tag = format!("health{i}");
+            cove_in(mode, &store).arg("import").arg(&src).args(["--tag", &tag]).run().ok();
+            let out = cove_in(mode, &store).args(["run", "-d", "--network", "none", &tag]).run();
+            out.code(125).stderr_has(&format!("{name} in Healthcheck cannot be less than 1ms"));
+            cove_in(mode, &store).args(["ps", "-q"]).run().ok().stdout_is("");
+        }
+    }
+}

@@ -27,6 +27,8 @@ struct Evil {
     config_digest: Option<String>,
     /// Merged into the image config's `config`.
     config: Value,
+    /// Merged into the image config itself (`rootfs`, …).
+    top: Value,
 }
 
 /// An OCI layout of the busybox fixture under `dir/NAME`, made hostile by `evil`.
@@ -43,8 +45,13 @@ fn layout(dir: &TestDir, rootfs: &Path, name: &str, evil: &Evil) -> PathBuf {
             cfg[k] = v.clone();
         }
     }
-    let config = json!({ "architecture": host_arch(), "os": "linux", "config": cfg,
+    let mut config = json!({ "architecture": host_arch(), "os": "linux", "config": cfg,
                          "rootfs": { "type": "layers", "diff_ids": [sha(&layer)] } });
+    if let Value::Object(extra) = &evil.top {
+        for (k, v) in extra {
+            config[k] = v.clone();
+        }
+    }
     let mut config = blob(config.to_string().as_bytes(), "application/vnd.oci.image.config.v1+json");
     let mut layer = blob(&layer, "application/vnd.oci.image.layer.v1.tar");
     if let Some(d) = &evil.config_digest {
@@ -252,4 +259,128 @@ fn import_with(
     dir.write(&format!("{tag}/oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#);
     dir.write(&format!("{tag}/index.json"), json!({ "schemaVersion": 2, "manifests": [entry] }).to_string());
     cove_in(mode, store).arg("import").arg(dir.join(tag)).args(["--tag", tag]).run()
+}
+
+/// More hostile config fields (second red-team pass): environment entries
+/// with a newline, a NUL, no `=` or an empty name; users that climb; a
+/// hundred thousand labels and exposed ports. Each runs (0) or is refused
+/// (125); none crashes cove (101) or hangs it.
+#[test]
+fn hostile_env_users_and_sizes_fail_cleanly() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { return };
+        let dir = TestDir::new(mode, "evil-config2");
+        let store = dir.join("store");
+        let labels: serde_json::Map<String, Value> = (0..100_000).map(|i| (format!("l{i}"), json!("v"))).collect();
+        let ports: serde_json::Map<String, Value> =
+            (0..100_000).map(|i| (format!("{}/tcp", i % 65535 + 1), json!({}))).collect();
+        let cases: Vec<(Value, &[i32])> = vec![
+            (json!({ "Env": ["PATH=/bin", "A=1\nB=2"] }), &[0]),
+            (json!({ "Env": ["PATH=/bin", "A\0B=1"] }), &[125]),
+            (json!({ "Env": ["PATH=/bin", "C=1\0D=2"] }), &[125]),
+            (json!({ "Env": ["PATH=/bin", "NOEQUALS", "=x"] }), &[0, 125]),
+            (json!({ "User": "../x" }), &[125]),
+            (json!({ "User": "0:../../etc" }), &[125]),
+            (json!({ "User": "root\0x" }), &[125]),
+            (json!({ "Cmd": ["sh\0x"] }), &[125, 126, 127]),
+            (json!({ "Labels": labels, "ExposedPorts": ports }), &[0]),
+        ];
+        for (i, (cfg, codes)) in cases.into_iter().enumerate() {
+            let src = layout(&dir, rootfs, &format!("c{i}"), &Evil { config: cfg.clone(), ..Evil::default() });
+            let tag = format!("evil{i}");
+            let out = cove_in(mode, &store).arg("import").arg(&src).args(["--tag", &tag]).run();
+            if out.code != Some(0) {
+                if out.code != Some(125) {
+                    out.fail(&format!(
+                        "import: exit 0 or 125 for config {}",
+                        &cfg.to_string()[..80.min(cfg.to_string().len())]
+                    ));
+                }
+                continue;
+            }
+            let out = cove_in(mode, &store).args(["run", "--rm", "--network", "none", &tag]).run();
+            if !out.code.is_some_and(|c| codes.contains(&c)) {
+                out.fail(&format!("exit {codes:?} for config case {i}"));
+            }
+        }
+    }
+}
+
+/// An image config whose `rootfs.diff_ids` disagree with its layers (one
+/// too many, another layer's, sha512) is refused at import (125), and
+/// nothing is tagged.
+#[test]
+fn diff_ids_that_disagree_with_the_layers_are_refused() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { return };
+        let dir = TestDir::new(mode, "evil-diffids");
+        let store = dir.join("store");
+        let real = sha(&tar_of(rootfs));
+        let other = sha(b"another layer");
+        let long = format!("sha512:{}", "0".repeat(128));
+        let cases = [json!([real.clone(), real.clone()]), json!([other]), json!([long]), json!([])];
+        for (i, ids) in cases.into_iter().enumerate() {
+            let top = json!({ "rootfs": { "type": "layers", "diff_ids": ids } });
+            let src = layout(&dir, rootfs, &format!("d{i}"), &Evil { top, ..Evil::default() });
+            let out = cove_in(mode, &store).arg("import").arg(&src).args(["--tag", &format!("evil{i}")]).run();
+            out.code(125);
+            let out = cove_in(mode, &store).args(["images", "-q"]).run();
+            out.ok().stdout_is("");
+        }
+    }
+}
+
+/// An OCI layout directory whose `index.json` or layer blob is a fifo
+/// (which used to block the import forever) or a link to `/dev/zero`:
+/// refused (125) with the file named, promptly.
+#[test]
+fn layout_files_that_are_not_regular_are_refused() {
+    let Some(mode) = modes().into_iter().next() else { return };
+    let Some(rootfs) = busybox(mode) else { return };
+    let dir = TestDir::new(mode, "evil-fifo");
+    let store = dir.join("store");
+    let layer_hex = sha(&tar_of(rootfs))[7..].to_owned();
+    for (i, file) in ["index.json".to_owned(), format!("blobs/sha256/{layer_hex}")].iter().enumerate() {
+        for (j, kind) in ["fifo", "zero"].iter().enumerate() {
+            let name = format!("f{i}{j}");
+            let src = layout(&dir, rootfs, &name, &Evil::default());
+            let path = src.join(file);
+            std::fs::remove_file(&path).unwrap();
+            match *kind {
+                "fifo" => drop(run_host(std::process::Command::new("mkfifo").arg(&path))),
+                _ => std::os::unix::fs::symlink("/dev/zero", &path).unwrap(),
+            }
+            let out = cove_in(mode, &store)
+                .arg("import")
+                .arg(&src)
+                .args(["--tag", &name])
+                .timeout(std::time::Duration::from_secs(20))
+                .run();
+            out.code(125).stderr_has("not a regular file");
+        }
+    }
+}
+
+/// An image `Healthcheck` with a 1 ns interval (or a timeout under 1 ms)
+/// would have the monitor run `exec` after `exec` without pause: refused at
+/// `run -d` with Docker's message (125), nothing left running.
+#[test]
+fn health_check_intervals_under_a_millisecond_are_refused() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { return };
+        let dir = TestDir::new(mode, "evil-health");
+        let store = dir.join("store");
+        let cases = [("Interval", json!({ "Interval": 1 })), ("Timeout", json!({ "Timeout": 999_999 }))];
+        for (i, (name, extra)) in cases.into_iter().enumerate() {
+            let mut health = json!({ "Test": ["CMD", "true"] });
+            health.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            let cfg = json!({ "Healthcheck": health, "Cmd": ["sleep", "30"] });
+            let src = layout(&dir, rootfs, &format!("h{i}"), &Evil { config: cfg, ..Evil::default() });
+            let tag = format!("health{i}");
+            cove_in(mode, &store).arg("import").arg(&src).args(["--tag", &tag]).run().ok();
+            let out = cove_in(mode, &store).args(["run", "-d", "--network", "none", &tag]).run();
+            out.code(125).stderr_has(&format!("{name} in Healthcheck cannot be less than 1ms"));
+            cove_in(mode, &store).args(["ps", "-q"]).run().ok().stdout_is("");
+        }
+    }
 }

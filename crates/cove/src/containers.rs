@@ -91,6 +91,10 @@ pub enum Ready {
 /// it to report that the command runs; with `hold` the monitor keeps the
 /// output until a client attaches (`start -a`).
 pub fn start_monitor(root: &std::path::Path, id: &ContainerId, limit: Duration, hold: bool) -> anyhow::Result<Ready> {
+    // Checked here too, so a runtime dir another user made is named to the
+    // caller (the monitor's own error would only say that it ended).
+    #[cfg(target_os = "linux")]
+    runtime_dir().context("the runtime directory for the attach socket")?;
     let exe = std::env::current_exe().context("find cove's own binary")?;
     let mut cmd = Command::new(&exe);
     if hold {

@@ -16,6 +16,8 @@ mod record_watch;
 mod request;
 #[cfg(target_os = "linux")]
 mod selftest;
+#[cfg(target_os = "linux")]
+mod stdin_relay;
 mod volumes;
 // Windows and macOS: `cove test` checks the backend's primitives instead.
 #[cfg(not(target_os = "linux"))]

@@ -160,6 +160,8 @@ fn environment(
     let mut env = Env::default();
     env.set("PATH", DEFAULT_PATH);
     for entry in image_env {
+        // A NUL cannot reach execve: refuse it here with a message naming it.
+        ensure!(!entry.contains('\0'), "the image's Env entry {entry:?} contains a NUL byte");
         if let Some((k, v)) = entry.split_once('=') {
             env.set(k, v);
         }

@@ -200,13 +200,13 @@ pub fn name_of(path: &Path) -> Option<String> {
 /// layer (or root directory) that has files there; refused when several
 /// layers would have to be merged.
 pub fn copy_up(data: &Path, sources: &[PathBuf], dest: &str) -> anyhow::Result<()> {
-    let rel = dest.trim_start_matches('/');
-    let with_files: Vec<PathBuf> = sources
-        .iter()
-        .map(|s| s.join(rel))
-        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
-        .filter(|p| std::fs::read_dir(p).is_ok_and(|mut r| r.next().is_some()))
-        .collect();
+    let mut with_files = Vec::new();
+    for s in sources {
+        let Some(p) = dir_in_image(s, dest)? else { continue };
+        if std::fs::read_dir(&p).is_ok_and(|mut r| r.next().is_some()) {
+            with_files.push(p);
+        }
+    }
     match with_files.as_slice() {
         [] => Ok(()),
         [one] => copy_tree(one, data),
@@ -215,6 +215,36 @@ pub fn copy_up(data: &Path, sources: &[PathBuf], dest: &str) -> anyhow::Result<(
              volume\nhint: bind a host directory there (-v /abs/dir:{dest})"
         ),
     }
+}
+
+/// `dest` (a container path) as a directory of the image layer or root
+/// directory `source`, reached without following any symlink: a host path
+/// opens the image's links against the host's root, so `etc -> /etc` and
+/// `-v vol:/etc/ssh` would copy the host's `/etc/ssh` into the volume.
+/// `None` when it is not a directory there (a link at the end is left to
+/// the mount, which resolves it inside the container's root); an error
+/// when a link or `..` is on the way.
+pub fn dir_in_image(source: &Path, dest: &str) -> anyhow::Result<Option<PathBuf>> {
+    use std::path::Component;
+    let mut p = source.to_path_buf();
+    let parts: Vec<Component> = Path::new(dest).components().filter(|c| *c != Component::RootDir).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let Component::Normal(name) = part else {
+            bail!("volume at {dest}: only plain names may follow the root (no `.` or `..`)");
+        };
+        p.push(name);
+        match std::fs::symlink_metadata(&p) {
+            Err(_) => return Ok(None),
+            Ok(m) if m.is_symlink() && i + 1 < parts.len() => bail!(
+                "volume at {dest}: {} is a symlink in the image, which cove does not follow to fill a new volume\n\
+                 hint: use the link's target as the mount point, or add nocopy (-v NAME:{dest}:nocopy)",
+                p.display()
+            ),
+            Ok(m) if !m.is_dir() => return Ok(None),
+            Ok(_) => {}
+        }
+    }
+    Ok(Some(p))
 }
 
 /// Copies a directory tree: files, directories and symlinks (never

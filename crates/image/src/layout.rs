@@ -6,7 +6,7 @@
 //! Does not belong here: verifying blobs (the store does that while copying).
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
@@ -57,7 +57,7 @@ impl Layout {
     /// an algorithm name and hex digits, so it stays inside the layout).
     pub fn open_blob(&self, digest: &Digest) -> Result<File, LayoutError> {
         let path = self.dir.join("blobs").join(digest.algorithm().name()).join(digest.hex());
-        File::open(&path).map_err(|source| LayoutError::Read { path, source })
+        open_regular(&path).map_err(|source| LayoutError::Read { path, source })
     }
 
     /// Picks the manifest to import from `index.json`: the first manifest
@@ -69,7 +69,13 @@ impl Layout {
         mut read: impl FnMut(&Descriptor) -> Result<Vec<u8>, E>,
     ) -> Result<(Descriptor, Option<String>), E> {
         let path = self.dir.join("index.json");
-        let bytes = std::fs::read(&path).map_err(|source| LayoutError::Read { path, source })?;
+        let mut bytes = Vec::new();
+        let read_index = open_regular(&path).and_then(|f| f.take(INDEX_LIMIT + 1).read_to_end(&mut bytes));
+        read_index.map_err(|source| LayoutError::Read { path: path.clone(), source })?;
+        if bytes.len() as u64 > INDEX_LIMIT {
+            let source = io::Error::new(io::ErrorKind::InvalidData, "larger than 4 MiB");
+            return Err(LayoutError::Read { path, source }.into());
+        }
         let index: Index = parse_index("index.json", &bytes)?;
         let mut candidates = Vec::new();
         for desc in index.manifests {
@@ -88,6 +94,24 @@ impl Layout {
         let fits = |d: &Descriptor| d.platform.as_ref().is_none_or(|p| p.os == "linux" && p.architecture == arch);
         Ok(candidates.into_iter().find(|(d, _)| fits(d)).ok_or(LayoutError::NoManifest(arch))?)
     }
+}
+
+/// The most of `index.json` read (a registry's manifest limit).
+const INDEX_LIMIT: u64 = 4 << 20;
+
+/// Opens `path` only when it is a regular file (links followed): a fifo in
+/// a hostile layout would block the import forever, a device stream forever.
+/// Checked before the open (which a fifo blocks) and again on what opened.
+fn open_regular(path: &Path) -> io::Result<File> {
+    let not_regular = || io::Error::new(io::ErrorKind::InvalidInput, "not a regular file");
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
 }
 
 fn parse_index(what: &str, bytes: &[u8]) -> Result<Index, LayoutError> {

@@ -68,6 +68,23 @@ fn discard_output((stdout, stderr): (bool, bool)) -> Result<(), ChildError> {
     Ok(())
 }
 
+/// Descriptors 0–2 are handed to the command as they are: one that is a
+/// directory (`cove run -i … < DIR`, `2</`), or an `O_PATH` one, would let
+/// it walk the host's tree from there (`/proc/self/fd/0/..`). Refused.
+fn refuse_directory_stdio() -> Result<(), ChildError> {
+    let fds =
+        [("stdin", rustix::stdio::stdin()), ("stdout", rustix::stdio::stdout()), ("stderr", rustix::stdio::stderr())];
+    for (name, fd) in fds {
+        let Ok(st) = fstat(fd) else { continue };
+        let path_only = rustix::fs::fcntl_getfl(fd).is_ok_and(|f| f.contains(OFlags::PATH));
+        if FileType::from_raw_mode(st.st_mode) == FileType::Directory || path_only {
+            let step = "refuse a host directory (or O_PATH descriptor) as";
+            return Err(at(step, name)(io::Error::from_raw_os_error(libc::EISDIR)));
+        }
+    }
+    Ok(())
+}
+
 /// The container's `/dev/null`, which it may have replaced when this is
 /// `cove exec` or OCI `exec`: by a fifo (open would block), a file, or a
 /// link to `/proc/self/fd/N` (a descriptor still open here, from the host).
@@ -108,6 +125,7 @@ fn prepare(
             rustix::stdio::dup2_stdin(&null).map_err(|e| at("redirect stdin", "/dev/null")(e.into()))?;
         }
         discard_output(p.discard_output)?;
+        refuse_directory_stdio()?;
     }
     // 2. OCI create: a working directory that cannot exist fails `create`
     //    (as runc's init checks it); report, then wait for `start` (the

@@ -30,6 +30,7 @@ pub(super) fn clone_joined(flags: libc::c_int, joins: &[JoinedNamespace]) -> Res
         let op = || format!("open namespace {}", j.path.display());
         let fd = rustix::fs::open(&j.path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
             .map_err(|e| SpawnError::parent(op())(e.into()))?;
+        refuse_initial_user_namespace(j, &fd)?;
         fds.push((j, fd));
     }
     let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
@@ -64,6 +65,21 @@ pub(super) fn clone_joined(flags: libc::c_int, joins: &[JoinedNamespace]) -> Res
             Err(SpawnError::parent(op)(io::Error::from_raw_os_error(word(1))))
         }
     }
+}
+
+/// The host's initial user namespace (`PROC_USER_INIT_INO`, fixed by the
+/// kernel): a container in it has no user namespace of its own, so its
+/// capabilities would count on the host. cove never allows that.
+const INITIAL_USER_NS_INO: u64 = 0xEFFF_FFFD;
+
+fn refuse_initial_user_namespace(j: &JoinedNamespace, fd: &OwnedFd) -> Result<(), SpawnError> {
+    let op = || format!("join user namespace {}", j.path.display());
+    let st = rustix::fs::fstat(fd).map_err(|e| SpawnError::parent(op())(e.into()))?;
+    if j.kind == cove_core::plan::Namespace::User && st.st_ino == INITIAL_USER_NS_INO {
+        let why = "it is the host's initial user namespace: the container's capabilities would count on the host";
+        return Err(SpawnError::parent(op())(io::Error::new(io::ErrorKind::PermissionDenied, why)));
+    }
+    Ok(())
 }
 
 /// In the intermediate: enter each namespace, then clone the container.

@@ -218,6 +218,67 @@ pub fn controlling_terminal_on_stdin(cmd: &mut Command) {
     }
 }
 
+/// Syscalls the default seccomp profile refuses (Docker's list: kernel
+/// attack surface, the host's clock, modules and keyrings, new mounts and
+/// namespaces), by name, for [`zero_args_syscall`]. None of them changes
+/// anything when called with every argument 0 (a NULL pointer faults, a
+/// zero request is a no-op or invalid), so a success only shows that the
+/// filter let it through. `clone3` is expected to answer ENOSYS (libc then
+/// falls back to `clone`, which the filter can inspect).
+pub const REFUSED_SYSCALLS: &[(&str, libc::c_long)] = &[
+    ("io_uring_setup", libc::SYS_io_uring_setup),
+    ("io_uring_enter", libc::SYS_io_uring_enter),
+    ("io_uring_register", libc::SYS_io_uring_register),
+    ("userfaultfd", libc::SYS_userfaultfd),
+    ("bpf", libc::SYS_bpf),
+    ("perf_event_open", libc::SYS_perf_event_open),
+    ("kexec_load", libc::SYS_kexec_load),
+    ("kexec_file_load", libc::SYS_kexec_file_load),
+    ("open_by_handle_at", libc::SYS_open_by_handle_at),
+    ("keyctl", libc::SYS_keyctl),
+    ("add_key", libc::SYS_add_key),
+    ("request_key", libc::SYS_request_key),
+    ("mount", libc::SYS_mount),
+    ("umount2", libc::SYS_umount2),
+    ("pivot_root", libc::SYS_pivot_root),
+    ("setns", libc::SYS_setns),
+    ("open_tree", libc::SYS_open_tree),
+    ("move_mount", libc::SYS_move_mount),
+    ("fsopen", libc::SYS_fsopen),
+    ("fsmount", libc::SYS_fsmount),
+    ("fspick", libc::SYS_fspick),
+    ("mount_setattr", libc::SYS_mount_setattr),
+    ("init_module", libc::SYS_init_module),
+    ("delete_module", libc::SYS_delete_module),
+    ("swapon", libc::SYS_swapon),
+    ("swapoff", libc::SYS_swapoff),
+    ("reboot", libc::SYS_reboot),
+    ("settimeofday", libc::SYS_settimeofday),
+    ("clock_settime", libc::SYS_clock_settime),
+    ("syslog", libc::SYS_syslog),
+    ("lookup_dcookie", libc::SYS_lookup_dcookie),
+    ("fanotify_init", libc::SYS_fanotify_init),
+    ("quotactl", libc::SYS_quotactl),
+    ("vhangup", libc::SYS_vhangup),
+    ("kcmp", libc::SYS_kcmp),
+    ("pidfd_getfd", libc::SYS_pidfd_getfd),
+    ("mbind", libc::SYS_mbind),
+    ("set_mempolicy", libc::SYS_set_mempolicy),
+    ("move_pages", libc::SYS_move_pages),
+    ("clone3", libc::SYS_clone3),
+];
+
+/// One of [`REFUSED_SYSCALLS`] (by its number) with every argument 0.
+pub fn zero_args_syscall(nr: libc::c_long) -> io::Result<libc::c_long> {
+    if !REFUSED_SYSCALLS.iter().any(|(_, n)| *n == nr) {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: only the listed syscalls, each with every argument 0: no
+    // pointer is passed (NULL faults with EFAULT), no descriptor but 0 is
+    // named, and none of them changes the process or host with zeros.
+    check(unsafe { libc::syscall(nr, 0usize, 0usize, 0usize, 0usize, 0usize, 0usize) })
+}
+
 /// The symbolic name of an errno value (`EPERM`), or its number.
 pub fn errno_name(errno: i32) -> String {
     let known = [

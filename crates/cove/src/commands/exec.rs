@@ -71,6 +71,9 @@ fn exec_in(
 ) -> anyhow::Result<i32> {
     let db = pinned.user_database()?;
     let plan = ExecPlan::build(container, &request(flags, args), &db, |k| std::env::var(k).ok())?;
+    if flags.interactive && !flags.tty && !flags.detach {
+        crate::stdin_relay::pipe_file_stdin()?;
+    }
     let outcome = join::exec_with(pinned, &plan, method)?;
     Ok(output::run_outcome(&outcome))
 }

@@ -42,6 +42,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     // The hold marks the image in use until the container has exited.
     let (spec, _hold) = request::run_spec(args, host.uid)?;
     let plan = Plan::build(&spec, host).context("invalid run request")?;
+    #[cfg(target_os = "linux")]
+    if plan.process.stdin && !plan.process.terminal {
+        crate::stdin_relay::pipe_file_stdin()?;
+    }
     let outcome = backend.run(&plan)?;
     Ok(output::run_outcome(&outcome))
 }

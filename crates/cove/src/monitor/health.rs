@@ -79,46 +79,73 @@ impl Probe {
     }
 
     /// Runs the command once in the container; exit code -1 on timeout.
+    /// Its output goes through a pipe of which only the first
+    /// `HEALTH_MAX_OUTPUT` bytes are kept (Docker's): a check that prints
+    /// without end (`cat /dev/zero`) costs neither disk nor memory.
     fn probe_once(&self) -> HealthResult {
         let start = time::now();
-        let out_path = self.store.dir_of(&self.id).join("health.out");
-        let (exit_code, output) = match self.spawn(&out_path) {
-            Ok(mut child) => {
+        let (exit_code, output) = match self.spawn() {
+            Ok((mut child, out)) => {
                 let timeout = Duration::from_nanos(self.cfg.timeout_ns());
-                match wait_until(&mut child, Instant::now() + timeout) {
-                    Some(code) => (code, read_output(&out_path)),
+                let mut kept = Vec::new();
+                let mut drain = || drain(&out, &mut kept);
+                match wait_until(&mut child, Instant::now() + timeout, &mut drain) {
+                    Some(code) => {
+                        drain();
+                        (code, String::from_utf8_lossy(&kept).into_owned())
+                    }
                     None => (-1, format!("Health check exceeded timeout ({})", humantime::format_duration(timeout))),
                 }
             }
             Err(e) => (-1, format!("cannot run the health check: {e:#}")),
         };
-        let _ = std::fs::remove_file(&out_path);
         HealthResult { start: time::rfc3339(Some(start)), end: time::rfc3339(Some(time::now())), exit_code, output }
     }
 
-    fn spawn(&self, out_path: &std::path::Path) -> anyhow::Result<std::process::Child> {
+    /// The check's process, and the non-blocking read end of the pipe its
+    /// stdout and stderr share.
+    fn spawn(&self) -> anyhow::Result<(std::process::Child, std::io::PipeReader)> {
         let exe = std::env::current_exe()?;
-        let out = std::fs::File::create(out_path)?;
+        let (reader, writer) = std::io::pipe()?;
+        rustix::fs::fcntl_setfl(&reader, rustix::fs::OFlags::NONBLOCK)?;
         let dir = self.store.dir_of(&self.id);
         let root: PathBuf = dir.parent().and_then(|d| d.parent()).map(PathBuf::from).unwrap_or_default();
-        Ok(Command::new(exe)
+        let child = Command::new(exe)
             .env("COVE_ROOT", root)
             .arg("exec")
             .arg(self.id.as_str())
             .args(&self.argv)
             .current_dir("/")
             .stdin(Stdio::null())
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()?)
+            .stdout(writer.try_clone()?)
+            .stderr(writer)
+            .spawn()?;
+        Ok((child, reader))
+    }
+}
+
+/// Reads what the pipe holds now (at most 1 MiB a call, so a writer that
+/// never pauses cannot hold the monitor here), keeping the first
+/// `HEALTH_MAX_OUTPUT` bytes and dropping the rest.
+fn drain(mut out: &std::io::PipeReader, kept: &mut Vec<u8>) {
+    let mut buf = [0u8; 8192];
+    for _ in 0..128 {
+        match out.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                let room = HEALTH_MAX_OUTPUT.saturating_sub(kept.len()).min(n);
+                kept.extend_from_slice(&buf[..room]);
+            }
+        }
     }
 }
 
 /// The child's exit code (128+N for signal N), or `None` (and it is
 /// killed) at `deadline`.
-fn wait_until(child: &mut std::process::Child, deadline: Instant) -> Option<i32> {
+fn wait_until(child: &mut std::process::Child, deadline: Instant, tick: &mut dyn FnMut()) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt;
     loop {
+        tick();
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)));
         }
@@ -157,13 +184,4 @@ fn descendants(root: i32) -> Vec<i32> {
         i += 1;
     }
     found.split_off(1)
-}
-
-/// The first [`HEALTH_MAX_OUTPUT`] bytes of the probe's output.
-fn read_output(path: &std::path::Path) -> String {
-    let mut buf = Vec::new();
-    if let Ok(f) = std::fs::File::open(path) {
-        let _ = f.take(HEALTH_MAX_OUTPUT as u64).read_to_end(&mut buf);
-    }
-    String::from_utf8_lossy(&buf).into_owned()
 }

@@ -292,8 +292,9 @@ fn root_dirs(root: &RootSpec) -> Vec<PathBuf> {
 
 fn root_has_files(root: &RootSpec, dest: &str) -> bool {
     let dirs = root_dirs(root);
-    let rel = dest.trim_start_matches('/');
-    dirs.iter().any(|d| std::fs::read_dir(d.join(rel)).is_ok_and(|mut r| r.next().is_some()))
+    // Through a link the answer would be about a host path: not the image's.
+    let found = |d: &PathBuf| crate::volumes::dir_in_image(d, dest).ok().flatten();
+    dirs.iter().filter_map(found).any(|p| std::fs::read_dir(p).is_ok_and(|mut r| r.next().is_some()))
 }
 
 #[cfg(test)]

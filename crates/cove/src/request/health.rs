@@ -57,6 +57,17 @@ pub fn config(c: &Flags, image: Option<&serde_json::Value>) -> anyhow::Result<Op
     if let Some(r) = c.retries {
         cfg.retries = r;
     }
+    // Docker's floor: an image with a 1 ns interval would have cove run
+    // `exec` after `exec` without pause.
+    let durations = [
+        ("Interval", cfg.interval),
+        ("Timeout", cfg.timeout),
+        ("StartPeriod", cfg.start_period),
+        ("StartInterval", cfg.start_interval),
+    ];
+    for (name, ns) in durations {
+        anyhow::ensure!(ns == 0 || ns >= 1_000_000, "{name} in Healthcheck cannot be less than 1ms");
+    }
     Ok(cfg.command().is_some().then_some(cfg))
 }
 

@@ -127,6 +127,10 @@ pub fn mount(arg: &str) -> anyhow::Result<MountSpec> {
         ("bind", Some(src)) => bind(&src, &target, read_only, &bad())?,
         ("bind", None) => bail!("{}: a bind mount needs source=HOST_PATH", bad()),
         ("tmpfs", None) => {
+            // The fields are joined into a `--tmpfs` value: a `,` or `:`
+            // inside one (a quoted field) would smuggle in other options.
+            let smuggled = target.contains(':') || tmpfs_opts.iter().any(|o| o.contains([',', ':']));
+            ensure!(!smuggled, "{}: a tmpfs target or option may not contain ',' or ':'", bad());
             let ro = if read_only { ",ro" } else { "" };
             tmpfs(&format!("{target}:{}{ro}", tmpfs_opts.join(","))).with_context(bad)?
         }
@@ -315,6 +319,19 @@ mod tests {
         }
         assert_eq!(got("type=bind,source=data,target=/y", true), None);
         assert_eq!(got("type=volume,target=/y", true), None);
+    }
+
+    #[test]
+    fn mount_fields_cannot_smuggle_tmpfs_options() {
+        for arg in [
+            r#"type=tmpfs,target=/x,"tmpfs-mode=1777,exec""#,
+            r#"type=tmpfs,target=/x,"tmpfs-size=1m,suid,dev""#,
+            "type=tmpfs,target=/x:exec,tmpfs-size=1m",
+            r#"type=tmpfs,"target=/x:exec,suid",tmpfs-mode=755"#,
+        ] {
+            assert!(mount(arg).is_err(), "{arg} accepted");
+        }
+        assert!(mount("type=tmpfs,target=/x,tmpfs-size=1m,tmpfs-mode=1777").is_ok());
     }
 
     #[test]

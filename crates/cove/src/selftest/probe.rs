@@ -53,6 +53,11 @@ pub fn run(name: &str, args: &[String]) -> anyhow::Result<ProbeReport> {
             r.push(Attempt::of("socket(AF_PACKET, SOCK_RAW)", sys::raw_socket(sys::RawFamily::Packet), |_| vec![]));
         }
         "tiocsti" => tiocsti(&mut r),
+        "refused-syscalls" => {
+            for (name, nr) in sys::REFUSED_SYSCALLS {
+                r.push(Attempt::of(format!("{name}(0, …)"), sys::zero_args_syscall(*nr), |v| vec![v.to_string()]));
+            }
+        }
         "fds" => r.push(fds()),
         "setuid-prepare" => return setuid_prepare(args),
         "ids" => {

@@ -20,7 +20,7 @@ pub fn create(root: &Path, args: &CreateArgs, systemd_cgroup: bool) -> anyhow::R
     }
     let bundle = args.bundle.canonicalize().with_context(|| format!("bundle {}", args.bundle.display()))?;
     let config = bundle.join("config.json");
-    let text = std::fs::read_to_string(&config).with_context(|| format!("read {}", config.display()))?;
+    let text = super::read_json_file(&config)?;
     let spec = cove_core::oci::parse(&text)?;
     let backend = platform::backend();
     let mut oci = cove_core::oci::plan(&spec, &bundle, backend.host_identity())?;

@@ -19,11 +19,11 @@ pub fn exec(root: &Path, args: &ExecArgs) -> anyhow::Result<i32> {
         bail!("cannot exec in container {}: it is {}, not running", args.id, st.name());
     }
     let config = r.bundle.join("config.json");
-    let text = std::fs::read_to_string(&config).with_context(|| format!("read {}", config.display()))?;
+    let text = super::read_json_file(&config)?;
     let spec = cove_core::oci::parse(&text)?;
     let process = match &args.process {
         Some(file) => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
+            let text = super::read_json_file(file)?;
             Some(cove_core::oci::parse_process(&text).with_context(|| format!("--process {}", file.display()))?)
         }
         None => None,

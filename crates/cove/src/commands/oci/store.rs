@@ -60,6 +60,30 @@ pub fn root_dir(root: Option<&Path>, uid: u32) -> PathBuf {
     }
 }
 
+/// Makes sure the default state root (not one given with `--root`) is a
+/// directory of `uid` that nobody else can write: without
+/// `XDG_RUNTIME_DIR` it sits in the shared `/tmp`, where another user
+/// could have made it first and then swap a container's directory for a
+/// forged `state.json` (a pid to kill, hooks that `delete` runs).
+pub fn check_default_root(root: &Path, uid: u32) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(root) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(e).with_context(|| format!("create state root {}", root.display()));
+        }
+        _ => {}
+    }
+    let meta = std::fs::symlink_metadata(root).with_context(|| format!("stat state root {}", root.display()))?;
+    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o022 != 0 {
+        bail!(
+            "state root {} is not a directory of uid {uid} that only it can write (someone else may have made it); \
+             remove it, or pass --root",
+            root.display()
+        );
+    }
+    Ok(())
+}
+
 /// Container ids: a letter or digit, then letters, digits, `_ . + -`.
 pub fn check_id(id: &str) -> anyhow::Result<()> {
     let ok_first = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());

@@ -1,17 +1,22 @@
 //! The built-in user-mode network of `--network bridge`: a smoltcp
 //! interface on the container's TUN device, run by a thread of cove's own
 //! process, that ends TCP and UDP there and carries them on over ordinary
-//! host sockets (so it needs no privilege and no helper). Published ports
-//! are host listeners whose connections enter the container through the
-//! same stack. The address plan and bounds are `cove_core::net`'s.
+//! host sockets (so it needs no privilege and no helper). Published TCP
+//! ports are host listeners whose connections are forwarded by a second
+//! thread over sockets made in the container's network namespace
+//! (`factory.rs`, `publish.rs`), not through the stack; published UDP goes
+//! through the stack. The address plan and bounds are `cove_core::net`'s.
 //!
 //! `Network::prepare` runs before `clone` (published ports bound, the TUN
 //! clone device checked, so failures end the run before anything starts);
-//! `Network::start` takes the device from the container; dropping the
-//! returned `Running` stops the thread.
+//! `Network::enter` starts the socket factory right after `clone`, while
+//! cove is single-threaded; `Network::start` takes the device from the
+//! container; dropping the returned `Running` stops the threads.
 
 mod device;
+mod factory;
 mod icmp;
+mod publish;
 mod stack;
 mod tcp;
 mod udp;
@@ -33,12 +38,14 @@ pub struct Network {
     host_loopback: bool,
     dns_upstream: Option<SocketAddr>,
     bound: Vec<PortSpec>,
+    /// Published TCP ports' socket factory, once the container exists.
+    factory: Option<factory::Factory>,
 }
 
-/// The running stack; dropping it stops the thread.
+/// The running stack (and forwarder); dropping it stops the threads.
 pub struct Running {
     stop: Option<OwnedFd>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Network {
@@ -61,6 +68,7 @@ impl Network {
             host_loopback: spec.host_loopback,
             dns_upstream: host_resolver(),
             bound: Vec::new(),
+            factory: None,
         };
         for p in &spec.ports {
             let addr = SocketAddrV4::new(p.host_ip, p.host_port);
@@ -99,26 +107,49 @@ impl Network {
         &self.bound
     }
 
-    /// Starts the stack on the container's device.
-    pub fn start(self, tun: OwnedFd) -> Result<Running, SpawnError> {
+    /// Starts the socket factory of the published TCP ports in the
+    /// namespaces of `pid`, the container's first process (fails closed:
+    /// without it the run stops). The caller must be single-threaded.
+    pub fn enter(&mut self, pid: i32) -> Result<(), SpawnError> {
+        if !self.tcp_listeners.is_empty() {
+            self.factory = Some(factory::Factory::start(pid)?);
+        }
+        Ok(())
+    }
+
+    /// Starts the stack on the container's device, and the forwarder of
+    /// the published TCP ports.
+    pub fn start(mut self, tun: OwnedFd) -> Result<Running, SpawnError> {
         let (stop_rx, stop_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| SpawnError::parent("create network stop pipe")(e.into()))?;
         rustix::io::ioctl_fionbio(&tun, true)
             .map_err(|e| SpawnError::parent("set network device non-blocking")(e.into()))?;
         raise_fd_limit();
+        let mut running = Running { stop: Some(stop_tx), threads: Vec::new() };
+        let listeners = std::mem::take(&mut self.tcp_listeners);
+        if let Some(factory) = self.factory.take() {
+            let stop = stop_rx.try_clone().map_err(SpawnError::parent("duplicate network stop pipe"))?;
+            let forward = publish::Publish::new(listeners, factory);
+            let t = std::thread::Builder::new()
+                .name("cove-publish".into())
+                .spawn(move || forward.run(stop))
+                .map_err(SpawnError::parent("start published-port thread"))?;
+            running.threads.push(t);
+        }
         let thread = std::thread::Builder::new()
             .name("cove-net".into())
             .spawn(move || stack::run(self, tun, stop_rx))
             .map_err(SpawnError::parent("start network thread"))?;
-        Ok(Running { stop: Some(stop_tx), thread: Some(thread) })
+        running.threads.push(thread);
+        Ok(running)
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        // Closing the write end wakes the thread's poll.
+        // Closing the write end wakes the threads' polls.
         drop(self.stop.take());
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
@@ -130,7 +161,7 @@ impl Drop for Running {
 fn raise_fd_limit() {
     use rustix::process::{Resource, getrlimit, setrlimit};
     let mut lim = getrlimit(Resource::Nofile);
-    let want = (LIMITS.tcp_connections + LIMITS.udp_flows + 256) as u64;
+    let want = (LIMITS.tcp_connections + LIMITS.udp_flows + 2 * publish::MAX_CONNS + 256) as u64;
     if lim.current.is_some_and(|c| c < want) {
         lim.current = Some(lim.maximum.map_or(want, |m| m.min(want)));
         let _ = setrlimit(Resource::Nofile, lim);

@@ -52,3 +52,21 @@ pub fn unshare_cgroup_namespace() -> io::Result<()> {
     // cgroup view and touches no memory or fds.
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }.map_err(io::Error::from)
 }
+
+/// Closes every descriptor of this process except `keep` (for a forked
+/// helper, which must hold none of its parent's pipes, listeners or
+/// terminals: a reader waiting for their EOF would wait as long as it lives).
+pub fn close_all_except(keep: std::os::fd::RawFd) -> io::Result<()> {
+    let keep = keep as u32;
+    let ranges = [(0, keep.checked_sub(1)), (keep + 1, Some(u32::MAX))];
+    for (first, last) in ranges {
+        let Some(last) = last else { continue };
+        // SAFETY: close_range takes plain integers; no descriptor in the
+        // range is used again by this (forked, single-threaded) process.
+        let rc = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
+        if rc == -1 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}

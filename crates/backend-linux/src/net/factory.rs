@@ -164,7 +164,7 @@ fn serve(sock: OwnedFd, user: Option<BorrowedFd>, net: BorrowedFd, parent: rusti
         step(0, move_into_link_name_space(user, Some(LinkNameSpaceType::User)).map_err(Into::into));
     }
     step(1, move_into_link_name_space(net, Some(LinkNameSpaceType::Network)).map_err(Into::into));
-    step(2, close_all_except(sock.as_raw_fd()));
+    step(2, close_all_except(&[sock.as_raw_fd()]));
     reply(&sock, 0, 0, &[]);
     let mut req = [0u8; 1];
     loop {

@@ -15,11 +15,13 @@
 
 mod device;
 mod factory;
+mod helper;
 mod icmp;
 mod publish;
 mod stack;
 mod tcp;
 mod udp;
+mod watchdog;
 
 use crate::SpawnError;
 use cove_core::net::{BridgeSpec, DNS, GATEWAY, LIMITS, PortSpec, Protocol, SUBNET};
@@ -40,6 +42,9 @@ pub struct Network {
     bound: Vec<PortSpec>,
     /// Published TCP ports' socket factory, once the container exists.
     factory: Option<factory::Factory>,
+    /// `--network slirp4netns|pasta`: which, and the running one.
+    helper_kind: Option<cove_core::net::NetHelper>,
+    helper: Option<helper::Helper>,
 }
 
 /// The running stack (and forwarder); dropping it stops the threads.
@@ -51,7 +56,9 @@ pub struct Running {
 impl Network {
     /// Checks the device and binds the published ports.
     pub fn prepare(spec: &BridgeSpec) -> Result<Network, SpawnError> {
-        if let Err(e) = crate::sys::tun::open_clone_device() {
+        if let Some(h) = spec.helper {
+            helper::check(h)?;
+        } else if let Err(e) = crate::sys::tun::open_clone_device() {
             return Err(SpawnError::Network {
                 what: format!("--network bridge: open {}", crate::sys::tun::CLONE_DEVICE),
                 hint: format!(
@@ -69,6 +76,8 @@ impl Network {
             dns_upstream: host_resolver(),
             bound: Vec::new(),
             factory: None,
+            helper_kind: spec.helper,
+            helper: None,
         };
         for p in &spec.ports {
             let addr = SocketAddrV4::new(p.host_ip, p.host_port);
@@ -98,6 +107,13 @@ impl Network {
             };
             net.bound.push(PortSpec { host_port: local.port(), ..*p });
         }
+        if spec.helper.is_some() {
+            // The helper binds them itself: they were bound here only to
+            // show them free (and to choose a port for 0), and must not be
+            // inherited by the container's first process.
+            net.tcp_listeners.clear();
+            net.udp_listeners.clear();
+        }
         Ok(net)
     }
 
@@ -111,6 +127,10 @@ impl Network {
     /// namespaces of `pid`, the container's first process (fails closed:
     /// without it the run stops). The caller must be single-threaded.
     pub fn enter(&mut self, pid: i32) -> Result<(), SpawnError> {
+        if let Some(kind) = self.helper_kind {
+            self.helper = Some(helper::Helper::start(kind, pid, self.host_loopback, &self.bound)?);
+            return Ok(());
+        }
         if !self.tcp_listeners.is_empty() {
             self.factory = Some(factory::Factory::start(pid)?);
         }

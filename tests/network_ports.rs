@@ -247,3 +247,49 @@ fn published_port_enters_the_netns_directly_and_serves_200_clients() {
         drop(bg);
     }
 }
+
+/// The socket factory failing while the container runs closes the
+/// published TCP port (clients are refused, one line on stderr) instead of
+/// falling back to another path; the container itself goes on.
+#[test]
+fn a_killed_socket_factory_closes_the_published_port() {
+    for mode in net_modes("factory_killed") {
+        let port = free_port();
+        let publish = format!("127.0.0.1:{port}:8080");
+        let script = "echo up > /tmp/index.html && httpd -p 8080 -h /tmp && echo ready && sleep 1000; true";
+        let run = cove(mode).arg("run").args(rootfs(mode)).args(["-p", &publish, "--", "sh", "-c", script]);
+        let bg = Background(Some(run.timeout(Duration::from_secs(60)).spawn()));
+        let running = bg.0.as_ref().expect("running");
+        running.expect_stdout("ready\n");
+        wait_until("the published port", || fetch_once(port).contains("up"));
+        // The factory: cove's child in the host's pid namespace (the
+        // container's first process has its own).
+        let own_pidns = std::fs::read_link("/proc/self/ns/pid").expect("own pid ns");
+        let children =
+            std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", running.pid())).unwrap_or_default();
+        let factory: Vec<i32> = children
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .filter(|p| std::fs::read_link(format!("/proc/{p}/ns/pid")).is_ok_and(|n| n == own_pidns))
+            .collect();
+        assert_eq!(factory.len(), 1, "[{}] one socket factory among {children:?}", mode.label());
+        let pid = rustix::process::Pid::from_raw(factory[0]).expect("pid");
+        rustix::process::kill_process(pid, rustix::process::Signal::KILL).expect("kill the factory");
+        wait_until("the published port to close", || TcpStream::connect(("127.0.0.1", port)).is_err());
+        assert!(
+            running.stderr.wait_for("published ports closed", Duration::from_secs(5)),
+            "[{}] no notice",
+            mode.label()
+        );
+        drop(bg);
+    }
+}
+
+fn fetch_once(port: u16) -> String {
+    let mut body = String::new();
+    if let Ok(mut s) = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)) {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = s.write_all(b"GET /index.html HTTP/1.0\r\n\r\n").and_then(|()| s.read_to_string(&mut body).map(drop));
+    }
+    body
+}

@@ -71,11 +71,18 @@ impl TestHost {
         self.children.push(child);
     }
 
-    /// busybox httpd on port 8080, serving [`TestHost::www`]; waits until it answers.
+    /// An HTTP server on port 8080 serving [`TestHost::www`]; waits until
+    /// it answers. Python's, with a listen backlog of 1024: busybox httpd
+    /// listens with a backlog of 9, and a burst of clients (the
+    /// 200-connection test) overflows it; the kernel then drops handshake
+    /// ACKs, and a client whose connection the server never accepted waits
+    /// for its retransmits for minutes, which looks like a hang of the
+    /// network under test.
     pub fn httpd(&mut self) {
-        let (addr, www) = (format!("{}:8080", self.ip), self.www.display().to_string());
-        self.spawn(&["busybox", "httpd", "-f", "-p", &addr, "-h", &www]);
-        let target: SocketAddr = addr.parse().expect("address");
+        let (ip, www) = (self.ip.to_string(), self.www.display().to_string());
+        let script = format!("{PY_HTTPD}\nserve({ip:?}, 8080, {www:?})\n");
+        self.spawn(&["python3", "-c", &script]);
+        let target: SocketAddr = format!("{ip}:8080").parse().expect("address");
         wait_until("test httpd to listen", || TcpStream::connect_timeout(&target, Duration::from_millis(200)).is_ok());
     }
 
@@ -151,3 +158,15 @@ impl Drop for TestHost {
         let _ = std::fs::remove_dir_all(&self.www);
     }
 }
+
+/// The test host's HTTP server (`serve(ip, port, dir)`).
+const PY_HTTPD: &str = r#"
+import functools, http.server
+class Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 1024
+    daemon_threads = True
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args): pass
+def serve(ip, port, www):
+    Server((ip, port), functools.partial(Quiet, directory=www)).serve_forever()
+"#;

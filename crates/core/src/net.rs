@@ -85,6 +85,30 @@ pub struct BridgeSpec {
     /// The mode was not asked for (an image's default): when this host
     /// cannot provide it, the run falls back to `none` with a notice.
     pub implicit: bool,
+    /// `--network slirp4netns|pasta`: that helper serves the container's
+    /// netns (same address plan) instead of cove's built-in stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helper: Option<NetHelper>,
+}
+
+/// An external user-mode network helper (`--network slirp4netns|pasta`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetHelper {
+    /// slirp4netns(1).
+    Slirp4netns,
+    /// pasta(1), from passt.
+    Pasta,
+}
+
+impl NetHelper {
+    /// The helper's program name (and the `--network` value).
+    pub fn program(self) -> &'static str {
+        match self {
+            NetHelper::Slirp4netns => "slirp4netns",
+            NetHelper::Pasta => "pasta",
+        }
+    }
 }
 
 /// An `--add-host` value: `NAME:IP` or `NAME:host-gateway`.

@@ -432,11 +432,9 @@ pub enum Network {
     /// A private network with outbound TCP/UDP and DNS through cove's
     /// built-in user-mode stack (address 10.0.2.100, gateway 10.0.2.2).
     Bridge,
-    /// Podman's helper modes: refused with a pointer to `bridge`.
-    #[value(hide = true)]
+    /// As `bridge`, served by the slirp4netns helper (when installed).
     Slirp4netns,
-    /// See `Slirp4netns`.
-    #[value(hide = true)]
+    /// As `bridge`, served by pasta (passt; when installed, rootless only).
     Pasta,
 }
 

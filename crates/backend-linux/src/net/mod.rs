@@ -1,20 +1,27 @@
 //! The built-in user-mode network of `--network bridge`: a smoltcp
 //! interface on the container's TUN device, run by a thread of cove's own
 //! process, that ends TCP and UDP there and carries them on over ordinary
-//! host sockets (so it needs no privilege and no helper). Published ports
-//! are host listeners whose connections enter the container through the
-//! same stack. The address plan and bounds are `cove_core::net`'s.
+//! host sockets (so it needs no privilege and no helper). Published TCP
+//! ports are host listeners whose connections are forwarded by a second
+//! thread over sockets made in the container's network namespace
+//! (`factory.rs`, `publish.rs`), not through the stack; published UDP goes
+//! through the stack. The address plan and bounds are `cove_core::net`'s.
 //!
 //! `Network::prepare` runs before `clone` (published ports bound, the TUN
 //! clone device checked, so failures end the run before anything starts);
-//! `Network::start` takes the device from the container; dropping the
-//! returned `Running` stops the thread.
+//! `Network::enter` starts the socket factory right after `clone`, while
+//! cove is single-threaded; `Network::start` takes the device from the
+//! container; dropping the returned `Running` stops the threads.
 
 mod device;
+mod factory;
+mod helper;
 mod icmp;
+mod publish;
 mod stack;
 mod tcp;
 mod udp;
+mod watchdog;
 
 use crate::SpawnError;
 use cove_core::net::{BridgeSpec, DNS, GATEWAY, LIMITS, PortSpec, Protocol, SUBNET};
@@ -33,18 +40,25 @@ pub struct Network {
     host_loopback: bool,
     dns_upstream: Option<SocketAddr>,
     bound: Vec<PortSpec>,
+    /// Published TCP ports' socket factory, once the container exists.
+    factory: Option<factory::Factory>,
+    /// `--network slirp4netns|pasta`: which, and the running one.
+    helper_kind: Option<cove_core::net::NetHelper>,
+    helper: Option<helper::Helper>,
 }
 
-/// The running stack; dropping it stops the thread.
+/// The running stack (and forwarder); dropping it stops the threads.
 pub struct Running {
     stop: Option<OwnedFd>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Network {
     /// Checks the device and binds the published ports.
     pub fn prepare(spec: &BridgeSpec) -> Result<Network, SpawnError> {
-        if let Err(e) = crate::sys::tun::open_clone_device() {
+        if let Some(h) = spec.helper {
+            helper::check(h)?;
+        } else if let Err(e) = crate::sys::tun::open_clone_device() {
             return Err(SpawnError::Network {
                 what: format!("--network bridge: open {}", crate::sys::tun::CLONE_DEVICE),
                 hint: format!(
@@ -61,6 +75,9 @@ impl Network {
             host_loopback: spec.host_loopback,
             dns_upstream: host_resolver(),
             bound: Vec::new(),
+            factory: None,
+            helper_kind: spec.helper,
+            helper: None,
         };
         for p in &spec.ports {
             let addr = SocketAddrV4::new(p.host_ip, p.host_port);
@@ -90,6 +107,13 @@ impl Network {
             };
             net.bound.push(PortSpec { host_port: local.port(), ..*p });
         }
+        if spec.helper.is_some() {
+            // The helper binds them itself: they were bound here only to
+            // show them free (and to choose a port for 0), and must not be
+            // inherited by the container's first process.
+            net.tcp_listeners.clear();
+            net.udp_listeners.clear();
+        }
         Ok(net)
     }
 
@@ -99,26 +123,53 @@ impl Network {
         &self.bound
     }
 
-    /// Starts the stack on the container's device.
-    pub fn start(self, tun: OwnedFd) -> Result<Running, SpawnError> {
+    /// Starts the socket factory of the published TCP ports in the
+    /// namespaces of `pid`, the container's first process (fails closed:
+    /// without it the run stops). The caller must be single-threaded.
+    pub fn enter(&mut self, pid: i32) -> Result<(), SpawnError> {
+        if let Some(kind) = self.helper_kind {
+            self.helper = Some(helper::Helper::start(kind, pid, self.host_loopback, &self.bound)?);
+            return Ok(());
+        }
+        if !self.tcp_listeners.is_empty() {
+            self.factory = Some(factory::Factory::start(pid)?);
+        }
+        Ok(())
+    }
+
+    /// Starts the stack on the container's device, and the forwarder of
+    /// the published TCP ports.
+    pub fn start(mut self, tun: OwnedFd) -> Result<Running, SpawnError> {
         let (stop_rx, stop_tx) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| SpawnError::parent("create network stop pipe")(e.into()))?;
         rustix::io::ioctl_fionbio(&tun, true)
             .map_err(|e| SpawnError::parent("set network device non-blocking")(e.into()))?;
         raise_fd_limit();
+        let mut running = Running { stop: Some(stop_tx), threads: Vec::new() };
+        let listeners = std::mem::take(&mut self.tcp_listeners);
+        if let Some(factory) = self.factory.take() {
+            let stop = stop_rx.try_clone().map_err(SpawnError::parent("duplicate network stop pipe"))?;
+            let forward = publish::Publish::new(listeners, factory);
+            let t = std::thread::Builder::new()
+                .name("cove-publish".into())
+                .spawn(move || forward.run(stop))
+                .map_err(SpawnError::parent("start published-port thread"))?;
+            running.threads.push(t);
+        }
         let thread = std::thread::Builder::new()
             .name("cove-net".into())
             .spawn(move || stack::run(self, tun, stop_rx))
             .map_err(SpawnError::parent("start network thread"))?;
-        Ok(Running { stop: Some(stop_tx), thread: Some(thread) })
+        running.threads.push(thread);
+        Ok(running)
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        // Closing the write end wakes the thread's poll.
+        // Closing the write end wakes the threads' polls.
         drop(self.stop.take());
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
@@ -130,7 +181,7 @@ impl Drop for Running {
 fn raise_fd_limit() {
     use rustix::process::{Resource, getrlimit, setrlimit};
     let mut lim = getrlimit(Resource::Nofile);
-    let want = (LIMITS.tcp_connections + LIMITS.udp_flows + 256) as u64;
+    let want = (LIMITS.tcp_connections + LIMITS.udp_flows + 2 * publish::MAX_CONNS + 256) as u64;
     if lim.current.is_some_and(|c| c < want) {
         lim.current = Some(lim.maximum.map_or(want, |m| m.min(want)));
         let _ = setrlimit(Resource::Nofile, lim);

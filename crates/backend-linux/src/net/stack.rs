@@ -13,7 +13,7 @@ use smoltcp::iface::{Config, Interface, PollResult, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpCidr, IpProtocol, Ipv4Packet, TcpPacket, UdpPacket};
 use std::collections::HashSet;
-use std::net::{SocketAddrV4, TcpListener};
+use std::net::SocketAddrV4;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
@@ -28,7 +28,6 @@ const MAX_WAIT: Duration = Duration::from_millis(500);
 enum Slot {
     Stop,
     Device,
-    Listener(usize),
     Conn(u64),
     Udp(Which),
     Icmp(usize),
@@ -40,7 +39,6 @@ struct Stack {
     dev: Tun,
     iface: Interface,
     sockets: SocketSet<'static>,
-    listeners: Vec<(TcpListener, u16)>,
     tcp: Tcp,
     udp: Udp,
     icmp: Icmp,
@@ -59,9 +57,8 @@ pub fn run(mut net: Network, tun: OwnedFd, stop: OwnedFd) {
     iface.set_any_ip(true);
     let _ = iface.routes_mut().add_default_ipv4_route(GATEWAY);
     let udp = Udp::new(LIMITS, std::mem::take(&mut net.udp_listeners));
-    let listeners = std::mem::take(&mut net.tcp_listeners);
     let sockets = SocketSet::new(Vec::new());
-    let mut s = Stack { net, dev, iface, sockets, listeners, tcp: Tcp::new(LIMITS), udp, icmp: Icmp::default() };
+    let mut s = Stack { net, dev, iface, sockets, tcp: Tcp::new(LIMITS), udp, icmp: Icmp::default() };
     let mut buf = vec![0u8; MTU + 64];
     while let Some(events) = s.wait(&stop) {
         if !s.handle(events, &mut buf) {
@@ -81,9 +78,6 @@ impl Stack {
         };
         let mut slots: Vec<(Slot, BorrowedFd, PollFlags)> =
             vec![(Slot::Stop, stop.as_fd(), PollFlags::IN), (Slot::Device, self.dev.fd().as_fd(), PollFlags::IN)];
-        for (i, (l, _)) in self.listeners.iter().enumerate() {
-            slots.push((Slot::Listener(i), l.as_fd(), PollFlags::IN));
-        }
         for (id, fd, read, write) in self.tcp.interest(&self.sockets) {
             let mut f = PollFlags::empty();
             f.set(PollFlags::IN, read);
@@ -115,7 +109,6 @@ impl Stack {
                 Slot::Stop => return false,
                 Slot::Device if ev.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL) => return false,
                 Slot::Device => device_ready = true,
-                Slot::Listener(i) => self.accept_all(i),
                 Slot::Conn(id) => {
                     if ev.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
                         readable.insert(id);
@@ -151,15 +144,6 @@ impl Stack {
         self.udp.expire();
         self.icmp.expire();
         true
-    }
-
-    fn accept_all(&mut self, i: usize) {
-        let (listener, port) = &self.listeners[i];
-        while let Ok((stream, _)) = listener.accept() {
-            if stream.set_nonblocking(true).is_ok() {
-                self.tcp.on_accept(OwnedFd::from(stream), *port, self.iface.context(), &mut self.sockets);
-            }
-        }
     }
 
     /// Decides what happens to one packet from the container.

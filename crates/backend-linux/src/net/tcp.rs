@@ -3,16 +3,15 @@
 //! success a smoltcp socket listening on exactly that destination gets the
 //! SYN, on refusal the SYN goes to smoltcp without one, which answers RST
 //! (so the container sees the host's answer, not a connection that dies
-//! later). Published: a host `accept()` becomes a smoltcp connect from the
-//! gateway to the container. Then bytes move between the smoltcp buffers
+//! later). Then bytes move between the smoltcp buffers
 //! and the host socket with no copy of their own.
 
 use super::device::Tun;
-use cove_core::net::{CONTAINER, GATEWAY, TableLimits};
+use cove_core::net::TableLimits;
 use rustix::net::{AddressFamily, Shutdown, SocketFlags, SocketType};
-use smoltcp::iface::{Context, SocketHandle, SocketSet};
+use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp::{self, State};
-use smoltcp::wire::{IpEndpoint, IpListenEndpoint};
+use smoltcp::wire::IpListenEndpoint;
 use std::collections::HashSet;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::os::fd::OwnedFd;
@@ -43,7 +42,6 @@ struct Conn {
 pub struct Tcp {
     conns: Vec<Conn>,
     limits: TableLimits,
-    next_port: u16,
     next_id: u64,
 }
 
@@ -58,7 +56,7 @@ pub enum Syn {
 impl Tcp {
     /// An empty table.
     pub fn new(limits: TableLimits) -> Tcp {
-        Tcp { conns: Vec::new(), limits, next_port: 32768, next_id: 0 }
+        Tcp { conns: Vec::new(), limits, next_id: 0 }
     }
 
     /// A SYN from `src` to `dst`, which leads to `target` on the host (or
@@ -98,36 +96,9 @@ impl Tcp {
         }
     }
 
-    /// A connection accepted on a published port, to `port` in the container.
-    pub fn on_accept(&mut self, host: OwnedFd, port: u16, cx: &mut Context, sockets: &mut SocketSet<'static>) {
-        if self.conns.len() >= self.limits.tcp_connections {
-            return;
-        }
-        let local = self.free_port();
-        let mut sock = self.socket();
-        if sock.connect(cx, IpEndpoint::new(CONTAINER.into(), port), local).is_err() {
-            return;
-        }
-        let handle = sockets.add(sock);
-        let key = (SocketAddrV4::new(CONTAINER, port), SocketAddrV4::new(GATEWAY, local));
-        let phase = Phase::Open { handle, host_eof: false, host_shut: false };
-        let id = self.id();
-        self.conns.push(Conn { id, key, host, phase, since: Instant::now(), blocked: false, was_full: false });
-    }
-
     fn id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
-    }
-
-    fn free_port(&mut self) -> u16 {
-        loop {
-            let p = self.next_port;
-            self.next_port = if p >= 60999 { 32768 } else { p + 1 };
-            if !self.conns.iter().any(|c| c.key.1.port() == p && *c.key.1.ip() == GATEWAY) {
-                return p;
-            }
-        }
     }
 
     fn socket(&self) -> tcp::Socket<'static> {

@@ -42,7 +42,7 @@ pub fn main(plan: &Plan, chan: Channel, mask: SavedMask, seccomp: Option<&Filter
     // 5. build the root (namespaced sysctls are written through its /proc) and pivot into it, as root of the namespace;
     //    with --network bridge, first make the network device while the
     //    host's /dev/net/tun is still at hand, and hand it to cove
-    let netdev = || if plan.bridge.is_some() { netdev::make(&chan) } else { Ok(()) };
+    let netdev = || if plan.bridge.as_ref().is_some_and(|b| b.helper.is_none()) { netdev::make(&chan) } else { Ok(()) };
     // A joined user namespace (OCI path) may deny setgroups: its own
     // `/proc/self/setgroups` says.
     let setgroups = plan.id_map.setgroups

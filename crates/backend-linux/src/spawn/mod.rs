@@ -85,7 +85,7 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     let cgroups = Cgroups::prepare(&plan.limits)?;
     // 1b. --network bridge: published ports bound and the TUN device
     //     checked before anything starts (a taken port is exit 125)
-    let network = plan.bridge.as_ref().map(crate::net::Network::prepare).transpose()?;
+    let mut network = plan.bridge.as_ref().map(crate::net::Network::prepare).transpose()?;
     if let Some(n) = &network {
         observer.ports_bound(n.bound());
     }
@@ -118,6 +118,11 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
     crate::rlimit::apply(pid, &plan.limits)?;
     // 4. id maps, then let the child go on
     write_id_maps(pid, &plan.id_map)?;
+    // ORDER: the published ports' socket factory is forked while cove is
+    // still single-threaded (it enters the container's user namespace).
+    if let Some(n) = &mut network {
+        n.enter(pid)?;
+    }
     ours.send(&Message::MapsWritten, None).map_err(SpawnError::parent(format!("signal child {pid}")))?;
     // 5. relay until the container's first process ends
     let sigfd = sys::signal::signal_fd(&signals).map_err(SpawnError::parent("create signalfd"))?;

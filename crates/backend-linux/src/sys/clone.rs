@@ -52,3 +52,25 @@ pub fn unshare_cgroup_namespace() -> io::Result<()> {
     // cgroup view and touches no memory or fds.
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWCGROUP) }.map_err(io::Error::from)
 }
+
+/// Closes every descriptor of this process except those in `keep` (for a
+/// forked helper, which must hold none of its parent's pipes, listeners or
+/// terminals: a reader waiting for their EOF would wait as long as it lives).
+pub fn close_all_except(keep: &[std::os::fd::RawFd]) -> io::Result<()> {
+    let mut keep: Vec<u32> = keep.iter().map(|&k| k as u32).collect();
+    keep.sort_unstable();
+    let mut first = 0u32;
+    for k in keep.into_iter().chain(std::iter::once(u32::MAX)) {
+        if k > first {
+            let last = if k == u32::MAX { u32::MAX } else { k - 1 };
+            // SAFETY: close_range takes plain integers; no descriptor in the
+            // range is used again by this (forked, single-threaded) process.
+            let rc = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0) };
+            if rc == -1 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        first = k.saturating_add(1);
+    }
+    Ok(())
+}

@@ -219,10 +219,10 @@ fn host_config(c: &Container) -> Value {
     let limits = &c.spec.limits;
     json!({
         "Binds": binds,
-        "NetworkMode": match c.spec.network {
+        "NetworkMode": match &c.spec.network {
             NetworkMode::None => "none",
             NetworkMode::Host => "host",
-            NetworkMode::Bridge(_) => "bridge",
+            NetworkMode::Bridge(b) => b.helper.map_or("bridge", |h| h.program()),
         },
         "PortBindings": port_bindings(c),
         "RestartPolicy": { "Name": c.restart.name(), "MaximumRetryCount": max_retries },

@@ -38,8 +38,10 @@ pub fn mounts(c: &Container) -> Value {
 /// network of the container's own, as Docker shows `--network none|host`).
 pub fn network_settings(c: &Container, settings: &mut Value) {
     let Some(map) = settings.as_object_mut() else { return };
-    let (name, ip, gw, prefix) = match c.spec.network {
-        NetworkMode::Bridge(_) => ("bridge", CONTAINER.to_string(), GATEWAY.to_string(), PREFIX),
+    let (name, ip, gw, prefix) = match &c.spec.network {
+        NetworkMode::Bridge(b) => {
+            (b.helper.map_or("bridge", |h| h.program()), CONTAINER.to_string(), GATEWAY.to_string(), PREFIX)
+        }
         NetworkMode::Host => ("host", String::new(), String::new(), 0),
         NetworkMode::None => ("none", String::new(), String::new(), 0),
     };

@@ -5,7 +5,7 @@
 use crate::cli::{NetArgs, Network};
 use crate::{output, platform};
 use anyhow::{Context, bail};
-use cove_core::net::{BridgeSpec, Protocol, exposed_ports, parse_add_host, parse_port, publish_all};
+use cove_core::net::{BridgeSpec, NetHelper, Protocol, exposed_ports, parse_add_host, parse_port, publish_all};
 use cove_core::spec::NetworkMode;
 
 /// The network mode; `with_root` is an image or `--rootfs` run, `exposed`
@@ -25,12 +25,13 @@ pub fn mode(
         }
         Network::None if has_flags => bail!("-p, --dns and --add-host need a network: add --network bridge"),
         Network::Slirp4netns | Network::Pasta => {
-            let name = if chosen == Network::Pasta { "pasta" } else { "slirp4netns" };
-            bail!(
-                "--network {name} is not supported yet (cove does not drive the {name} helper); \
-                 use --network bridge: cove's built-in user-mode network gives the same rootless \
-                 outbound network, -p and DNS with no helper installed"
-            )
+            let helper = if chosen == Network::Pasta { NetHelper::Pasta } else { NetHelper::Slirp4netns };
+            let mut spec = bridge(args, false)?;
+            spec.helper = Some(helper);
+            if args.publish_all {
+                spec.ports.extend(publish_all(exposed));
+            }
+            Ok(NetworkMode::Bridge(spec))
         }
         Network::None => Ok(NetworkMode::None),
         Network::Host => Ok(NetworkMode::Host),

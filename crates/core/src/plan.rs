@@ -17,6 +17,7 @@ mod network;
 pub mod rlimits;
 mod steps;
 
+pub(crate) use defaults::devices_and_links;
 pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 pub use host_system::user_database;
 pub use steps::{MountStep, RootPropagation, RootStep};

@@ -5,15 +5,9 @@
 
 mod common;
 
+use common::pty::OnPty;
 use common::store::Store;
 use common::*;
-use rustix::pty::{OpenptFlags, grantpt, ioctl_tiocgptpeer, openpt, unlockpt};
-use rustix::termios::{Winsize, tcsetwinsize};
-use std::fs::File;
-use std::io::Write;
-use std::os::fd::OwnedFd;
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
 #[test]
@@ -73,64 +67,25 @@ fn start_attach_interactive_closes_stdin_at_end_of_input() {
     }
 }
 
-/// A pty pair: (master, slave) with the given window size.
-fn pty_pair(rows: u16, cols: u16) -> (OwnedFd, OwnedFd) {
-    let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
-    let master = openpt(flags).expect("openpt");
-    grantpt(&master).expect("grantpt");
-    unlockpt(&master).expect("unlockpt");
-    let slave = ioctl_tiocgptpeer(&master, flags).expect("TIOCGPTPEER");
-    tcsetwinsize(&master, Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 }).expect("TIOCSWINSZ");
-    (master, slave)
-}
-
 #[test]
 fn tty_attach_sizes_the_terminal_and_detaches_on_ctrl_p_ctrl_q() {
     for mode in modes() {
         let s = Store::new(mode);
         let script = format!("while :; do read -r line || exit 9; eval \"$line\"; done; : {}", s.marker);
         s.cove(&["run", "-dit", "--name", "term", "--", "sh", "-c", &script]).ok();
-        let (master, slave) = pty_pair(31, 91);
         let c = cove(mode).env("COVE_ROOT", s.root.to_str().unwrap()).args(["attach", "term"]);
-        let desc = c.describe();
-        let mut cmd = c.command_via(&["setsid", "--ctty"]);
-        cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
-            .stdout(Stdio::from(slave.try_clone().unwrap()))
-            .stderr(Stdio::from(slave));
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{desc}: cannot start: {e}"));
-        drop(cmd);
-        let pid = child.id() as i32;
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait());
-        });
-        let output = Collector::start(File::from(master.try_clone().unwrap()));
-        let mut input = File::from(master.try_clone().unwrap());
-        let fail = |what: &str| -> ! {
-            if let Some(p) = rustix::process::Pid::from_raw(pid) {
-                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
-            }
-            panic!("{desc}\n  expected: {what}\n  got: {:?}", String::from_utf8_lossy(&output.snapshot()));
-        };
+        let mut t = OnPty::start(&c, 31, 91);
         // The size arrives from the client shortly after it connects.
-        let mut sized = false;
-        for _ in 0..20 {
-            input.write_all(b"stty size; echo $((6*7))\n").unwrap();
-            if output.wait_for("31 91", Duration::from_millis(300)) {
-                sized = true;
-                break;
-            }
+        let sized = t.send_until(b"stty size; echo $((6*7))\n", "31 91", Duration::from_millis(300));
+        if !sized || !t.output.wait_for("42", Duration::from_secs(5)) {
+            t.fail("\"31 91\" from stty size and 42 from the shell, through the monitor");
         }
-        if !sized || !output.wait_for("42", Duration::from_secs(5)) {
-            fail("\"31 91\" from stty size and 42 from the shell, through the monitor");
-        }
-        input.write_all(&[0x10, 0x11]).unwrap();
-        let status = match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(st) => st.expect("wait"),
-            Err(_) => fail("attach to end after ctrl-p ctrl-q"),
+        t.send(&[0x10, 0x11]);
+        let Some(status) = t.wait(Duration::from_secs(10)) else {
+            t.fail("attach to end after ctrl-p ctrl-q");
         };
-        if status.code() != Some(1) || !output.wait_for("read escape sequence", Duration::from_secs(2)) {
-            fail(&format!("exit 1 with \"read escape sequence\" (Docker's), got {status:?}"));
+        if status.code() != Some(1) || !t.output.wait_for("read escape sequence", Duration::from_secs(2)) {
+            t.fail(&format!("exit 1 with \"read escape sequence\" (Docker's), got {status:?}"));
         }
         s.cove(&["inspect", "-f", "{{.State.Status}}", "term"]).ok().stdout_is("running\n");
         s.cove(&["rm", "-f", "term"]).ok();

@@ -74,55 +74,9 @@ fn nothing_is_left_behind() {
     for mode in modes() {
         let marker = unique("cove-leak-marker");
         let m = marker.as_str();
-        // Success, failure, cove's own errors, exec failures, --init, --rootfs.
-        cove(mode).args(["run", "--", "sh", "-c", "exit 0", m]).run().ok();
-        cove(mode).args(["run", "--", "sh", "-c", "exit 3", m]).run().code(3);
-        cove(mode).args(["run", "--init", "--", "sh", "-c", "sleep 0.01 & exit 4", m]).run().code(4);
-        cove(mode).args(["run", "--bogus-flag", "--", "sh", "-c", "true", m]).run().code(125);
-        cove(mode).args(["run", "--rootfs", "/nonexistent/rootfs", "--", "sh", "-c", "true", m]).run().code(125);
-        cove(mode).args(["run", "--", "/no/such/binary", m]).run().code(127);
-        cove(mode).args(["run", "--", "/etc/passwd", m]).run().code(126);
-        let dir = TestDir::new(mode, "cleanup");
-        let vol = format!("{}:/data", dir.path().display());
-        cove(mode).args(["run", "-v", &vol, "--tmpfs", "/scratch", "--", "sh", "-c", "true", m]).run().ok();
-        if let Some(root) = busybox(mode) {
-            cove(mode)
-                .args(["run", "--rootfs"])
-                .arg(root)
-                .args(["-v", &vol, "--", "sh", "-c", "echo x > /f", m])
-                .run()
-                .ok();
-        }
-        no_processes_left(m, &format!("[{}] after runs that ended", mode.label()));
-
-        // cove killed with SIGKILL while the container runs (with and without
-        // init, with a grandchild): the whole container must go too.
-        for flags in [&[][..], &["--init"][..]] {
-            let script = format!("sh -c 'sleep 1000; true' child-{m} & echo ready; sleep 1000; true");
-            let running = cove(mode).arg("run").args(flags).args(["--", "sh", "-c", &script, m]).spawn();
-            running.expect_stdout("ready\n");
-            running.signal(Signal::KILL);
-            let desc = running.describe().to_owned();
-            let out = running.wait();
-            if out.signal != Some(9) {
-                out.fail("cove killed by signal 9");
-            }
-            no_processes_left(m, &format!("{desc} (cove SIGKILLed mid-run)"));
-        }
-
-        // The reader of cove's stdout goes away. A shell loop as pid 1 is the
-        // hard case: pid 1 ignores SIGPIPE and `echo` errors do not end a loop,
-        // so cove itself must end the container.
-        let shell_loop = "while :; do echo y; done";
-        for args in [
-            &["run", "--", "yes", m][..],
-            &["run", "--init", "--", "sh", "-c", shell_loop, m][..],
-            &["run", "--", "sh", "-c", shell_loop, m][..],
-        ] {
-            let c = cove(mode).args(args);
-            reader_goes_away(&c);
-            no_processes_left(m, &format!("{} (stdout reader gone)", c.describe()));
-        }
+        ended_runs(mode, m);
+        killed_cove(mode, m);
+        stdout_reader_gone(mode, m);
     }
 
     let mounts_after = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
@@ -139,4 +93,60 @@ fn nothing_is_left_behind() {
     assert!(new_tmp.is_empty(), "expected no new entries in /tmp after the runs, got {new_tmp:?}");
     let new_shm: Vec<String> = temp_entries("/dev/shm").difference(&shm_before).cloned().collect();
     assert!(new_shm.is_empty(), "expected no new entries in /dev/shm after the runs, got {new_shm:?}");
+}
+
+/// Success, failure, cove's own errors, exec failures, --init, --rootfs.
+fn ended_runs(mode: Mode, m: &str) {
+    cove(mode).args(["run", "--", "sh", "-c", "exit 0", m]).run().ok();
+    cove(mode).args(["run", "--", "sh", "-c", "exit 3", m]).run().code(3);
+    cove(mode).args(["run", "--init", "--", "sh", "-c", "sleep 0.01 & exit 4", m]).run().code(4);
+    cove(mode).args(["run", "--bogus-flag", "--", "sh", "-c", "true", m]).run().code(125);
+    cove(mode).args(["run", "--rootfs", "/nonexistent/rootfs", "--", "sh", "-c", "true", m]).run().code(125);
+    cove(mode).args(["run", "--", "/no/such/binary", m]).run().code(127);
+    cove(mode).args(["run", "--", "/etc/passwd", m]).run().code(126);
+    let dir = TestDir::new(mode, "cleanup");
+    let vol = format!("{}:/data", dir.path().display());
+    cove(mode).args(["run", "-v", &vol, "--tmpfs", "/scratch", "--", "sh", "-c", "true", m]).run().ok();
+    if let Some(root) = busybox(mode) {
+        cove(mode)
+            .args(["run", "--rootfs"])
+            .arg(root)
+            .args(["-v", &vol, "--", "sh", "-c", "echo x > /f", m])
+            .run()
+            .ok();
+    }
+    no_processes_left(m, &format!("[{}] after runs that ended", mode.label()));
+}
+
+/// cove killed with SIGKILL while the container runs (with and without
+/// init, with a grandchild): the whole container must go too.
+fn killed_cove(mode: Mode, m: &str) {
+    for flags in [&[][..], &["--init"][..]] {
+        let script = format!("sh -c 'sleep 1000; true' child-{m} & echo ready; sleep 1000; true");
+        let running = cove(mode).arg("run").args(flags).args(["--", "sh", "-c", &script, m]).spawn();
+        running.expect_stdout("ready\n");
+        running.signal(Signal::KILL);
+        let desc = running.describe().to_owned();
+        let out = running.wait();
+        if out.signal != Some(9) {
+            out.fail("cove killed by signal 9");
+        }
+        no_processes_left(m, &format!("{desc} (cove SIGKILLed mid-run)"));
+    }
+}
+
+/// The reader of cove's stdout goes away. A shell loop as pid 1 is the
+/// hard case: pid 1 ignores SIGPIPE and `echo` errors do not end a loop,
+/// so cove itself must end the container.
+fn stdout_reader_gone(mode: Mode, m: &str) {
+    let shell_loop = "while :; do echo y; done";
+    for args in [
+        &["run", "--", "yes", m][..],
+        &["run", "--init", "--", "sh", "-c", shell_loop, m][..],
+        &["run", "--", "sh", "-c", shell_loop, m][..],
+    ] {
+        let c = cove(mode).args(args);
+        reader_goes_away(&c);
+        no_processes_left(m, &format!("{} (stdout reader gone)", c.describe()));
+    }
 }

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[path = "oci/support.rs"]
@@ -203,23 +203,7 @@ fn config_fields_are_seen_from_inside() {
         let Some(b) = Bundle::new(mode, "inside", &["sh", "-c", &script]) else { continue };
         let outdir = b.dir.mkdir("outdir");
         let out = outdir.join("out.txt");
-        b.edit(|c| {
-            c["root"]["readonly"] = json!(true);
-            c["process"]["cwd"] = json!("/tmp");
-            c["process"]["env"] = json!(["PATH=/bin:/usr/bin", "FOO=bar"]);
-            c["process"]["user"] = json!({"uid": 0, "gid": 0, "umask": 63});
-            c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}]);
-            c["process"]["oomScoreAdj"] = json!(123);
-            c["process"]["noNewPrivileges"] = json!(true);
-            c["process"]["capabilities"] = json!({"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
-                "effective": ["CAP_CHOWN", "CAP_KILL"], "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
-                "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]});
-            c["hostname"] = json!("inside");
-            c["domainname"] = json!("example.org");
-            let mounts = c["mounts"].as_array_mut().unwrap();
-            mounts.push(json!({"destination": "/tmp", "type": "tmpfs", "source": "scratch"}));
-            mounts.push(json!({"destination": "/out", "type": "bind", "source": outdir, "options": ["rbind", "rw"]}));
-        });
+        b.edit(|c| set_every_field(c, &outdir));
         b.create(&[]).ok();
         b.oci(&["start", &b.id]).ok();
         assert!(wait_until(|| b.state()["status"] == "stopped"), "[{}] did not finish", mode.label());
@@ -264,6 +248,26 @@ fn config_fields_are_seen_from_inside() {
         mount("/tmp", "tmpfs", "scratch");
         b.oci(&["delete", &b.id]).ok();
     }
+}
+
+/// The config of [`config_fields_are_seen_from_inside`]: a value for each
+/// field it checks, and `outdir` bound on `/out` for the script's output.
+fn set_every_field(c: &mut Value, outdir: &Path) {
+    c["root"]["readonly"] = json!(true);
+    c["process"]["cwd"] = json!("/tmp");
+    c["process"]["env"] = json!(["PATH=/bin:/usr/bin", "FOO=bar"]);
+    c["process"]["user"] = json!({"uid": 0, "gid": 0, "umask": 63});
+    c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}]);
+    c["process"]["oomScoreAdj"] = json!(123);
+    c["process"]["noNewPrivileges"] = json!(true);
+    c["process"]["capabilities"] = json!({"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+        "effective": ["CAP_CHOWN", "CAP_KILL"], "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"],
+        "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]});
+    c["hostname"] = json!("inside");
+    c["domainname"] = json!("example.org");
+    let mounts = c["mounts"].as_array_mut().unwrap();
+    mounts.push(json!({"destination": "/tmp", "type": "tmpfs", "source": "scratch"}));
+    mounts.push(json!({"destination": "/out", "type": "bind", "source": outdir, "options": ["rbind", "rw"]}));
 }
 
 /// `linux.rootfsPropagation`: the root mount's optional fields in

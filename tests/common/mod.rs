@@ -201,6 +201,7 @@ mod command;
 mod fixture;
 mod host;
 mod out;
+pub mod pty;
 pub mod store;
 
 // Each test binary uses a different part of the harness.

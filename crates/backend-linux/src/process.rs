@@ -43,48 +43,10 @@ pub fn signal(pid: i32, sig: i32) -> io::Result<()> {
     crate::sys::clone::send_signal(pid, sig)
 }
 
-/// The signals `--signal`/`--stop-signal` accept, by name.
-const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", libc::SIGHUP),
-    ("INT", libc::SIGINT),
-    ("QUIT", libc::SIGQUIT),
-    ("ILL", libc::SIGILL),
-    ("TRAP", libc::SIGTRAP),
-    ("ABRT", libc::SIGABRT),
-    ("BUS", libc::SIGBUS),
-    ("FPE", libc::SIGFPE),
-    ("KILL", libc::SIGKILL),
-    ("USR1", libc::SIGUSR1),
-    ("SEGV", libc::SIGSEGV),
-    ("USR2", libc::SIGUSR2),
-    ("PIPE", libc::SIGPIPE),
-    ("ALRM", libc::SIGALRM),
-    ("TERM", libc::SIGTERM),
-    ("CHLD", libc::SIGCHLD),
-    ("CONT", libc::SIGCONT),
-    ("STOP", libc::SIGSTOP),
-    ("TSTP", libc::SIGTSTP),
-    ("TTIN", libc::SIGTTIN),
-    ("TTOU", libc::SIGTTOU),
-    ("URG", libc::SIGURG),
-    ("XCPU", libc::SIGXCPU),
-    ("XFSZ", libc::SIGXFSZ),
-    ("VTALRM", libc::SIGVTALRM),
-    ("PROF", libc::SIGPROF),
-    ("WINCH", libc::SIGWINCH),
-    ("IO", libc::SIGIO),
-    ("PWR", libc::SIGPWR),
-    ("SYS", libc::SIGSYS),
-];
-
-/// Parses `KILL`, `SIGKILL`, `sigkill` or `9` (Docker's forms).
+/// Parses `--signal`/`--stop-signal`: `KILL`, `SIGKILL`, `sigkill` or `9`
+/// (Docker's forms), with Linux's numbers.
 pub fn parse_signal(s: &str) -> Option<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        return (1..=64).contains(&n).then_some(n);
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    cove_core::signal::LINUX.parse(s)
 }
 
 /// Whether any of the container's cgroups recorded an OOM kill (v1
@@ -155,6 +117,29 @@ mod tests {
         assert_eq!(parse_signal("10"), Some(10));
         assert_eq!(parse_signal("0"), None);
         assert_eq!(parse_signal("NOPE"), None);
+    }
+
+    /// The portable table's numbers are this host's (they differ between
+    /// architectures for these).
+    #[test]
+    fn signal_numbers_are_the_hosts() {
+        let host = [
+            ("BUS", libc::SIGBUS),
+            ("USR1", libc::SIGUSR1),
+            ("USR2", libc::SIGUSR2),
+            ("CHLD", libc::SIGCHLD),
+            ("CONT", libc::SIGCONT),
+            ("STOP", libc::SIGSTOP),
+            ("TSTP", libc::SIGTSTP),
+            ("URG", libc::SIGURG),
+            ("IO", libc::SIGIO),
+            ("PWR", libc::SIGPWR),
+            ("SYS", libc::SIGSYS),
+            ("WINCH", libc::SIGWINCH),
+        ];
+        for (name, n) in host {
+            assert_eq!(parse_signal(name), Some(n), "SIG{name}");
+        }
     }
 
     #[test]

@@ -34,47 +34,10 @@ pub fn signal(pid: i32, sig: i32) -> io::Result<()> {
     sent.map_err(|e| io::Error::new(io::Error::from(e).kind(), format!("signal {sig:?} to pid {pid}: {e}")))
 }
 
-/// The signals `--signal`/`--stop-signal` accept, by name (this OS's numbers).
-const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", libc::SIGHUP),
-    ("INT", libc::SIGINT),
-    ("QUIT", libc::SIGQUIT),
-    ("ILL", libc::SIGILL),
-    ("TRAP", libc::SIGTRAP),
-    ("ABRT", libc::SIGABRT),
-    ("BUS", libc::SIGBUS),
-    ("FPE", libc::SIGFPE),
-    ("KILL", libc::SIGKILL),
-    ("USR1", libc::SIGUSR1),
-    ("SEGV", libc::SIGSEGV),
-    ("USR2", libc::SIGUSR2),
-    ("PIPE", libc::SIGPIPE),
-    ("ALRM", libc::SIGALRM),
-    ("TERM", libc::SIGTERM),
-    ("CHLD", libc::SIGCHLD),
-    ("CONT", libc::SIGCONT),
-    ("STOP", libc::SIGSTOP),
-    ("TSTP", libc::SIGTSTP),
-    ("TTIN", libc::SIGTTIN),
-    ("TTOU", libc::SIGTTOU),
-    ("URG", libc::SIGURG),
-    ("XCPU", libc::SIGXCPU),
-    ("XFSZ", libc::SIGXFSZ),
-    ("VTALRM", libc::SIGVTALRM),
-    ("PROF", libc::SIGPROF),
-    ("WINCH", libc::SIGWINCH),
-    ("IO", libc::SIGIO),
-    ("SYS", libc::SIGSYS),
-];
-
-/// Parses `KILL`, `SIGKILL`, `sigkill` or `9` (Docker's forms).
+/// Parses `--signal`/`--stop-signal`: `KILL`, `SIGKILL`, `sigkill` or `9`
+/// (Docker's forms), with macOS's numbers (also when built elsewhere).
 pub fn parse_signal(s: &str) -> Option<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        return (1..32).contains(&n).then_some(n);
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    cove_core::signal::DARWIN.parse(s)
 }
 
 /// No OOM killer reports here (no memory limits on macOS).
@@ -96,9 +59,11 @@ mod tests {
 
     #[test]
     fn signals_parse_in_dockers_forms() {
-        assert_eq!(parse_signal("KILL"), Some(libc::SIGKILL));
-        assert_eq!(parse_signal("sigterm"), Some(libc::SIGTERM));
-        assert_eq!(parse_signal("usr1"), Some(libc::SIGUSR1));
+        assert_eq!(parse_signal("KILL"), Some(9));
+        assert_eq!(parse_signal("sigterm"), Some(15));
+        assert_eq!(parse_signal("usr1"), Some(30));
+        assert_eq!(parse_signal("31"), Some(31));
+        assert_eq!(parse_signal("32"), None);
         assert_eq!(parse_signal("0"), None);
         assert_eq!(parse_signal("NOPE"), None);
     }

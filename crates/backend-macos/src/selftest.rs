@@ -8,7 +8,7 @@ use crate::translate::{Context, translate};
 use cove_core::hostcheck::HostCheck;
 use cove_core::id::ContainerId;
 use cove_core::plan::{HostIdentity, Plan};
-use cove_core::spec::{NetworkMode, ProcessSpec, RootSpec, RunSpec, SecuritySpec, UserIds};
+use cove_core::spec::{NetworkMode, RunSpec};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -35,25 +35,7 @@ pub fn status_within(mut cmd: Command, limit: Duration) -> std::io::Result<ExitS
 
 /// The zero-setup plan for `args`.
 fn plan(args: &[&str], network: NetworkMode) -> Plan {
-    let spec = RunSpec {
-        root: RootSpec::HostSystem,
-        process: ProcessSpec {
-            args: args.iter().map(|s| s.to_string()).collect(),
-            env: vec![("PATH".into(), cove_core::env::DEFAULT_PATH.into()), ("HOME".into(), "/root".into())],
-            cwd: "/".into(),
-            user: UserIds { uid: 0, gid: 0, groups: vec![], home: "/root".into(), name: None },
-            terminal: false,
-            stdin: false,
-        },
-        hostname: "cove-test".into(),
-        mounts: vec![],
-        read_only: false,
-        network,
-        init: false,
-        security: SecuritySpec::default(),
-        limits: Default::default(),
-        extra: Default::default(),
-    };
+    let spec = RunSpec { hostname: "cove-test".into(), network, ..RunSpec::zero_setup(args) };
     Plan::build(&spec, HostIdentity { uid: 1, gid: 1, subids: None }).expect("a fixed plan is valid")
 }
 

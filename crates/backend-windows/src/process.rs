@@ -6,33 +6,10 @@
 //! Signal names use Linux's numbers so that records and exit codes read
 //! the same on every host.
 
-/// The signals `--signal`/`--stop-signal` accept, with Linux's numbers.
-const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", 1),
-    ("INT", 2),
-    ("QUIT", 3),
-    ("ILL", 4),
-    ("TRAP", 5),
-    ("ABRT", 6),
-    ("BUS", 7),
-    ("FPE", 8),
-    ("KILL", 9),
-    ("USR1", 10),
-    ("SEGV", 11),
-    ("USR2", 12),
-    ("PIPE", 13),
-    ("ALRM", 14),
-    ("TERM", 15),
-];
-
-/// Parses `KILL`, `SIGKILL`, `sigkill` or `9` (Docker's forms).
+/// Parses `--signal`/`--stop-signal`: `KILL`, `SIGKILL`, `sigkill` or `9`
+/// (Docker's forms), with Linux's numbers for the signals up to `TERM`.
 pub fn parse_signal(s: &str) -> Option<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        return (1..=64).contains(&n).then_some(n);
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-    SIGNALS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    cove_core::signal::LINUX_BASIC.parse(s)
 }
 
 /// The exit code a process ended by signal `sig` gets (128+N).

@@ -27,6 +27,7 @@ pub mod pump;
 pub mod rootpath;
 pub mod sandbox;
 pub mod seccomp;
+pub mod signal;
 pub mod spec;
 pub mod state;
 pub mod stats;

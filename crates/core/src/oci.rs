@@ -108,7 +108,9 @@ pub fn plan(spec: &Spec, bundle: &Path, host: HostIdentity) -> Result<OciPlan, O
         namespaces.push(Namespace::Cgroup);
     }
     let devices = linux::devices(lin)?;
-    steps.extend(mounts::default_devices());
+    // The runtime-spec's "Default Devices", after the config's mounts
+    // (which usually make `/dev` a tmpfs).
+    steps.extend(crate::plan::devices_and_links());
     let hostname = spec.hostname().clone().unwrap_or_default();
     let uts = namespaces.contains(&Namespace::Uts) || join_namespaces.iter().any(|j| j.kind == Namespace::Uts);
     if !hostname.is_empty() && !uts {

@@ -17,6 +17,7 @@ mod network;
 pub mod rlimits;
 mod steps;
 
+pub(crate) use defaults::devices_and_links;
 pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 pub use host_system::user_database;
 pub use steps::{MountStep, RootPropagation, RootStep};
@@ -238,61 +239,18 @@ impl Plan {
         check_mounts(&spec.mounts)?;
         let limits = limits::resolve(&spec.limits)?;
         let id_map = idmap::id_map(spec, host)?;
-        let sec = &spec.security;
-        let capabilities = crate::capability::resolve(DEFAULT_CAPABILITIES, &sec.cap_add, &sec.cap_drop)?;
-        let seccomp = match &sec.seccomp {
-            SeccompChoice::Default => Some(crate::seccomp::default_profile()),
-            SeccompChoice::Unconfined => None,
-            SeccompChoice::Profile(p) => Some(p.clone()),
-        };
-        let mut namespaces =
-            vec![Namespace::User, Namespace::Mount, Namespace::Pid, Namespace::Uts, Namespace::Ipc, Namespace::Cgroup];
-        if spec.extra.host_uts {
-            namespaces.retain(|ns| *ns != Namespace::Uts);
+        let process = process_plan(spec, id_map.setgroups)?;
+        if !id_map.setgroups && !spec.extra.group_add.is_empty() {
+            return Err(PlanError::GroupsDenied);
         }
         let own_net = spec.network != NetworkMode::Host;
-        if own_net {
-            namespaces.push(Namespace::Net);
-        }
-        let (root, mut mounts) = match &spec.root {
-            RootSpec::HostSystem => (RootStep::Tmpfs, host_system::steps(spec)),
-            RootSpec::Directory { path, writes: RootWrites::Throwaway } => {
-                (RootStep::Overlay { lower: path.clone() }, Vec::new())
-            }
-            RootSpec::Directory { path, writes: RootWrites::InPlace } => {
-                (RootStep::Bind { source: path.clone() }, Vec::new())
-            }
-            RootSpec::Layers { lowers } => (RootStep::Layers { lowers: lowers.clone() }, Vec::new()),
-        };
         let bridge = match &spec.network {
             NetworkMode::Bridge(b) => Some(b.clone()),
             _ => None,
         };
-        if let Some(b) = &bridge {
-            network::name_files(&mut mounts, spec, b);
-        }
-        mounts.extend(defaults::kernel_filesystems(own_net, idmap::tty_gid(&id_map)));
-        if let Some(bytes) = spec.extra.shm_size {
-            defaults::set_shm_size(&mut mounts, bytes);
-        }
-        if spec.extra.no_shm {
-            mounts.retain(|m| !matches!(m, MountStep::Tmpfs { dest, .. } if dest == "/dev/shm"));
-        }
-        mounts.extend(spec.mounts.iter().map(user_mount));
-        let user = &spec.process.user;
-        if spec.process.cwd != "/" {
-            mounts.push(MountStep::Dir {
-                path: spec.process.cwd.clone(),
-                mode: 0o755,
-                owner: Some((user.uid, user.gid)),
-            });
-        }
-        if !id_map.setgroups && !spec.extra.group_add.is_empty() {
-            return Err(PlanError::GroupsDenied);
-        }
-        let groups = if id_map.setgroups { user.groups.clone() } else { Vec::new() };
+        let (root, mounts) = root_and_mounts(spec, &id_map, own_net, bridge.as_ref());
         Ok(Plan {
-            namespaces,
+            namespaces: namespaces(spec, own_net),
             id_map,
             root,
             mounts,
@@ -303,23 +261,7 @@ impl Plan {
             domainname: spec.extra.domainname.clone(),
             sysctls: spec.extra.sysctls.clone(),
             loopback_up: own_net,
-            process: ProcessPlan {
-                args: spec.process.args.clone(),
-                env: spec.process.env.clone(),
-                cwd: spec.process.cwd.clone(),
-                uid: user.uid,
-                gid: user.gid,
-                groups,
-                terminal: spec.process.terminal,
-                stdin: spec.process.stdin,
-                discard_output: (spec.extra.discard_stdout, spec.extra.discard_stderr),
-                capabilities,
-                no_new_privileges: sec.no_new_privileges,
-                seccomp,
-                umask: 0o022,
-                rlimits: Vec::new(),
-                cap_sets: None,
-            },
+            process,
             init: spec.init,
             limits,
             bridge,
@@ -328,6 +270,88 @@ impl Plan {
             root_propagation: None,
         })
     }
+}
+
+/// The namespaces a run creates: all but the network one with
+/// `--network host`, and without UTS for `--uts host`.
+fn namespaces(spec: &RunSpec, own_net: bool) -> Vec<Namespace> {
+    let mut namespaces =
+        vec![Namespace::User, Namespace::Mount, Namespace::Pid, Namespace::Uts, Namespace::Ipc, Namespace::Cgroup];
+    if spec.extra.host_uts {
+        namespaces.retain(|ns| *ns != Namespace::Uts);
+    }
+    if own_net {
+        namespaces.push(Namespace::Net);
+    }
+    namespaces
+}
+
+/// The root and the mounts on it, in order: the root's own (host system),
+/// the bridge's name files, the kernel filesystems (with `--shm-size` or
+/// without `/dev/shm`), the user's mounts, then the working directory.
+fn root_and_mounts(
+    spec: &RunSpec,
+    id_map: &IdMap,
+    own_net: bool,
+    bridge: Option<&crate::net::BridgeSpec>,
+) -> (RootStep, Vec<MountStep>) {
+    let (root, mut mounts) = match &spec.root {
+        RootSpec::HostSystem => (RootStep::Tmpfs, host_system::steps(spec)),
+        RootSpec::Directory { path, writes: RootWrites::Throwaway } => {
+            (RootStep::Overlay { lower: path.clone() }, Vec::new())
+        }
+        RootSpec::Directory { path, writes: RootWrites::InPlace } => {
+            (RootStep::Bind { source: path.clone() }, Vec::new())
+        }
+        RootSpec::Layers { lowers } => (RootStep::Layers { lowers: lowers.clone() }, Vec::new()),
+    };
+    if let Some(b) = bridge {
+        network::name_files(&mut mounts, spec, b);
+    }
+    mounts.extend(defaults::kernel_filesystems(own_net, idmap::tty_gid(id_map)));
+    if let Some(bytes) = spec.extra.shm_size {
+        defaults::set_shm_size(&mut mounts, bytes);
+    }
+    if spec.extra.no_shm {
+        mounts.retain(|m| !matches!(m, MountStep::Tmpfs { dest, .. } if dest == "/dev/shm"));
+    }
+    mounts.extend(spec.mounts.iter().map(user_mount));
+    let user = &spec.process.user;
+    if spec.process.cwd != "/" {
+        mounts.push(MountStep::Dir { path: spec.process.cwd.clone(), mode: 0o755, owner: Some((user.uid, user.gid)) });
+    }
+    (root, mounts)
+}
+
+/// The process: the spec's command and identity (supplementary groups only
+/// where the id map allows `setgroups`), Docker's default capabilities
+/// changed by `--cap-add`/`--cap-drop`, and the seccomp profile.
+fn process_plan(spec: &RunSpec, setgroups: bool) -> Result<ProcessPlan, PlanError> {
+    let sec = &spec.security;
+    let capabilities = crate::capability::resolve(DEFAULT_CAPABILITIES, &sec.cap_add, &sec.cap_drop)?;
+    let seccomp = match &sec.seccomp {
+        SeccompChoice::Default => Some(crate::seccomp::default_profile()),
+        SeccompChoice::Unconfined => None,
+        SeccompChoice::Profile(p) => Some(p.clone()),
+    };
+    let user = &spec.process.user;
+    Ok(ProcessPlan {
+        args: spec.process.args.clone(),
+        env: spec.process.env.clone(),
+        cwd: spec.process.cwd.clone(),
+        uid: user.uid,
+        gid: user.gid,
+        groups: if setgroups { user.groups.clone() } else { Vec::new() },
+        terminal: spec.process.terminal,
+        stdin: spec.process.stdin,
+        discard_output: (spec.extra.discard_stdout, spec.extra.discard_stderr),
+        capabilities,
+        no_new_privileges: sec.no_new_privileges,
+        seccomp,
+        umask: 0o022,
+        rlimits: Vec::new(),
+        cap_sets: None,
+    })
 }
 
 fn check_mounts(mounts: &[MountSpec]) -> Result<(), PlanError> {

@@ -30,6 +30,35 @@ pub struct RunSpec {
     pub limits: Limits,
 }
 
+impl RunSpec {
+    /// `args` as root (uid 0, no name) in the zero-setup sandbox: the host's
+    /// system as `/`, Docker's `PATH` and `HOME=/root`, working directory
+    /// `/`, hostname `box`, no mounts, no network, Docker's default security,
+    /// no limits. Where fixed runs (`cove test`'s probes, tests) start from,
+    /// changing what they need.
+    pub fn zero_setup(args: &[&str]) -> RunSpec {
+        RunSpec {
+            root: RootSpec::HostSystem,
+            process: ProcessSpec {
+                args: args.iter().map(|s| s.to_string()).collect(),
+                env: vec![("PATH".into(), crate::env::DEFAULT_PATH.into()), ("HOME".into(), "/root".into())],
+                cwd: "/".into(),
+                user: UserIds { uid: 0, gid: 0, groups: vec![], home: "/root".into(), name: None },
+                terminal: false,
+                stdin: false,
+            },
+            hostname: "box".into(),
+            mounts: vec![],
+            read_only: false,
+            network: NetworkMode::None,
+            init: false,
+            extra: ExtraSpec::default(),
+            security: SecuritySpec::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
 /// Resource limits as asked for (Docker's meanings); `None` is no limit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {

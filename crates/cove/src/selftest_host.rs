@@ -24,21 +24,10 @@ impl Category {
     }
 }
 
-/// The caller's security flags (Linux-only: refused here).
-#[derive(Clone, Debug, Default)]
-pub struct Flags {
-    /// `--cap-add`.
-    pub cap_add: Vec<String>,
-    /// `--cap-drop`.
-    pub cap_drop: Vec<String>,
-    /// `--security-opt`.
-    pub security_opt: Vec<String>,
-    /// `-u`.
-    pub user: Option<String>,
-}
+pub use crate::selftest_report::Flags;
 
 /// What to run.
-pub type Options = crate::selftest_report::Options<Category, Flags>;
+pub type Options = crate::selftest_report::Options<Category>;
 /// One check's result.
 pub type CheckResult = crate::selftest_report::CheckResult<Category>;
 /// The whole run.

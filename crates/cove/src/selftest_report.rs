@@ -1,17 +1,31 @@
 //! The report of `cove test`, shared by the Linux self-check (`selftest/`)
 //! and the Windows/macOS one (`selftest_host.rs`): what is asked for, one
-//! row per check, and the totals. Each side supplies its own categories
-//! (and, for the options, its own security flags).
+//! row per check, and the totals. Each side supplies its own categories;
+//! the security flags are the same (only Linux honours them).
 
 use cove_core::hostcheck::CheckVerdict;
 use serde::Serialize;
 
+/// The caller's security flags, given to every check's container (Linux
+/// only: refused elsewhere).
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    /// `--cap-add`.
+    pub cap_add: Vec<String>,
+    /// `--cap-drop`.
+    pub cap_drop: Vec<String>,
+    /// `--security-opt`.
+    pub security_opt: Vec<String>,
+    /// `-u`.
+    pub user: Option<String>,
+}
+
 /// What to run.
-pub struct Options<C, F> {
+pub struct Options<C> {
     /// Categories (empty: all).
     pub categories: Vec<C>,
     /// The caller's security flags.
-    pub flags: F,
+    pub flags: Flags,
     /// Give every check a deliberate way out (Linux only).
     pub weaken: bool,
 }

@@ -1,3 +1,7 @@
+//! The BPF compiler checked by running its programs in the interpreter
+//! (`interp.rs`): the default profile, syscall numbers against the
+//! installed headers, foreign architectures, Docker and OCI profiles.
+
 use super::interp::{SeccompData, check, run};
 use super::*;
 use cove_core::plan::DEFAULT_CAPABILITIES;

@@ -4,7 +4,7 @@
 use super::*;
 use crate::probe::capabilities;
 use cove_core::plan::HostIdentity;
-use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RunSpec, SecuritySpec, UserIds};
+use cove_core::spec::{MountSpec, RunSpec};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -38,29 +38,11 @@ fn stand_in(dir: &Path) -> PathBuf {
 }
 
 fn spec(args: &[&str], out: &Path) -> RunSpec {
-    RunSpec {
-        root: RootSpec::HostSystem,
-        process: ProcessSpec {
-            args: args.iter().map(|s| s.to_string()).collect(),
-            env: vec![
-                ("PATH".into(), cove_core::env::DEFAULT_PATH.into()),
-                ("HOME".into(), "/root".into()),
-                ("OUT".into(), "/out".into()),
-            ],
-            cwd: "/out".into(),
-            user: UserIds { uid: 0, gid: 0, groups: vec![], home: "/root".into(), name: None },
-            terminal: false,
-            stdin: false,
-        },
-        hostname: "box".into(),
-        mounts: vec![MountSpec::Bind { source: out.to_owned(), destination: "/out".into(), read_only: false }],
-        read_only: false,
-        network: NetworkMode::None,
-        init: false,
-        security: SecuritySpec::default(),
-        limits: Default::default(),
-        extra: Default::default(),
-    }
+    let mut s = RunSpec::zero_setup(args);
+    s.process.env.push(("OUT".into(), "/out".into()));
+    s.process.cwd = "/out".into();
+    s.mounts = vec![MountSpec::Bind { source: out.to_owned(), destination: "/out".into(), read_only: false }];
+    s
 }
 
 fn caps() -> Capabilities {

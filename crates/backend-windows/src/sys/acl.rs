@@ -26,29 +26,7 @@ pub enum Change {
 /// Applies `grants` (all for one path) to that path.
 pub fn apply(path: &str, grants: &[&Grant], change: Change) -> std::io::Result<()> {
     let sids = grants.iter().map(|g| LocalSid::parse(&g.sid)).collect::<std::io::Result<Vec<_>>>()?;
-    let entries: Vec<EXPLICIT_ACCESS_W> = grants
-        .iter()
-        .zip(&sids)
-        .map(|(g, sid)| EXPLICIT_ACCESS_W {
-            grfAccessPermissions: g.mask,
-            grfAccessMode: match (change, g.kind) {
-                (Change::Revoke, _) => REVOKE_ACCESS,
-                (Change::Add, AceKind::Allow) => GRANT_ACCESS,
-                (Change::Add, AceKind::Deny) => DENY_ACCESS,
-            },
-            grfInheritance: match g.inherit {
-                Inherit::Tree => SUB_CONTAINERS_AND_OBJECTS_INHERIT,
-                Inherit::FilesOnly => OBJECT_INHERIT_ACE | INHERIT_ONLY_ACE,
-            },
-            Trustee: TRUSTEE_W {
-                pMultipleTrustee: std::ptr::null_mut(),
-                MultipleTrusteeOperation: NO_MULTIPLE_TRUSTEE,
-                TrusteeForm: TRUSTEE_IS_SID,
-                TrusteeType: TRUSTEE_IS_UNKNOWN,
-                ptstrName: sid.as_psid().cast(),
-            },
-        })
-        .collect();
+    let entries: Vec<EXPLICIT_ACCESS_W> = grants.iter().zip(&sids).map(|(g, sid)| entry(g, sid, change)).collect();
     let w = wide(path);
     let mut dacl: *mut ACL = std::ptr::null_mut();
     let mut sd: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
@@ -88,4 +66,27 @@ pub fn apply(path: &str, grants: &[&Grant], change: Change) -> std::io::Result<(
         LocalFree(sd);
     }
     result
+}
+
+/// The access entry of one grant for `sid` (which must outlive it).
+fn entry(g: &Grant, sid: &LocalSid, change: Change) -> EXPLICIT_ACCESS_W {
+    EXPLICIT_ACCESS_W {
+        grfAccessPermissions: g.mask,
+        grfAccessMode: match (change, g.kind) {
+            (Change::Revoke, _) => REVOKE_ACCESS,
+            (Change::Add, AceKind::Allow) => GRANT_ACCESS,
+            (Change::Add, AceKind::Deny) => DENY_ACCESS,
+        },
+        grfInheritance: match g.inherit {
+            Inherit::Tree => SUB_CONTAINERS_AND_OBJECTS_INHERIT,
+            Inherit::FilesOnly => OBJECT_INHERIT_ACE | INHERIT_ONLY_ACE,
+        },
+        Trustee: TRUSTEE_W {
+            pMultipleTrustee: std::ptr::null_mut(),
+            MultipleTrusteeOperation: NO_MULTIPLE_TRUSTEE,
+            TrusteeForm: TRUSTEE_IS_SID,
+            TrusteeType: TRUSTEE_IS_UNKNOWN,
+            ptstrName: sid.as_psid().cast(),
+        },
+    }
 }

@@ -1,31 +1,16 @@
+//! Plans translated into Windows terms, checked on any OS: identity,
+//! grants, program lookup, volumes, network capabilities, job limits, and
+//! what is refused before spawning.
+
 use super::*;
 use cove_core::plan::HostIdentity;
-use cove_core::spec::{MountSpec, NetworkMode, ProcessSpec, RootSpec, RunSpec, SecuritySpec, UserIds};
+use cove_core::spec::{MountSpec, NetworkMode, RunSpec};
 
 fn spec(args: &[&str]) -> RunSpec {
-    RunSpec {
-        root: RootSpec::HostSystem,
-        process: ProcessSpec {
-            args: args.iter().map(|s| s.to_string()).collect(),
-            env: vec![
-                ("PATH".into(), cove_core::env::DEFAULT_PATH.into()),
-                ("HOSTNAME".into(), "box".into()),
-                ("HOME".into(), "/root".into()),
-            ],
-            cwd: "/".into(),
-            user: UserIds { uid: 0, gid: 0, groups: vec![], home: "/root".into(), name: Some("root".into()) },
-            terminal: false,
-            stdin: false,
-        },
-        hostname: "box".into(),
-        mounts: vec![],
-        read_only: false,
-        network: NetworkMode::None,
-        init: false,
-        security: SecuritySpec::default(),
-        limits: Default::default(),
-        extra: Default::default(),
-    }
+    let mut s = RunSpec::zero_setup(args);
+    s.process.env.insert(1, ("HOSTNAME".into(), "box".into()));
+    s.process.user.name = Some("root".into());
+    s
 }
 
 fn cx() -> Context {

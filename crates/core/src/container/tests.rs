@@ -3,28 +3,12 @@
 
 use super::*;
 use crate::id::ContainerId;
-use crate::spec::{NetworkMode, ProcessSpec, RootSpec, RunSpec, SecuritySpec, UserIds};
+use crate::spec::RunSpec;
 
 fn spec() -> RunSpec {
-    RunSpec {
-        root: RootSpec::HostSystem,
-        process: ProcessSpec {
-            args: vec!["true".into()],
-            env: vec![],
-            cwd: "/".into(),
-            user: UserIds { uid: 0, gid: 0, groups: vec![], home: "/root".into(), name: None },
-            terminal: false,
-            stdin: false,
-        },
-        hostname: "h".into(),
-        mounts: vec![],
-        read_only: false,
-        network: NetworkMode::None,
-        init: false,
-        security: SecuritySpec::default(),
-        limits: Default::default(),
-        extra: Default::default(),
-    }
+    let mut s = RunSpec { hostname: "h".into(), ..RunSpec::zero_setup(&["true"]) };
+    s.process.env = vec![];
+    s
 }
 
 fn container(id: &str, name: &str) -> Container {

@@ -1,27 +1,21 @@
+//! `ExecPlan::build` from a container's plan and the exec flags: the
+//! namespaces joined, privileges and defaults kept, environment, user
+//! resolution, rootless id limits, bad requests.
+
 use super::*;
 use crate::plan::HostIdentity;
-use crate::spec::{NetworkMode, ProcessSpec, RootSpec, RunSpec, SecuritySpec, UserIds};
+use crate::spec::{NetworkMode, RunSpec, SecuritySpec};
 
 fn container(host: HostIdentity, network: NetworkMode) -> Plan {
-    let spec = RunSpec {
-        root: RootSpec::HostSystem,
-        process: ProcessSpec {
-            args: vec!["sleep".into(), "30".into()],
-            env: vec![("PATH".into(), "/bin".into()), ("HOME".into(), "/root".into()), ("A".into(), "1".into())],
-            cwd: "/srv".into(),
-            user: UserIds { uid: 0, gid: 0, groups: vec![10], home: "/root".into(), name: Some("root".into()) },
-            terminal: false,
-            stdin: false,
-        },
-        hostname: "box".into(),
-        mounts: vec![],
-        read_only: false,
+    let mut spec = RunSpec {
         network,
-        init: false,
         security: SecuritySpec { cap_drop: vec!["NET_RAW".into()], ..SecuritySpec::default() },
-        limits: Default::default(),
-        extra: Default::default(),
+        ..RunSpec::zero_setup(&["sleep", "30"])
     };
+    spec.process.env = vec![("PATH".into(), "/bin".into()), ("HOME".into(), "/root".into()), ("A".into(), "1".into())];
+    spec.process.cwd = "/srv".into();
+    spec.process.user.groups = vec![10];
+    spec.process.user.name = Some("root".into());
     Plan::build(&spec, host).unwrap()
 }
 

@@ -115,23 +115,3 @@ fn size(s: &str) -> Option<u64> {
     };
     digits.parse::<u64>().ok()?.checked_mul(1 << shift)
 }
-
-/// The devices and links every OCI container gets (runtime-spec "Default
-/// Devices"), after the config's mounts (which usually make `/dev` a tmpfs).
-pub(super) fn default_devices() -> Vec<MountStep> {
-    let flags = MountFlags { nosuid: true, noexec: true, ..MountFlags::default() };
-    let mut steps: Vec<MountStep> = ["null", "zero", "full", "random", "urandom", "tty"]
-        .iter()
-        .map(|d| MountStep::Device { name: (*d).into(), source: None, flags })
-        .collect();
-    for (target, link) in [
-        ("/proc/self/fd", "/dev/fd"),
-        ("/proc/self/fd/0", "/dev/stdin"),
-        ("/proc/self/fd/1", "/dev/stdout"),
-        ("/proc/self/fd/2", "/dev/stderr"),
-        ("pts/ptmx", "/dev/ptmx"),
-    ] {
-        steps.push(MountStep::Symlink { target: target.into(), link: link.into() });
-    }
-    steps
-}

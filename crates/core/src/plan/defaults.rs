@@ -51,7 +51,22 @@ pub(super) fn kernel_filesystems(own_net: bool, tty_gid: Option<u32>) -> Vec<Mou
         MountStep::Proc { dest: "/proc".into(), flags: hard },
         MountStep::Tmpfs { dest: "/dev".into(), mode: 0o755, size: Some(64 << 20), flags: no_exec_suid },
     ];
-    steps.extend(DEVICES.iter().map(|d| MountStep::Device { name: (*d).into(), source: None, flags: no_exec_suid }));
+    steps.extend(devices_and_links());
+    steps.extend([
+        MountStep::DevPts { dest: "/dev/pts".into(), gid: tty_gid, flags: no_exec_suid },
+        MountStep::Tmpfs { dest: "/dev/shm".into(), mode: 0o1777, size: Some(64 << 20), flags: hard },
+        MountStep::Mqueue { dest: "/dev/mqueue".into(), flags: hard },
+        MountStep::Sysfs { dest: "/sys".into(), fresh: own_net, flags: MountFlags { read_only: true, ..hard } },
+    ]);
+    steps
+}
+
+/// The device nodes and `/dev` links every container gets (also an OCI
+/// bundle's, the runtime-spec's "Default Devices"), `nosuid,noexec`.
+pub(crate) fn devices_and_links() -> Vec<MountStep> {
+    let flags = MountFlags { nosuid: true, noexec: true, ..MountFlags::default() };
+    let mut steps: Vec<MountStep> =
+        DEVICES.iter().map(|d| MountStep::Device { name: (*d).into(), source: None, flags }).collect();
     for (target, link) in [
         ("/proc/self/fd", "/dev/fd"),
         ("/proc/self/fd/0", "/dev/stdin"),
@@ -61,12 +76,6 @@ pub(super) fn kernel_filesystems(own_net: bool, tty_gid: Option<u32>) -> Vec<Mou
     ] {
         steps.push(MountStep::Symlink { target: target.into(), link: link.into() });
     }
-    steps.extend([
-        MountStep::DevPts { dest: "/dev/pts".into(), gid: tty_gid, flags: no_exec_suid },
-        MountStep::Tmpfs { dest: "/dev/shm".into(), mode: 0o1777, size: Some(64 << 20), flags: hard },
-        MountStep::Mqueue { dest: "/dev/mqueue".into(), flags: hard },
-        MountStep::Sysfs { dest: "/sys".into(), fresh: own_net, flags: MountFlags { read_only: true, ..hard } },
-    ]);
     steps
 }
 

@@ -1,26 +1,14 @@
+//! `Plan::build` from a `RunSpec`: id maps (root, rootless, ranged),
+//! network, roots, mount order, hardening defaults, serialisation.
+
 use super::*;
-use crate::spec::{ProcessSpec, SecuritySpec, UserIds};
 
 fn spec(root: RootSpec) -> RunSpec {
-    RunSpec {
-        root,
-        process: ProcessSpec {
-            args: vec!["sh".into()],
-            env: vec![("PATH".into(), "/bin".into())],
-            cwd: "/".into(),
-            user: UserIds { uid: 0, gid: 0, groups: vec![10], home: "/root".into(), name: Some("root".into()) },
-            terminal: false,
-            stdin: false,
-        },
-        hostname: "box".into(),
-        mounts: vec![],
-        read_only: false,
-        network: NetworkMode::None,
-        init: false,
-        extra: Default::default(),
-        security: SecuritySpec::default(),
-        limits: Default::default(),
-    }
+    let mut s = RunSpec { root, ..RunSpec::zero_setup(&["sh"]) };
+    s.process.env = vec![("PATH".into(), "/bin".into())];
+    s.process.user.groups = vec![10];
+    s.process.user.name = Some("root".into());
+    s
 }
 
 const ROOT: HostIdentity = HostIdentity { uid: 0, gid: 0, subids: None };

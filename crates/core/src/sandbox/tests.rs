@@ -1,27 +1,17 @@
+//! The zero-setup layout, container paths resolved through volumes, and
+//! the refusal of what a backend cannot enforce, naming the flag.
+
 use super::*;
 use crate::plan::HostIdentity;
-use crate::spec::{MountFlags, MountSpec, NetworkMode, ProcessSpec, RootSpec, RunSpec, SecuritySpec, UserIds};
+use crate::spec::{MountFlags, MountSpec, RootSpec, RunSpec};
 
 fn spec() -> RunSpec {
-    RunSpec {
-        root: RootSpec::HostSystem,
-        process: ProcessSpec {
-            args: vec!["sh".into()],
-            env: vec![],
-            cwd: "/work".into(),
-            user: UserIds { uid: 0, gid: 0, groups: vec![], home: "/root".into(), name: Some("root".into()) },
-            terminal: false,
-            stdin: false,
-        },
-        hostname: "box".into(),
-        mounts: vec![MountSpec::Bind { source: "/data".into(), destination: "/work".into(), read_only: true }],
-        read_only: false,
-        network: NetworkMode::None,
-        init: false,
-        security: SecuritySpec::default(),
-        limits: Default::default(),
-        extra: Default::default(),
-    }
+    let mut s = RunSpec::zero_setup(&["sh"]);
+    s.process.env = vec![];
+    s.process.cwd = "/work".into();
+    s.process.user.name = Some("root".into());
+    s.mounts = vec![MountSpec::Bind { source: "/data".into(), destination: "/work".into(), read_only: true }];
+    s
 }
 
 const CALLER: HostIdentity = HostIdentity { uid: 1000, gid: 1000, subids: None };

@@ -1,3 +1,6 @@
+//! Seccomp profiles (Docker's and OCI's): parsing, errors naming the
+//! place, kernel-version and capability selectors, rule order, comparisons.
+
 use super::*;
 use crate::plan::DEFAULT_CAPABILITIES;
 

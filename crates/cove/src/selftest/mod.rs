@@ -96,7 +96,7 @@ fn all_checks() -> impl Iterator<Item = &'static Check> {
 }
 
 /// What to run.
-pub type Options = crate::selftest_report::Options<Category, Flags>;
+pub type Options = crate::selftest_report::Options<Category>;
 /// One check's result.
 pub type CheckResult = crate::selftest_report::CheckResult<Category>;
 /// The whole run.

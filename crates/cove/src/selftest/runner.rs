@@ -21,18 +21,7 @@ pub const PROBE_PATH: &str = "/.cove/cove";
 /// How long one probe may take before it counts as hung.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The caller's security flags, given to every check's container.
-#[derive(Clone, Debug, Default)]
-pub struct Flags {
-    /// `--cap-add`.
-    pub cap_add: Vec<String>,
-    /// `--cap-drop`.
-    pub cap_drop: Vec<String>,
-    /// `--security-opt`.
-    pub security_opt: Vec<String>,
-    /// `-u`.
-    pub user: Option<String>,
-}
+pub use crate::selftest_report::Flags;
 
 impl Flags {
     /// Whether `--cap-add` grants `cap` (by name or `ALL`) and `--cap-drop`

@@ -7,36 +7,13 @@ use crate::platform;
 use anyhow::{Context, bail};
 use cove_backend_linux::oci::{CreateOptions, create as spawn_created};
 use cove_core::backend::Backend;
-use std::path::Path;
+use cove_core::oci::OciPlan;
+use std::path::{Path, PathBuf};
 
 /// Creates container `args.id` from its bundle.
 pub fn create(root: &Path, args: &CreateArgs, systemd_cgroup: bool) -> anyhow::Result<()> {
     store::check_id(&args.id)?;
-    if systemd_cgroup {
-        bail!("--systemd-cgroup is not supported: cove places cgroups itself (podman: --cgroup-manager cgroupfs)");
-    }
-    if args.preserve_fds > 0 {
-        bail!("--preserve-fds {} is not supported yet", args.preserve_fds);
-    }
-    let bundle = args.bundle.canonicalize().with_context(|| format!("bundle {}", args.bundle.display()))?;
-    let config = bundle.join("config.json");
-    let text = super::read_json_file(&config)?;
-    let spec = cove_core::oci::parse(&text)?;
-    let backend = platform::backend();
-    let mut oci = cove_core::oci::plan(&spec, &bundle, backend.host_identity())?;
-    oci.plan.mounts.extend(super::devices::bind_steps(&oci.devices)?);
-    let rootfs = match &oci.plan.root {
-        cove_core::plan::RootStep::Bind { source } => source.clone(),
-        _ => unreachable!("OCI plans bind the bundle's root"),
-    };
-    if !rootfs.is_dir() {
-        bail!("root.path {}: not a directory", rootfs.display());
-    }
-    match (oci.plan.process.terminal, &args.console_socket) {
-        (true, None) => bail!("process.terminal is true: a --console-socket is needed to receive the terminal"),
-        (false, Some(_)) => bail!("--console-socket given but process.terminal is false"),
-        _ => {}
-    }
+    let (bundle, oci, rootfs) = prepare(args, systemd_cgroup)?;
     let dir = store::make(root, &args.id)?;
     let made = (|| {
         let runtime_hooks =
@@ -71,6 +48,38 @@ pub fn create(root: &Path, args: &CreateArgs, systemd_cgroup: bool) -> anyhow::R
         let _ = std::fs::remove_dir_all(&dir);
     }
     made
+}
+
+/// The bundle's config as a plan, with the device binds; refuses what cove
+/// cannot do before anything of the container exists. Returns the bundle,
+/// the plan and the root filesystem directory.
+fn prepare(args: &CreateArgs, systemd_cgroup: bool) -> anyhow::Result<(PathBuf, OciPlan, PathBuf)> {
+    if systemd_cgroup {
+        bail!("--systemd-cgroup is not supported: cove places cgroups itself (podman: --cgroup-manager cgroupfs)");
+    }
+    if args.preserve_fds > 0 {
+        bail!("--preserve-fds {} is not supported yet", args.preserve_fds);
+    }
+    let bundle = args.bundle.canonicalize().with_context(|| format!("bundle {}", args.bundle.display()))?;
+    let config = bundle.join("config.json");
+    let text = super::read_json_file(&config)?;
+    let spec = cove_core::oci::parse(&text)?;
+    let backend = platform::backend();
+    let mut oci = cove_core::oci::plan(&spec, &bundle, backend.host_identity())?;
+    oci.plan.mounts.extend(super::devices::bind_steps(&oci.devices)?);
+    let rootfs = match &oci.plan.root {
+        cove_core::plan::RootStep::Bind { source } => source.clone(),
+        _ => unreachable!("OCI plans bind the bundle's root"),
+    };
+    if !rootfs.is_dir() {
+        bail!("root.path {}: not a directory", rootfs.display());
+    }
+    match (oci.plan.process.terminal, &args.console_socket) {
+        (true, None) => bail!("process.terminal is true: a --console-socket is needed to receive the terminal"),
+        (false, Some(_)) => bail!("--console-socket given but process.terminal is false"),
+        _ => {}
+    }
+    Ok((bundle, oci, rootfs))
 }
 
 /// Whether the config has a hook that runs before the process starts.

@@ -33,12 +33,14 @@
 //! `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS)`.
 //!
 //! Whiteouts: see [`WhiteoutMode`]. Whiteout marker files are never written.
+//! Extended attributes: see `unpack/xattrs.rs`.
 
 mod compression;
 mod entries;
 mod markers;
 mod paths;
 mod whiteout;
+mod xattrs;
 
 use std::collections::HashSet;
 use std::io::{self, Read};
@@ -142,6 +144,8 @@ pub struct UnpackReport {
     pub skipped_other: u64,
     /// Entries whose uid/gid were not 0:0 and were not applied.
     pub ownership_not_applied: u64,
+    /// Extended attributes skipped (see `unpack/xattrs.rs`) or refused by the kernel.
+    pub xattrs_not_applied: u64,
     /// Whiteouts in archive order, paths relative to the root.
     pub whiteouts: Vec<Whiteout>,
 }
@@ -168,7 +172,7 @@ pub fn unpack_layer(reader: impl Read, root: &Path, options: &UnpackOptions) -> 
     // later entries from being created inside it.
     state.dirs.sort_by_key(|d| std::cmp::Reverse(d.path.components().count()));
     for dir in &state.dirs {
-        entries::finish_dir(dir)?;
+        state.report.xattrs_not_applied += entries::finish_dir(dir)?;
     }
     Ok(state.report)
 }
@@ -224,6 +228,8 @@ impl State<'_> {
     /// Creates one file, directory or link after its parents are checked.
     fn write<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, raw: &Path, rel: &Path) -> Result<(), UnpackError> {
         let meta = entries::Meta::from_header(entry.header(), raw)?;
+        let (attrs, skipped) = xattrs::of_entry(entry);
+        self.report.xattrs_not_applied += skipped;
         let owner = self.options.apply_ownership;
         if !owner && (meta.uid, meta.gid) != (0, 0) {
             self.report.ownership_not_applied += 1;
@@ -235,7 +241,7 @@ impl State<'_> {
         match entry.header().entry_type() {
             EntryType::Directory => {
                 entries::make_dir(&host)?;
-                self.dirs.push(entries::DirMeta { path: host, meta, owner });
+                self.dirs.push(entries::DirMeta { path: host, meta, owner, attrs });
                 Ok(())
             }
             EntryType::Symlink => {
@@ -247,7 +253,10 @@ impl State<'_> {
                 let source = paths::hardlink_source(self.root, raw, &target)?;
                 entries::make_hardlink(&source, &host)
             }
-            _ => entries::write_file(&host, entry, &meta, owner),
+            _ => {
+                self.report.xattrs_not_applied += entries::write_file(&host, entry, &meta, owner, &attrs)?;
+                Ok(())
+            }
         }
     }
 }

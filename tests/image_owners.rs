@@ -147,7 +147,15 @@ fn image_owners_are_kept_through_the_id_map() {
             .args(["run", "--rm", "--network", "none", "owned", "sh", "-c", STAT])
             .run();
         copy.ok().stdout_is(EXPECTED);
+        // A named volume's first contents keep their owners too, and the
+        // volume goes with everything its user wrote.
+        let vol = "-v=ownedvol:/home/u1000";
+        run(&[vol], "stat -c '%u:%g %a' /home/u1000 /home/u1000/f").ok().stdout_is("1000:1000 755\n1000:1000 644\n");
+        run(&[vol, "-u", "1000"], "mkdir -m 700 /home/u1000/p && echo x > /home/u1000/p/q").ok();
         let c = |args: &[&str]| cove(mode).env("COVE_ROOT", store.to_str().unwrap()).args(args).run();
+        c(&["volume", "rm", "ownedvol"]).ok();
+        let vols: Vec<_> = std::fs::read_dir(store.join("volumes")).unwrap().flatten().map(|e| e.path()).collect();
+        assert!(vols.is_empty(), "[{}] volumes left: {vols:?}", mode.label());
         c(&["rmi", "owned"]).ok();
         c(&["image", "prune", "-a", "-f"]).ok();
         assert_eq!(leftovers(&store), Vec::<PathBuf>::new(), "[{}] the store after rmi and prune", mode.label());

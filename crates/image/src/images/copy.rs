@@ -110,6 +110,14 @@ impl ImageStore {
         }
     }
 
+    /// [`ImageStore::copy_tree`] in this process: `from`'s entries, then
+    /// its own owner and mode onto `to`.
+    pub(crate) fn copy_tree_here(&self, from: &Path, to: &Path) -> Result<(), ImageError> {
+        merge(from, to, self.markers.as_deref()).map_err(|(op, path, source)| ImageError::Io { op, path, source })?;
+        let meta = fs::symlink_metadata(from).map_err(io_err("inspect", from))?;
+        sys::dir_metadata(to, &meta).map_err(io_err("set metadata", to))
+    }
+
     /// Merges the layers of `image` into the empty directory `path`.
     pub(crate) fn fill_copy(&self, image: &ImageRecord, path: &Path) -> Result<(), ImageError> {
         let markers = self.markers.as_deref();

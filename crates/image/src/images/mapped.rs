@@ -48,6 +48,14 @@ pub enum MappedJob {
         /// The copy's root.
         path: PathBuf,
     },
+    /// Copy the tree `from` into the existing empty dir `to` with owners,
+    /// modes and mtimes (a named volume's first contents).
+    Tree {
+        /// A directory in the store (in a layer).
+        from: PathBuf,
+        /// A directory in the store (the new volume's data).
+        to: PathBuf,
+    },
     /// Remove these trees.
     Remove {
         /// Paths in the store.
@@ -96,6 +104,7 @@ impl ImageStore {
                 let record = self.get(image)?;
                 self.fill_copy(&record, self.inside(path)?)
             }
+            MappedJob::Tree { from, to } => self.copy_tree_here(self.inside(from)?, self.inside(to)?),
             MappedJob::Remove { paths } => paths.iter().try_for_each(|p| {
                 let p = self.inside(p)?;
                 remove_tree(p).map_err(io_err("remove", p))
@@ -120,6 +129,23 @@ impl ImageStore {
     pub(crate) fn delegate(&self, job: &MappedJob) -> Option<Result<(), ImageError>> {
         let mapper = self.mapper.as_ref()?;
         Some(mapper.run(&self.root, job).map_err(|message| ImageError::Mapped { message }))
+    }
+
+    /// Copies the tree `from` into the empty directory `to`, both in the
+    /// store, keeping owners (through the helper when there is one: the
+    /// files may belong to subordinate ids). Whiteout markers are not copied.
+    pub fn copy_tree(&self, from: &Path, to: &Path) -> Result<(), ImageError> {
+        match self.delegate(&MappedJob::Tree { from: from.to_owned(), to: to.to_owned() }) {
+            Some(done) => done,
+            None => self.copy_tree_here(from, to),
+        }
+    }
+
+    /// Removes the tree `path` under the store root (a volume's data)
+    /// through the helper when there is one.
+    pub fn remove_tree(&self, path: &Path) -> Result<(), ImageError> {
+        self.inside(path)?;
+        self.remove_trees(vec![path.to_owned()])
     }
 
     /// Removes the trees `paths` (through the helper when there is one:

@@ -97,6 +97,13 @@ fn rootless_has_ranges() -> bool {
     listed && helper("newuidmap") && helper("newgidmap")
 }
 
+/// The first id of covetest's first range in `file` (`/etc/subuid`).
+fn first_subid(file: &str) -> u32 {
+    let text = std::fs::read_to_string(file).unwrap();
+    let line = text.lines().find(|l| l.starts_with(&format!("{TEST_USER}:"))).expect("covetest range");
+    line.split(':').nth(1).unwrap().parse().unwrap()
+}
+
 /// Every file under the store's layer, rootfs and copy dirs (empty when
 /// everything was removed).
 fn leftovers(store: &Path) -> Vec<PathBuf> {
@@ -135,7 +142,8 @@ fn image_owners_are_kept_through_the_id_map() {
         if mode == Mode::Rootless {
             let www = find_in(&store.join("layers"), "srv/www/index").expect("layer file on the host");
             let meta = std::fs::metadata(&www).unwrap();
-            assert_eq!((meta.uid(), meta.gid()), (100_100, 100_100), "{} on the host", www.display());
+            let want = (first_subid("/etc/subuid") + 100, first_subid("/etc/subgid") + 100);
+            assert_eq!((meta.uid(), meta.gid()), want, "{} on the host", www.display());
         }
         run(&["-u", "1000"], "echo hi > /home/u1000/new && cat /home/u1000/new").ok().stdout_is("hi\n");
         run(&["-u", "1000"], "cat /rootonly/secret").failed();

@@ -70,7 +70,8 @@ impl MappedHelper {
         let mut line = String::new();
         out.read_line(&mut line).map_err(|e| annotate(e, &format!("read from helper {pid}")))?;
         if line.trim_end() != READY {
-            return Err(io::Error::other(format!("helper {pid} did not enter its user namespace")));
+            let said = line.trim();
+            return Err(io::Error::other(format!("helper {pid} did not enter its user namespace: {said}")));
         }
         let pid_i32 = i32::try_from(pid).map_err(io::Error::other)?;
         crate::spawn::write_id_maps(pid_i32, &self.map).map_err(|e| io::Error::other(e.to_string()))?;

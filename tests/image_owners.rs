@@ -284,3 +284,42 @@ fn copy_fallback_serves_stored_containers() {
         assert!(copies.iter().all(|p| p.extension().is_some_and(|e| e == "lock")), "[{}] {copies:?}", mode.label());
     }
 }
+
+/// A `security.capability` xattr (CAP_SYS_ADMIN, effective) on an image
+/// file with normal owners is unpacked (through the helper when rootless)
+/// and grants nothing: the capability is outside the containers' bounding
+/// set, so the kernel refuses the exec (or, were it allowed, `CapEff`
+/// would be 0).
+#[test]
+fn file_capabilities_in_a_layer_grant_nothing() {
+    for mode in modes() {
+        let Some(rootfs) = busybox(mode) else { return };
+        let dir = TestDir::new(mode, "owners-cap");
+        let store = dir.join("store");
+        let busybox_bin = std::fs::read(rootfs.join("bin/busybox")).unwrap();
+        let layer = rootfs_layer(rootfs, |b| {
+            let cap: Vec<u8> = [1, 0, 0, 2, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0].to_vec();
+            let pax: Vec<(&str, &[u8])> = vec![("SCHILY.xattr.security.capability", &cap)];
+            b.append_pax_extensions(pax).unwrap();
+            file(b, "opt/sh", 0, 0, 0o755, &busybox_bin);
+        });
+        let layout = Layout::new(&dir, "cap");
+        let cfg = config(host_arch(), json!({ "Env": ["PATH=/bin"] }), &[&layer]);
+        let m = manifest(MANIFEST, layout.blob(CONFIG, &cfg), vec![layout.blob(LAYER_TAR, &layer)]);
+        let entry = layout.blob(MANIFEST, &m);
+        let path = layout.finish(vec![entry]);
+        let c = || cove(mode).env("COVE_ROOT", store.to_str().unwrap());
+        c().arg("import").arg(path).args(["--tag", "cap"]).run().ok();
+        let script = "grep CapEff /proc/self/status";
+        let out = c().args(["run", "--rm", "--network", "none", "-u", "1000", "cap", "/opt/sh", "-c", script]).run();
+        // The capability is outside the bounding set: the kernel refuses
+        // the exec (EPERM, 126) rather than run the file without it.
+        match out.code {
+            Some(126) => drop(out.stderr_has("Operation not permitted")),
+            _ => drop(out.ok().stdout_is("CapEff:\t0000000000000000\n")),
+        }
+        // The file is there and runs without the capability xattr's effect
+        // through a shell that is not it.
+        c().args(["run", "--rm", "--network", "none", "cap", "sh", "-c", "test -x /opt/sh"]).run().ok();
+    }
+}

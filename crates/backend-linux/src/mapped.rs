@@ -15,7 +15,8 @@
 //!    stay (an exec by an unmapped uid would drop them).
 //!
 //! Every wait has the helper's lifetime as its deadline: the helper is
-//! killed and reaped when the parent gives up (drop).
+//! killed and reaped when the parent gives up (drop), and dies with it
+//! (`PR_SET_PDEATHSIG`).
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -93,6 +94,10 @@ impl MappedHelper {
 /// enters a new user namespace, waits for the parent to map it, and
 /// returns its job (the rest of stdin).
 pub fn enter() -> io::Result<Vec<u8>> {
+    // A helper never outlives the cove that started it (a killed pull
+    // leaves a temp dir whose lock is free, which prune removes).
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+        .map_err(|e| annotate(e.into(), "prctl(PR_SET_PDEATHSIG)"))?;
     crate::sys::probe::unshare(libc::CLONE_NEWUSER).map_err(|e| annotate(e, "unshare(CLONE_NEWUSER)"))?;
     let mut stdout = io::stdout().lock();
     stdout.write_all(format!("{READY}\n").as_bytes())?;

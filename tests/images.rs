@@ -161,8 +161,8 @@ fn import_list_and_run_with_the_image_defaults() {
 /// Issue 4: where overlay cannot be mounted in a user namespace (forced
 /// here with `COVE_IMAGE_ROOT=copy`), an image runs on a private copy of
 /// its merged layers: whiteouts applied, writes never reach the stored
-/// layers (`--read-only` refuses them), the copy gone after the run, and
-/// `cove info` says which root is used.
+/// layers (`--read-only` refuses them), the copy gone after the run (a
+/// stored container's with `rm`), and `cove info` says which root is used.
 #[test]
 fn copy_fallback_runs_images_without_overlay() {
     for mode in modes() {
@@ -188,7 +188,15 @@ fn copy_fallback_runs_images_without_overlay() {
         let left: Vec<_> =
             std::fs::read_dir(&tmp).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
         assert!(left.is_empty(), "[{}] copies left in {}: {left:?}", mode.label(), tmp.display());
-        copy().args(["create", "test/copy:1"]).run().cove_error("overlayfs in a user namespace");
+        // Stored containers get their own copy, removed with them.
+        let id = copy().args(["create", "test/copy:1"]).run().ok().stdout().trim().to_owned();
+        assert!(std::path::Path::new(&root).join("copies").join(&id).is_dir(), "[{}] copies/{id}", mode.label());
+        copy().args(["rm", &id]).run().ok();
+        assert!(
+            !std::path::Path::new(&root).join("copies").join(&id).exists(),
+            "[{}] copies/{id} after rm",
+            mode.label()
+        );
     }
 }
 

@@ -15,6 +15,9 @@
 #                         (default bench/pull/cache)
 #   RESULTS=dir           output directory (default bench/pull/results)
 #   KEEP_WORK=1           keep the temporary work directory
+#   ROUNDS=N              also run interleaved.sh (N cold rounds) and
+#                         warm.sh (3N warm rounds) against the same registry
+#   SKIP_HYPERFINE=1      only the interleaved and warm runs
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -107,6 +110,15 @@ if command -v podman >/dev/null; then
     )
 fi
 mkdir -p "$RESULTS"
-hyperfine --runs "$RUNS" --warmup "$WARMUP" \
-    --export-markdown "$RESULTS/pull.md" --export-json "$RESULTS/pull.json" "${cmds[@]}"
-say "results: $RESULTS/pull.md"
+if [[ ${SKIP_HYPERFINE:-0} != 1 ]]; then
+    hyperfine --runs "$RUNS" --warmup "$WARMUP" \
+        --export-markdown "$RESULTS/pull.md" --export-json "$RESULTS/pull.json" "${cmds[@]}"
+    say "results: $RESULTS/pull.md"
+fi
+if [[ -n ${ROUNDS:-} ]]; then
+    say "interleaved cold pulls, $ROUNDS rounds (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    COVE=$COVE bash "$here/interleaved.sh" "$ref" "$ROUNDS" | tee "$RESULTS/interleaved.md"
+    say "warm starts, $((ROUNDS * 3)) rounds (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+    COVE=$COVE bash "$here/warm.sh" "$ref" "$ROOTFS" "$((ROUNDS * 3))" | tee "$RESULTS/warm.md"
+    say "done (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+fi

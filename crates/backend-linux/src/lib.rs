@@ -15,6 +15,8 @@ mod error;
 pub mod idmap;
 #[cfg(target_os = "linux")]
 pub mod join;
+#[cfg(target_os = "linux")]
+pub mod mapped;
 pub mod markers;
 #[cfg(target_os = "linux")]
 pub mod monitor_io;

@@ -20,6 +20,7 @@ mod steps;
 pub(crate) use defaults::devices_and_links;
 pub use defaults::{DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS};
 pub use host_system::user_database;
+pub use idmap::subordinate_map;
 pub use steps::{MountStep, RootPropagation, RootStep};
 
 /// The caller's identity on the host, which decides the id mapping.

@@ -24,8 +24,15 @@ mod volumes;
 #[path = "selftest_host.rs"]
 mod selftest;
 mod selftest_report;
+#[cfg(target_os = "linux")]
+mod store_helper;
 
 fn main() {
+    // ORDER: the store helper first: it must unshare while single-threaded.
+    #[cfg(target_os = "linux")]
+    if let Some(code) = store_helper::early(&std::env::args_os().collect::<Vec<_>>()) {
+        std::process::exit(code);
+    }
     // The monitor's own entry, before clap (see monitor::early_args).
     if let Some(args) = monitor::early_args(&std::env::args_os().collect::<Vec<_>>()) {
         std::process::exit(monitor::run(args).unwrap_or(cove_core::exit::COVE_ERROR));

@@ -69,6 +69,34 @@ pub fn with_overlay_markers(store: cove_image::ImageStore) -> cove_image::ImageS
     }
 }
 
+/// `store` unpacking, copying and removing in the containers' user
+/// namespace, where this caller is rootless with subordinate ranges.
+#[cfg(target_os = "linux")]
+pub fn with_id_mapper(store: cove_image::ImageStore) -> cove_image::ImageStore {
+    match crate::store_helper::HelperMapper::for_caller() {
+        Some(m) => store.with_mapper(std::sync::Arc::new(m)),
+        None => store,
+    }
+}
+
+/// Whether image layers keep their owners for this rootless caller.
+#[cfg(target_os = "linux")]
+pub fn maps_image_ids() -> bool {
+    crate::store_helper::HelperMapper::for_caller().is_some()
+}
+
+/// Whether image layers keep their owners (only Linux maps ids).
+#[cfg(not(target_os = "linux"))]
+pub fn maps_image_ids() -> bool {
+    false
+}
+
+/// `store` as it is: only Linux maps subordinate ids.
+#[cfg(not(target_os = "linux"))]
+pub fn with_id_mapper(store: cove_image::ImageStore) -> cove_image::ImageStore {
+    store
+}
+
 /// Host processes the container store refers to (start times, signals).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::process as host_process;

@@ -26,21 +26,24 @@ mod security;
 /// which the caller keeps until the container has exited.
 pub fn run_spec(args: RunArgs, uid: u32) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
     let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
-    run_spec_for(args, uid, &id)
+    run_spec_for(args, uid, &id, false)
 }
 
 /// Builds the spec for container `id` (its default hostname is the id's
-/// short form), with the hold on its image (if any).
+/// short form), with the hold on its image (if any). `stored`: a stored
+/// container (`create`, `run -d`), whose copy-fallback root outlives this run.
 pub fn run_spec_for(
     mut args: RunArgs,
     uid: u32,
     id: &ContainerId,
+    stored: bool,
 ) -> anyhow::Result<(RunSpec, Option<cove_image::hold::Hold>)> {
     compat::check(&args.compat)?;
     // Without `--` and without --rootfs, the first word names an image.
     let image = if args.rootfs.is_none() && !args.after_dashdash && !args.args.is_empty() {
         let name = args.args.remove(0);
-        Some(image::resolve(&name, uid, args.pull, args.platform.as_deref(), args.compat.more.quiet)?)
+        let stored = stored.then_some(id);
+        Some(image::resolve(&name, uid, args.pull, args.platform.as_deref(), args.compat.more.quiet, stored)?)
     } else {
         None
     };

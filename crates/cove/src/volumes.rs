@@ -158,7 +158,18 @@ pub fn remove(v: &Volume) -> anyhow::Result<()> {
     let dir = root()?;
     let gone = dir.join(format!(".rm-{}-{}", v.name, std::process::id()));
     std::fs::rename(dir.join(&v.name), &gone).with_context(|| format!("remove volume {}", v.name))?;
+    // Files that containers (or the copy-up) gave to subordinate ids go
+    // in the containers' user namespace.
+    if let Some(store) = mapped_store()? {
+        return store.remove_tree(&gone).with_context(|| format!("remove volume data {}", gone.display()));
+    }
     std::fs::remove_dir_all(&gone).with_context(|| format!("remove volume data {}", gone.display()))
+}
+
+/// The caller's image store when it works in the containers' user
+/// namespace (rootless with subordinate ranges); volumes live under its root.
+fn mapped_store() -> anyhow::Result<Option<cove_image::ImageStore>> {
+    Ok(crate::request::image::open_store(caller_uid(), false)?.map(|(s, _)| s).filter(|s| s.maps_ids()))
 }
 
 /// Disk use of the volume's data in bytes.
@@ -209,7 +220,12 @@ pub fn copy_up(data: &Path, sources: &[PathBuf], dest: &str) -> anyhow::Result<(
     }
     match with_files.as_slice() {
         [] => Ok(()),
-        [one] => copy_tree(one, data),
+        // Rootless with subordinate ranges: copied in the containers' user
+        // namespace, so the files keep the image's owners.
+        [one] => match mapped_store()?.filter(|s| one.starts_with(s.root())) {
+            Some(store) => store.copy_tree(one, data).with_context(|| format!("fill volume at {dest}")),
+            None => copy_tree(one, data),
+        },
         _ => bail!(
             "volume at {dest}: the image's files there come from several layers, which cove cannot merge into a new \
              volume\nhint: bind a host directory there (-v /abs/dir:{dest})"

@@ -17,6 +17,10 @@
 //! - `tmp/.tmp-root<n>-<pid>/`: a running container's private copy of its
 //!   image where overlay cannot be mounted ([`RootCopy`]).
 //!
+//! Rootless with subordinate id ranges, unpacking, copying and removing
+//! happen in a helper inside the containers' user namespace ([`IdMapper`]),
+//! so files keep the image's owners.
+//!
 //! Directories are built under `.tmp-<hex>-<pid>` next to their final name
 //! and renamed into place only when complete, and the record is written
 //! last: a killed import leaves at most verified blobs and temp dirs, never
@@ -33,6 +37,7 @@ mod import;
 mod ingest;
 mod layers;
 mod maintain;
+mod mapped;
 mod record;
 mod tarball;
 
@@ -50,6 +55,7 @@ pub use error::ImageError;
 pub use ingest::IngestOptions;
 pub use layers::ImageRoot;
 pub use maintain::{DiskUsage, ImageUsers, PruneReport, Removed};
+pub use mapped::{IdMapper, MappedJob};
 use record::Records;
 pub use record::{ImageRecord, Storage, familiar_parts};
 
@@ -62,11 +68,17 @@ pub struct ImageStore {
     blobs: BlobStore,
     records: StateStore,
     markers: Option<Arc<dyn OverlayMarkers>>,
+    /// Unpacks, copies and removes in the containers' user namespace.
+    mapper: Option<Arc<dyn IdMapper>>,
 }
 
 impl std::fmt::Debug for ImageStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImageStore").field("root", &self.root).field("markers", &self.markers.is_some()).finish()
+        f.debug_struct("ImageStore")
+            .field("root", &self.root)
+            .field("markers", &self.markers.is_some())
+            .field("mapper", &self.mapper.is_some())
+            .finish()
     }
 }
 
@@ -76,7 +88,7 @@ impl ImageStore {
     pub fn open(root: &Path) -> Result<Self, ImageError> {
         let blobs = BlobStore::open(root).map_err(|source| ImageError::BlobStore { op: "open blob store", source })?;
         let records = StateStore::open(&root.join("images"))?;
-        Ok(ImageStore { root: root.to_owned(), blobs, records, markers: None })
+        Ok(ImageStore { root: root.to_owned(), blobs, records, markers: None, mapper: None })
     }
 
     /// Stores new images as per-layer directories, writing whiteouts with

@@ -22,6 +22,6 @@ pub mod store;
 pub mod unpack;
 
 pub use digest::{Algorithm, Digest, DigestError};
-pub use images::{ImageError, ImageRecord, ImageStore, Storage, familiar_parts};
+pub use images::{IdMapper, ImageError, ImageRecord, ImageStore, MappedJob, Storage, familiar_parts};
 pub use reference::{Reference, ReferenceError};
 pub use store::{BlobStore, PutOutcome, StoreError};

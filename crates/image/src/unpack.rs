@@ -33,12 +33,15 @@
 //! `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS)`.
 //!
 //! Whiteouts: see [`WhiteoutMode`]. Whiteout marker files are never written.
+//! Extended attributes: see `unpack/xattrs.rs`.
 
 mod compression;
 mod entries;
 mod markers;
 mod paths;
+mod pool;
 mod whiteout;
+mod xattrs;
 
 use std::collections::HashSet;
 use std::io::{self, Read};
@@ -142,6 +145,8 @@ pub struct UnpackReport {
     pub skipped_other: u64,
     /// Entries whose uid/gid were not 0:0 and were not applied.
     pub ownership_not_applied: u64,
+    /// Extended attributes skipped (see `unpack/xattrs.rs`) or refused by the kernel.
+    pub xattrs_not_applied: u64,
     /// Whiteouts in archive order, paths relative to the root.
     pub whiteouts: Vec<Whiteout>,
 }
@@ -151,26 +156,32 @@ pub struct UnpackReport {
 pub fn unpack_layer(reader: impl Read, root: &Path, options: &UnpackOptions) -> Result<UnpackReport, UnpackError> {
     let reader = compression::decompress(reader).map_err(|source| UnpackError::Archive { source })?;
     let mut archive = tar::Archive::new(reader);
-    let mut state = State {
-        root,
-        options,
-        report: UnpackReport::default(),
-        written: HashSet::new(),
-        dirs: Vec::new(),
-        known_dirs: HashSet::new(),
-    };
-    for entry in archive.entries().map_err(|source| UnpackError::Archive { source })? {
-        let entry = entry.map_err(|source| UnpackError::Archive { source })?;
-        state.apply(entry)?;
-    }
-    // ORDER: directory modes and mtimes last, deepest first: creating
-    // children bumps a directory's mtime, and a read-only mode would stop
-    // later entries from being created inside it.
-    state.dirs.sort_by_key(|d| std::cmp::Reverse(d.path.components().count()));
-    for dir in &state.dirs {
-        entries::finish_dir(dir)?;
-    }
-    Ok(state.report)
+    std::thread::scope(|scope| {
+        let mut state = State {
+            root,
+            options,
+            report: UnpackReport::default(),
+            written: HashSet::new(),
+            dirs: Vec::new(),
+            known_dirs: HashSet::new(),
+            pool: pool::Pool::start(scope),
+            pending: HashSet::new(),
+        };
+        for entry in archive.entries().map_err(|source| UnpackError::Archive { source })? {
+            let entry = entry.map_err(|source| UnpackError::Archive { source })?;
+            state.apply(entry)?;
+        }
+        state.settle(root, true)?;
+        state.pool.stop();
+        // ORDER: directory modes and mtimes last, deepest first: creating
+        // children bumps a directory's mtime, and a read-only mode would stop
+        // later entries from being created inside it.
+        state.dirs.sort_by_key(|d| std::cmp::Reverse(d.path.components().count()));
+        for dir in &state.dirs {
+            state.report.xattrs_not_applied += entries::finish_dir(dir)?;
+        }
+        Ok(state.report)
+    })
 }
 
 /// Mutable state while one layer is applied.
@@ -184,6 +195,10 @@ struct State<'a> {
     dirs: Vec<entries::DirMeta>,
     /// Host directories already checked (see `paths::prepare_parents`).
     known_dirs: HashSet<PathBuf>,
+    /// Writes small regular files on other threads (see `unpack/pool.rs`).
+    pool: pool::Pool,
+    /// Host paths queued to the pool since its last drain.
+    pending: HashSet<PathBuf>,
 }
 
 impl State<'_> {
@@ -194,6 +209,7 @@ impl State<'_> {
         let kind = entry.header().entry_type();
         if let Some(wh) = whiteout::parse(&raw, &rel)? {
             if self.options.whiteouts == WhiteoutMode::Apply {
+                self.settle(self.root, true)?;
                 // The whiteout may remove checked directories.
                 self.known_dirs.clear();
                 whiteout::apply(self.root, &raw, &wh, &self.written)?;
@@ -224,18 +240,24 @@ impl State<'_> {
     /// Creates one file, directory or link after its parents are checked.
     fn write<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, raw: &Path, rel: &Path) -> Result<(), UnpackError> {
         let meta = entries::Meta::from_header(entry.header(), raw)?;
+        let (attrs, skipped) = xattrs::of_entry(entry);
+        self.report.xattrs_not_applied += skipped;
         let owner = self.options.apply_ownership;
         if !owner && (meta.uid, meta.gid) != (0, 0) {
             self.report.ownership_not_applied += 1;
         }
+        let kind = entry.header().entry_type();
+        // ORDER: pending writes finish before anything at, above or below
+        // their paths changes (see `unpack/pool.rs`).
+        self.settle(&self.root.join(rel), kind == EntryType::Link)?;
         let host = paths::prepare_parents(self.root, raw, rel, &mut self.known_dirs)?;
-        if entry.header().entry_type() != EntryType::Directory {
+        if kind != EntryType::Directory {
             self.forget(&host);
         }
         match entry.header().entry_type() {
             EntryType::Directory => {
                 entries::make_dir(&host)?;
-                self.dirs.push(entries::DirMeta { path: host, meta, owner });
+                self.dirs.push(entries::DirMeta { path: host, meta, owner, attrs });
                 Ok(())
             }
             EntryType::Symlink => {
@@ -247,12 +269,39 @@ impl State<'_> {
                 let source = paths::hardlink_source(self.root, raw, &target)?;
                 entries::make_hardlink(&source, &host)
             }
-            _ => entries::write_file(&host, entry, &meta, owner),
+            // Sparse entries expand beyond their size: written here.
+            EntryType::Regular if entry.size() <= pool::SMALL => {
+                let mut data = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+                entry.read_to_end(&mut data).map_err(|source| UnpackError::Archive { source })?;
+                self.pending.insert(host.clone());
+                self.pool.send(pool::Job { host, data, meta, owner, attrs });
+                Ok(())
+            }
+            _ => {
+                self.report.xattrs_not_applied += entries::write_file(&host, entry, &meta, owner, &attrs)?;
+                Ok(())
+            }
         }
     }
 }
 
 impl State<'_> {
+    /// Waits for the pool when `always`, or when `host` (an entry about to
+    /// be written) is pending or below a pending path, or exists (then it
+    /// is replaced, and pending files may be below it).
+    fn settle(&mut self, host: &Path, always: bool) -> Result<(), UnpackError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let conflict =
+            always || host.ancestors().any(|a| self.pending.contains(a)) || std::fs::symlink_metadata(host).is_ok();
+        if conflict {
+            self.pending.clear();
+            self.pool.drain(&mut self.report.xattrs_not_applied)?;
+        }
+        Ok(())
+    }
+
     /// Drops `host` and everything below it from the checked directories:
     /// a non-directory entry is about to replace whatever is there.
     fn forget(&mut self, host: &Path) {

@@ -209,3 +209,40 @@ fn ownership_is_applied_when_asked_and_privileged() {
     let meta = fs::metadata(sandbox.root().join("f")).unwrap();
     assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o7777), (1234, 5678, 0o4755));
 }
+
+/// `user.*` xattrs from PAX records are kept on files and directories
+/// (where the file system has them); `user.overlay.*` (overlay's own
+/// markers) and `trusted.*` never are.
+#[cfg(unix)]
+#[test]
+fn user_xattrs_are_kept_and_overlay_ones_refused() {
+    let probe = tempfile::tempdir().unwrap();
+    if xattr::set(probe.path(), "user.probe", b"1").is_err() {
+        eprintln!("SKIP user_xattrs_are_kept_and_overlay_ones_refused: no user xattrs in {}", probe.path().display());
+        return;
+    }
+    let mut b = tar::Builder::new(Vec::new());
+    let attrs: [(&str, &[u8]); 3] = [
+        ("SCHILY.xattr.user.note", b"kept"),
+        ("SCHILY.xattr.user.overlay.opaque", b"y"),
+        ("SCHILY.xattr.trusted.x", b"1"),
+    ];
+    for (name, kind) in [("d/", EntryType::Directory), ("d/f", EntryType::Regular)] {
+        b.append_pax_extensions(attrs).unwrap();
+        let mut h = Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_size(0);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        h.set_mode(if kind == EntryType::Directory { 0o555 } else { 0o444 });
+        b.append_data(&mut h, name, &[][..]).unwrap();
+    }
+    let sandbox = Sandbox::new();
+    let report = unpack(&sandbox, &b.into_inner().unwrap(), WhiteoutMode::Apply);
+    for p in [sandbox.root().join("d"), sandbox.root().join("d/f")] {
+        assert_eq!(xattr::get(&p, "user.note").unwrap().as_deref(), Some(&b"kept"[..]), "{}", p.display());
+        assert_eq!(xattr::get(&p, "user.overlay.opaque").unwrap(), None, "{}", p.display());
+    }
+    assert_eq!(report.xattrs_not_applied, 4);
+}

@@ -55,6 +55,38 @@ fn symlink_parents_are_never_followed() {
     assert!(matches!(refused(&sandbox, &bytes, "link/pwned"), UnpackError::SymlinkParent { .. }));
 }
 
+/// Files still queued to the writer threads when their directory is
+/// replaced by a symlink out of the root: the writers finish first, the
+/// replacement removes their files with the directory, and later entries
+/// are refused; nothing lands outside.
+#[cfg(unix)]
+#[test]
+fn pending_parallel_writes_never_follow_a_replaced_parent() {
+    let sandbox = Sandbox::new();
+    let before = sandbox.outside_listing();
+    let outside = sandbox.outside();
+    let mut layer = Layer::new();
+    layer.dir("d/");
+    for i in 0..64 {
+        layer.file(&format!("d/f{i}"), b"queued");
+    }
+    let bytes = layer.symlink("d", outside.to_str().unwrap()).file("d/after", b"pwned").tar();
+    let err = refused(&sandbox, &bytes, "d/after");
+    assert!(matches!(err, UnpackError::SymlinkParent { .. }), "{err:?}");
+    sandbox.assert_outside_untouched(&before);
+    // Without the last entry the layer applies: the symlink replaced the dir.
+    let sandbox = Sandbox::new();
+    let mut layer = Layer::new();
+    layer.dir("d/");
+    for i in 0..64 {
+        layer.file(&format!("d/f{i}"), b"queued");
+    }
+    let bytes = layer.symlink("d", outside.to_str().unwrap()).file("e", b"e").tar();
+    unpack_layer(&bytes[..], &sandbox.root(), &UnpackOptions::default()).unwrap();
+    assert!(fs::symlink_metadata(sandbox.root().join("d")).unwrap().file_type().is_symlink());
+    assert_eq!(fs::read(sandbox.root().join("e")).unwrap(), b"e");
+}
+
 #[cfg(unix)]
 #[test]
 fn symlink_as_final_component_is_replaced_not_followed() {

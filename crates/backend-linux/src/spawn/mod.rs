@@ -152,7 +152,7 @@ pub fn run(plan: &Plan, observer: &mut dyn RunObserver) -> Result<RunOutcome, Sp
 
 /// Writes the child's `setgroups`, `uid_map` and `gid_map`: directly, or
 /// through the setuid helpers when the maps include subordinate ranges.
-fn write_id_maps(pid: i32, map: &IdMap) -> Result<(), SpawnError> {
+pub(crate) fn write_id_maps(pid: i32, map: &IdMap) -> Result<(), SpawnError> {
     if map.helper {
         // Both helpers run at once; each costs a fork and exec.
         let uids = start_map_helper("newuidmap", pid, &map.uids)?;

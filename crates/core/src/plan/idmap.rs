@@ -20,22 +20,32 @@ pub(super) fn id_map(spec: &RunSpec, host: HostIdentity) -> Result<IdMap, PlanEr
             helper: false,
         });
     };
-    let ranges = |own: u32, start: u32, count: u32| {
-        vec![IdRange { inside: 0, outside: own, count: 1 }, IdRange { inside: 1, outside: start, count }]
-    };
-    let (ucount, gcount) = (sub.uid_count.min(MAPPED_RANGE - 1), sub.gid_count.min(MAPPED_RANGE - 1));
+    let map = subordinate_map(host.uid, host.gid, sub);
+    let (ucount, gcount) = (map.uids[1].count, map.gids[1].count);
     let check = |kind, id: u32, last: u32| if id > last { Err(PlanError::Unmapped { kind, id, last }) } else { Ok(()) };
     check("uid", user.uid, ucount)?;
     check("gid", user.gid, gcount)?;
     for g in &user.groups {
         check("gid", *g, gcount)?;
     }
-    Ok(IdMap {
-        uids: ranges(host.uid, sub.uid_start, ucount),
-        gids: ranges(host.gid, sub.gid_start, gcount),
+    Ok(map)
+}
+
+/// The map of a rootless caller with subordinate ranges: 0 onto the caller,
+/// 1..=65535 onto the first range (capped at its size), written by the
+/// setuid helpers. Containers get it, and so does the image store's unpack
+/// helper, so an image's uid N is uid N inside every container.
+pub fn subordinate_map(uid: u32, gid: u32, sub: super::SubIds) -> IdMap {
+    let ranges = |own: u32, start: u32, count: u32| {
+        vec![IdRange { inside: 0, outside: own, count: 1 }, IdRange { inside: 1, outside: start, count }]
+    };
+    let (ucount, gcount) = (sub.uid_count.min(MAPPED_RANGE - 1), sub.gid_count.min(MAPPED_RANGE - 1));
+    IdMap {
+        uids: ranges(uid, sub.uid_start, ucount),
+        gids: ranges(gid, sub.gid_start, gcount),
         setgroups: true,
         helper: true,
-    })
+    }
 }
 
 /// Root callers: the identity map, or with `--userns auto` ids 0–65535 onto

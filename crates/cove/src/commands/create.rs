@@ -44,6 +44,7 @@ pub fn start(store: &ContainerStore, root: &std::path::Path, c: &Container, hold
         }
         Ready::Failed { code, message } => {
             if c.auto_remove {
+                let _ = request::image::remove_container_copy(&c.id);
                 let _ = store.lock(&c.id).and_then(|l| store.remove(l, &c.id));
             }
             Err(output::Exit { code, message }.into())
@@ -91,13 +92,9 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
     let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
     // The image hold ends with this call: a stored container keeps its image
     // through its record (rmi checks records too).
-    let (spec, hold) = request::run_spec_for(args, host.uid, &id)?;
-    // A private copy of the image (no overlay here) ends with the hold.
-    anyhow::ensure!(
-        !hold.as_ref().is_some_and(|h| h.has_copy()),
-        "stored containers of images need overlayfs in a user namespace, which this host lacks (see `cove info`): \
-         run in the foreground, or use --rootfs DIR"
-    );
+    // Without overlay in a user namespace, the image's root is the
+    // container's own copy (`copies/<id>`), removed with the container.
+    let (spec, _hold) = request::run_spec_for(args, host.uid, &id, true)?;
     // Looked up while the hold keeps the image from being removed.
     let image_id =
         if from_image { request::image::local_id(&image, host.uid)?.unwrap_or_default() } else { String::new() };

@@ -9,6 +9,7 @@ pub fn run(args: InfoArgs) -> anyhow::Result<i32> {
     let backend = platform::backend();
     let mut caps = backend.capabilities();
     caps.facts.push(("image roots".to_owned(), image_roots(backend.host_identity().uid)));
+    caps.facts.push(("image owners".to_owned(), image_owners(backend.host_identity().uid)));
     match args.format.as_str() {
         "table" | "" => output::capabilities(Format::Table, &caps)?,
         "json" => output::capabilities(Format::Json, &caps)?,
@@ -50,5 +51,20 @@ fn image_roots(uid: u32) -> String {
         },
         Ok(None) => "no image store yet (cove import creates it)".to_owned(),
         Err(e) => format!("image store unusable: {e:#}"),
+    }
+}
+
+/// Whose files an image's layers become in the caller's store.
+fn image_owners(uid: u32) -> String {
+    if uid == 0 {
+        "kept as in the image (root caller)".to_owned()
+    } else if platform::maps_image_ids() {
+        "kept as in the image: layers are unpacked in a helper user namespace with the containers' id map \
+         (0 -> caller, 1..=65535 -> the first subordinate range)"
+            .to_owned()
+    } else {
+        "owned by the caller: without subordinate id ranges (see id_ranges) every image file belongs to the \
+         caller (root inside containers)"
+            .to_owned()
     }
 }

@@ -86,5 +86,6 @@ pub fn remove(store: &ContainerStore, c: &Container, force: bool) -> anyhow::Res
         let _ = std::fs::remove_file(socket);
     }
     crate::platform::container_removed(&c).with_context(|| format!("remove container {}", c.name))?;
+    crate::request::image::remove_container_copy(&c.id).with_context(|| format!("remove container {}", c.name))?;
     store.remove(lock, &c.id).with_context(|| format!("remove container {}", c.name))
 }

@@ -263,6 +263,7 @@ impl Monitor {
     /// `--rm`: the container goes once it has ended for good.
     fn remove(&self) {
         if let Ok(lock) = self.store.lock(&self.id) {
+            let _ = crate::request::image::remove_container_copy(&self.id);
             let _ = self.store.remove(lock, &self.id);
         }
     }

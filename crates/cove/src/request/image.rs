@@ -3,6 +3,7 @@
 
 use crate::cli::{PullPolicy, RunArgs};
 use anyhow::{Context, ensure};
+use cove_core::id::ContainerId;
 use cove_core::spec::{RootSpec, RootWrites};
 use cove_image::hold::{self, Hold};
 use cove_image::images::ImageRoot;
@@ -50,6 +51,9 @@ pub fn open_store(uid: u32, create: bool) -> anyhow::Result<Option<(ImageStore, 
     // overlay misbehaves, and to test the fallback).
     let flat = std::env::var("COVE_STORAGE").is_ok_and(|v| v == "flat");
     let store = if flat { store } else { crate::platform::with_overlay_markers(store) };
+    // Rootless with subordinate ranges: image owners kept through the
+    // containers' id map (a helper in that user namespace unpacks).
+    let store = if uid == 0 { store } else { crate::platform::with_id_mapper(store) };
     Ok(Some((store, uid == 0)))
 }
 
@@ -96,6 +100,7 @@ pub fn resolve(
     policy: PullPolicy,
     platform: Option<&str>,
     quiet: bool,
+    stored: Option<&ContainerId>,
 ) -> anyhow::Result<ImageRun> {
     let local = if policy == PullPolicy::Always { None } else { find_local(name, uid)? };
     let (store, image) = match (local, policy) {
@@ -106,7 +111,11 @@ pub fn resolve(
     // ORDER: hold first, then check the layers: a removal that started
     // earlier has finished by the time the hold is granted.
     let mut hold = hold::hold(store.root(), image.id_hex()).with_context(|| format!("hold image {name}"))?;
-    let root = if crate::platform::image_copy_fallback() {
+    let root = if let Some(id) = stored.filter(|_| crate::platform::image_copy_fallback()) {
+        // A stored container's own copy, kept until `cove rm`.
+        let path = store.container_copy(&image, id.as_str()).with_context(|| format!("copy image {name} for {id}"))?;
+        RootSpec::Directory { path, writes: RootWrites::InPlace }
+    } else if crate::platform::image_copy_fallback() {
         // No overlay in a user namespace: a private copy, gone with the hold.
         let copy = store.copy_root(&image).with_context(|| format!("copy image {name} for this container"))?;
         let path = copy.path().to_owned();
@@ -119,6 +128,17 @@ pub fn resolve(
         }
     };
     Ok(ImageRun { root, config: image.run_config, hold })
+}
+
+/// Removes the copy-fallback root of the stored container `id`, if any
+/// (through the store's user-namespace helper where its files belong to
+/// subordinate ids).
+pub fn remove_container_copy(id: &ContainerId) -> anyhow::Result<()> {
+    let uid = crate::containers::caller_uid();
+    if let Some((store, _)) = open_store(uid, false)? {
+        store.remove_container_copy(id.as_str()).with_context(|| format!("remove the root copy of {id}"))?;
+    }
+    Ok(())
 }
 
 /// Reads `file` (`/etc/passwd`) through an image's layers, topmost first:

@@ -4,6 +4,9 @@
 //! `tmp/.tmp-root-<n>-<pid>` and removed when the run ends. Writes go to
 //! the copy and never reach the stored layers.
 //!
+//! Stored containers (`run -d`, `create`) get their own copy under
+//! `copies/<container id>`, kept from the first start to `cove rm`.
+//!
 //! The copy holds its lock file (`<dir>.lock`, as every temp dir of the
 //! store) while it exists, so `cove image prune` removes only copies whose
 //! run was killed.
@@ -11,21 +14,30 @@
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use cove_core::overlay::OverlayMarkers;
 
 use super::error::io_err;
-use super::layers::{ImageRoot, TEMP_PREFIX, lock_path, remove_tree};
+use super::layers::{COPIES, ImageRoot, TEMP_PREFIX, lock_path, remove_tree};
 use super::maintain::IMPORT_TMP;
+use super::mapped::{IdMapper, MappedJob};
 use super::record::ImageRecord;
 use super::{ImageError, ImageStore};
 
-/// A container's private copy of an image; removed on drop.
-#[derive(Debug)]
+/// A container's private copy of an image; removed on drop (through the
+/// store's user-namespace helper when it has one).
 pub struct RootCopy {
     path: PathBuf,
+    mapper: Option<(Arc<dyn IdMapper>, PathBuf)>,
     _lock: File,
+}
+
+impl std::fmt::Debug for RootCopy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RootCopy").field("path", &self.path).finish_non_exhaustive()
+    }
 }
 
 impl RootCopy {
@@ -38,7 +50,10 @@ impl RootCopy {
 impl Drop for RootCopy {
     fn drop(&mut self) {
         // Best effort: a copy left behind is removed by `cove image prune`.
-        let _ = remove_tree(&self.path);
+        match &self.mapper {
+            Some((mapper, root)) => drop(mapper.run(root, &MappedJob::Remove { paths: vec![self.path.clone()] })),
+            None => drop(remove_tree(&self.path)),
+        }
         let _ = fs::remove_file(lock_path(&self.path));
     }
 }
@@ -48,7 +63,6 @@ impl ImageStore {
     /// flattened tree) into a new private directory of the store.
     pub fn copy_root(&self, image: &ImageRecord) -> Result<RootCopy, ImageError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let root = self.image_root(image)?;
         let parent = self.root.join(IMPORT_TMP);
         fs::create_dir_all(&parent).map_err(io_err("create", &parent))?;
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -61,17 +75,58 @@ impl ImageStore {
             .open(&lock)
             .map_err(io_err("create", &lock))?;
         file.lock().map_err(io_err("lock", &lock))?;
-        let _ = remove_tree(&path);
-        let copy = RootCopy { path, _lock: file };
+        let mapper = self.mapper.clone().map(|m| (m, self.root.clone()));
+        let copy = RootCopy { path, mapper, _lock: file };
+        self.remove_trees(vec![copy.path.clone()])?;
         fs::create_dir(&copy.path).map_err(io_err("create", &copy.path))?;
-        let markers = self.markers.as_deref();
-        match root {
-            ImageRoot::Flat(dir) => merge(&dir, &copy.path, markers),
-            // Bottom layer first: each layer is applied over the ones below.
-            ImageRoot::Layers(lowers) => lowers.iter().rev().try_for_each(|l| merge(l, &copy.path, markers)),
-        }
-        .map_err(|(op, path, source)| ImageError::Io { op, path, source })?;
+        self.copy_into(image, &copy.path)?;
         Ok(copy)
+    }
+
+    /// A stored container's own copy of `image`, `copies/<id>`: made on
+    /// its first start (temp dir, then rename), reused by every later start
+    /// (its writes persist until `cove rm`, as in Docker), removed by
+    /// [`ImageStore::remove_container_copy`].
+    pub fn container_copy(&self, image: &ImageRecord, id: &str) -> Result<PathBuf, ImageError> {
+        self.build_dir(COPIES, id, |temp| self.copy_into(image, temp))?;
+        Ok(self.root.join(COPIES).join(id))
+    }
+
+    /// Removes the copy of the stored container `id` (nothing when none).
+    pub fn remove_container_copy(&self, id: &str) -> Result<(), ImageError> {
+        let path = self.root.join(COPIES).join(id);
+        if fs::symlink_metadata(&path).is_err() {
+            return Ok(());
+        }
+        self.remove_trees(vec![path])
+    }
+
+    /// Fills the empty directory `path` with `image`, through the helper
+    /// when there is one.
+    fn copy_into(&self, image: &ImageRecord, path: &Path) -> Result<(), ImageError> {
+        match self.delegate(&MappedJob::Copy { image: image.id.clone(), path: path.to_owned() }) {
+            Some(done) => done,
+            None => self.fill_copy(image, path),
+        }
+    }
+
+    /// [`ImageStore::copy_tree`] in this process: `from`'s entries, then
+    /// its own owner and mode onto `to`.
+    pub(crate) fn copy_tree_here(&self, from: &Path, to: &Path) -> Result<(), ImageError> {
+        merge(from, to, self.markers.as_deref()).map_err(|(op, path, source)| ImageError::Io { op, path, source })?;
+        let meta = fs::symlink_metadata(from).map_err(io_err("inspect", from))?;
+        sys::dir_metadata(to, &meta).map_err(io_err("set metadata", to))
+    }
+
+    /// Merges the layers of `image` into the empty directory `path`.
+    pub(crate) fn fill_copy(&self, image: &ImageRecord, path: &Path) -> Result<(), ImageError> {
+        let markers = self.markers.as_deref();
+        match self.image_root(image)? {
+            ImageRoot::Flat(dir) => merge(&dir, path, markers),
+            // Bottom layer first: each layer is applied over the ones below.
+            ImageRoot::Layers(lowers) => lowers.iter().rev().try_for_each(|l| merge(l, path, markers)),
+        }
+        .map_err(|(op, path, source)| ImageError::Io { op, path, source })
     }
 }
 

@@ -155,6 +155,12 @@ pub enum ImageError {
         #[source]
         source: UnpackError,
     },
+    /// The helper in the containers' user namespace failed (its message).
+    #[error("in the user-namespace helper: {message}")]
+    Mapped {
+        /// What the helper reported.
+        message: String,
+    },
     /// A tarball given to import is not an image archive cove knows.
     #[error("{path}: not an image archive ({reason})")]
     BadArchive {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 use super::error::io_err;
+use super::mapped::MappedJob;
 use super::record::{ImageRecord, Storage};
 use super::{ImageError, ImageStore};
 use crate::digest::Digest;
@@ -22,6 +23,8 @@ pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 pub(crate) const LAYERS: &str = "layers";
 /// Flattened root filesystems.
 pub(crate) const FLAT: &str = "rootfs";
+/// Stored containers' copies of their image (the copy fallback).
+pub(crate) const COPIES: &str = "copies";
 
 /// What `cove run` mounts for an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,15 +155,28 @@ impl ImageStore {
                     self.build_layer_dir(&layers[i], &diff_ids[i], chain, own)?;
                 }
             }
-            Storage::Flat => {
-                let chain = chain_id(diff_ids).ok_or(ImageError::NoLayers)?;
-                self.build_dir(FLAT, &chain, |temp| {
-                    let opts = UnpackOptions { apply_ownership: own, whiteouts: WhiteoutMode::Apply };
-                    layers.iter().zip(diff_ids).try_for_each(|(l, d)| self.apply_layer(l, d, temp, &opts).map(drop))
-                })?;
-            }
+            Storage::Flat => self.build_flat(layers, diff_ids, own)?,
         }
         Ok(storage)
+    }
+
+    /// All layers flattened into `rootfs/<chain hex>` (reused when there).
+    pub(crate) fn build_flat(&self, layers: &[Digest], diff_ids: &[Digest], own: bool) -> Result<(), ImageError> {
+        let chain = chain_id(diff_ids).ok_or(ImageError::NoLayers)?;
+        if self.root.join(FLAT).join(chain.hex()).is_dir() {
+            return Ok(());
+        }
+        let job = MappedJob::Flat {
+            layers: layers.iter().map(Digest::to_string).collect(),
+            diff_ids: diff_ids.iter().map(Digest::to_string).collect(),
+        };
+        if let Some(done) = self.delegate(&job) {
+            return done;
+        }
+        self.build_dir(FLAT, chain.hex(), |temp| {
+            let opts = UnpackOptions { apply_ownership: own, whiteouts: WhiteoutMode::Apply };
+            layers.iter().zip(diff_ids).try_for_each(|(l, d)| self.apply_layer(l, d, temp, &opts).map(drop))
+        })
     }
 
     /// Unpacks one layer blob (already verified in the blob store) into
@@ -168,7 +184,7 @@ impl ImageStore {
     /// markers; nothing when the dir is there. Needs [`Storage::Layers`].
     /// Layers are independent of each other, so a pull calls this on its
     /// download threads as soon as each blob is in, before the ingest
-    /// (which then finds the dirs done).
+    /// (which then finds the dirs done). With a mapper, the helper does it.
     pub(crate) fn build_layer_dir(
         &self,
         layer: &Digest,
@@ -177,7 +193,14 @@ impl ImageStore {
         own: bool,
     ) -> Result<(), ImageError> {
         let markers = self.markers.as_deref().ok_or(ImageError::NoMarkers)?;
-        self.build_dir(LAYERS, chain, |temp| {
+        if self.root.join(LAYERS).join(chain.hex()).is_dir() {
+            return Ok(());
+        }
+        let job = MappedJob::Layer { layer: layer.to_string(), diff_id: diff_id.to_string(), chain: chain.to_string() };
+        if let Some(done) = self.delegate(&job) {
+            return done;
+        }
+        self.build_dir(LAYERS, chain.hex(), |temp| {
             let opts = UnpackOptions { apply_ownership: own, whiteouts: WhiteoutMode::Record };
             let report = self.apply_layer(layer, diff_id, temp, &opts)?;
             write_markers(temp, &report.whiteouts, markers)
@@ -185,21 +208,21 @@ impl ImageStore {
         })
     }
 
-    /// Builds `<kind>/<chain hex>` with `fill` in a temp dir, then renames
-    /// it into place; a directory already there is reused.
-    fn build_dir(
+    /// Builds `<kind>/<name>` with `fill` in a temp dir, then renames it
+    /// into place; a directory already there is reused.
+    pub(crate) fn build_dir(
         &self,
         kind: &str,
-        chain: &Digest,
+        name: &str,
         fill: impl FnOnce(&Path) -> Result<(), ImageError>,
     ) -> Result<(), ImageError> {
         let parent = self.root.join(kind);
         fs::create_dir_all(&parent).map_err(io_err("create", &parent))?;
-        let done = parent.join(chain.hex());
+        let done = parent.join(name);
         if done.is_dir() {
             return Ok(());
         }
-        let temp = temp_path(&parent, chain.hex());
+        let temp = temp_path(&parent, name);
         // ORDER: the lock before the dir, so `prune` never sees the dir of
         // a live writer without its lock held (see `maintain.rs`).
         let lock = lock_path(&temp);
@@ -210,21 +233,17 @@ impl ImageStore {
             .open(&lock)
             .map_err(io_err("create", &lock))?;
         lock_file.lock().map_err(io_err("lock", &lock))?;
-        let _ = remove_tree(&temp);
+        let _ = self.remove_trees(vec![temp.clone()]);
         fs::create_dir(&temp).map_err(io_err("create", &temp))?;
         let result = fill(&temp).and_then(|()| fs::rename(&temp, &done).map_err(io_err("rename", &done)));
+        if result.is_err() {
+            // Another writer of the same layers may have won the rename.
+            let _ = self.remove_trees(vec![temp]);
+        }
         let _ = fs::remove_file(&lock);
         match result {
-            Ok(()) => Ok(()),
-            // Another writer of the same layers won the rename.
-            Err(_) if done.is_dir() => {
-                let _ = remove_tree(&temp);
-                Ok(())
-            }
-            Err(e) => {
-                let _ = remove_tree(&temp);
-                Err(e)
-            }
+            Err(_) if done.is_dir() => Ok(()),
+            other => other,
         }
     }
 

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use super::layers::{FLAT, LAYERS, LOCK_SUFFIX, TEMP_PREFIX, chain_ids, lock_path, remove_tree};
+use super::layers::{COPIES, FLAT, LAYERS, LOCK_SUFFIX, TEMP_PREFIX, chain_ids, lock_path};
 use super::record::{ImageRecord, Records, familiar_parts};
 use super::{ImageError, ImageStore, RECORDS, find_in};
 use crate::digest::Digest;
@@ -188,6 +188,7 @@ impl ImageStore {
     fn collect_garbage(&self, records: &Records) -> Result<u64, ImageError> {
         let (dirs, blobs) = needed(&records.images);
         let mut freed = 0;
+        let mut unused = Vec::new();
         for kind in [LAYERS, FLAT] {
             let Ok(entries) = fs::read_dir(self.root.join(kind)) else { continue };
             for entry in entries.flatten() {
@@ -196,9 +197,10 @@ impl ImageStore {
                     continue;
                 }
                 freed += tree_size(&entry.path());
-                remove_tree(&entry.path()).map_err(super::error::io_err("remove", &entry.path()))?;
+                unused.push(entry.path());
             }
         }
+        self.remove_trees(unused)?;
         let blob_err = |source| ImageError::BlobStore { op: "remove unused blobs", source };
         for (digest, size) in self.blobs.list().map_err(blob_err)? {
             // A blob this young may belong to a pull or import that has not
@@ -221,7 +223,7 @@ impl ImageStore {
         let blob_err = |source| ImageError::BlobStore { op: "remove stale blob temps", source };
         self.blobs.gc_temp(age).map_err(blob_err)?;
         let mut freed = self.blobs.gc_partial().map_err(blob_err)?;
-        for kind in [LAYERS, FLAT, IMPORT_TMP] {
+        for kind in [LAYERS, FLAT, IMPORT_TMP, COPIES] {
             let Ok(entries) = fs::read_dir(self.root.join(kind)) else { continue };
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
@@ -244,7 +246,7 @@ impl ImageStore {
                 if stale {
                     freed += tree_size(&path);
                     // Best effort: a leftover that cannot be removed must not block imports.
-                    let _ = remove_tree(&path);
+                    let _ = self.remove_trees(vec![path.clone()]);
                     let _ = fs::remove_file(&lock);
                 }
             }

@@ -41,6 +41,7 @@ pub(super) struct DirMeta {
     pub path: PathBuf,
     pub meta: Meta,
     pub owner: bool,
+    pub attrs: super::xattrs::Xattrs,
 }
 
 pub(super) fn io_err(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> UnpackError {
@@ -61,8 +62,14 @@ fn clear(host: &Path, keep_dir: bool) -> Result<(), UnpackError> {
     result.map_err(io_err("replace existing entry", host))
 }
 
-/// Writes a regular file from `data`.
-pub(super) fn write_file(host: &Path, data: &mut impl Read, meta: &Meta, owner: bool) -> Result<(), UnpackError> {
+/// Writes a regular file from `data`; returns the xattrs not applied.
+pub(super) fn write_file(
+    host: &Path,
+    data: &mut impl Read,
+    meta: &Meta,
+    owner: bool,
+    attrs: &super::xattrs::Xattrs,
+) -> Result<u64, UnpackError> {
     clear(host, false)?;
     // create_new is O_CREAT|O_EXCL: if anything (a symlink included)
     // appeared at `host` since `clear`, this fails instead of following it.
@@ -72,8 +79,12 @@ pub(super) fn write_file(host: &Path, data: &mut impl Read, meta: &Meta, owner: 
     if owner {
         sys::fchown(&file, meta.uid, meta.gid).map_err(io_err("set owner", host))?;
     }
+    // ORDER: xattrs after the chown (which clears file capabilities) and
+    // before the mode (a read-only file refuses `user.*` to its owner).
+    let refused = super::xattrs::set_on_path(host, attrs);
     sys::set_file_mode(&file, meta.mode).map_err(io_err("set mode", host))?;
-    file.set_modified(meta.mtime).map_err(io_err("set mtime", host))
+    file.set_modified(meta.mtime).map_err(io_err("set mtime", host))?;
+    Ok(refused)
 }
 
 /// Copies an entry's data in 64 KiB writes (`io::copy` writes 8 KiB at a
@@ -103,20 +114,23 @@ pub(super) fn make_dir(host: &Path) -> Result<(), UnpackError> {
     }
 }
 
-/// Applies a directory's ownership, mode and mtime, unless a later entry
-/// replaced it with something that is not a directory (a symlink must not
-/// have its target chmodded).
-pub(super) fn finish_dir(dir: &DirMeta) -> Result<(), UnpackError> {
+/// Applies a directory's ownership, xattrs, mode and mtime, unless a later
+/// entry replaced it with something that is not a directory (a symlink
+/// must not have its target chmodded); returns the xattrs not applied.
+pub(super) fn finish_dir(dir: &DirMeta) -> Result<u64, UnpackError> {
     let host = &dir.path;
     match fs::symlink_metadata(host) {
         Ok(m) if m.is_dir() => {}
-        _ => return Ok(()),
+        _ => return Ok(0),
     }
     if dir.owner {
         sys::lchown(host, dir.meta.uid, dir.meta.gid).map_err(io_err("set owner", host))?;
     }
+    // ORDER: xattrs before the mode, which may make the dir read-only.
+    let refused = super::xattrs::set_on_path(host, &dir.attrs);
     sys::set_dir_mode(host, dir.meta.mode).map_err(io_err("set mode", host))?;
-    sys::set_dir_mtime(host, dir.meta.mtime).map_err(io_err("set mtime", host))
+    sys::set_dir_mtime(host, dir.meta.mtime).map_err(io_err("set mtime", host))?;
+    Ok(refused)
 }
 
 /// Creates a symlink; the target is stored as is and never resolved here.

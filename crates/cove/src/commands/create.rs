@@ -1,12 +1,13 @@
 //! `cove create` and `cove run -d`: resolve the flags into a spec, store
 //! the container, and (for `run -d`) start its monitor and print the id.
+//! A foreground `cove run` stores its container here too (`foreground.rs`).
 
 use crate::cli::RunArgs;
 use crate::containers::{self, Ready};
 use crate::{output, platform, request};
 use anyhow::{Context, bail};
 use cove_core::backend::Backend;
-use cove_core::container::{Container, ContainerStore, RestartPolicy, State, Status, time};
+use cove_core::container::{Container, ContainerStore, ProcessRef, RestartPolicy, State, Status, time};
 use cove_core::exit::COVE_ERROR;
 use cove_core::id::ContainerId;
 use cove_core::plan::Plan;
@@ -63,8 +64,29 @@ fn removed_meanwhile(store: &ContainerStore, c: &Container) -> anyhow::Result<bo
     Ok(store.get(&c.id)?.is_none())
 }
 
-/// Resolves, validates and stores a new container.
+/// Resolves, validates and stores a new container (its image hold ends here:
+/// a stored container keeps its image through its record, rmi checks those).
 fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBuf, Container)> {
+    let new = new_container(args, None)?;
+    Ok((new.store, new.root, new.container))
+}
+
+/// A container just stored, with the hold on its image (if any).
+pub struct New {
+    /// The caller's store.
+    pub store: ContainerStore,
+    /// The store's root.
+    pub root: std::path::PathBuf,
+    /// The record as stored.
+    pub container: Container,
+    /// Keeps the image (and a private copy of it) until dropped.
+    pub hold: Option<cove_image::hold::Hold>,
+}
+
+/// Resolves, validates and stores a new container. `foreground` is the
+/// CLI that runs it itself (`cove run` without `-d`), recorded as its
+/// monitor from the start: if that CLI is killed, `ps` shows it exited.
+pub fn new_container(args: RunArgs, foreground: Option<ProcessRef>) -> anyhow::Result<New> {
     let restart = RestartPolicy::parse(&args.stored.restart).with_context(|| {
         format!("invalid --restart {:?}: use no, on-failure[:N], always or unless-stopped", args.stored.restart)
     })?;
@@ -89,12 +111,11 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
     let backend = platform::backend();
     let host = backend.host_identity();
     let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
-    // The image hold ends with this call: a stored container keeps its image
-    // through its record (rmi checks records too).
     let (spec, hold) = request::run_spec_for(args, host.uid, &id)?;
-    // A private copy of the image (no overlay here) ends with the hold.
+    // A private copy of the image (no overlay here) ends with the hold,
+    // which a foreground run keeps until it ends.
     anyhow::ensure!(
-        !hold.as_ref().is_some_and(|h| h.has_copy()),
+        foreground.is_some() || !hold.as_ref().is_some_and(|h| h.has_copy()),
         "stored containers of images need overlayfs in a user namespace, which this host lacks (see `cove info`): \
          run in the foreground, or use --rootfs DIR"
     );
@@ -127,13 +148,13 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         stdin_once,
         log,
         healthcheck,
-        state: State { status: Some(Status::Created), ..State::default() },
+        state: State { status: Some(Status::Created), monitor: foreground, ..State::default() },
     };
     let container = store.create(container).map_err(|e| output::Exit { code: COVE_ERROR, message: e.to_string() })?;
     if let Some(file) = cidfile {
         file.write(&container.id)?;
     }
-    Ok((store, root, container))
+    Ok(New { store, root, container, hold })
 }
 
 /// `--cidfile`: created empty before the container (Docker refuses an

@@ -100,7 +100,7 @@ pub fn pump(stdout: Pipe, stderr: Pipe, mut w: Writer) {
     finish(w);
 }
 
-fn write_out(w: &mut Writer, stream: Stream, bytes: &[u8]) {
+pub(crate) fn write_out(w: &mut Writer, stream: Stream, bytes: &[u8]) {
     let lines = match stream {
         Stream::Stdout => w.out.push(bytes),
         Stream::Stderr => w.err.push(bytes),
@@ -111,7 +111,7 @@ fn write_out(w: &mut Writer, stream: Stream, bytes: &[u8]) {
 }
 
 /// Writes each stream's unfinished last line.
-fn finish(mut w: Writer) {
+pub(crate) fn finish(mut w: Writer) {
     for (stream, rest) in [(Stream::Stdout, w.out.finish()), (Stream::Stderr, w.err.finish())] {
         if let Some(rest) = rest {
             w.write(stream, rest);

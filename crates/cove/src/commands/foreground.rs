@@ -1,0 +1,171 @@
+//! `cove run` without `-d` on Linux: the container is stored as Docker's
+//! is (from create on, with a generated name when none is given), and
+//! this CLI is its monitor. It records itself as such in the record it
+//! creates, runs the container with its terminal and signals, records
+//! `running` with the init's pid and cgroups (so `ps`, `exec`, `stop`,
+//! `kill`, `stats`, `top` and `wait` find it), tees its output into the
+//! container's log, and records the exit code (and OOM kill) at the end;
+//! `--rm` then removes it. A CLI killed meanwhile leaves a record whose
+//! monitor is dead: `ps -a` shows it exited, `rm -f` cleans it up.
+
+use crate::cli::RunArgs;
+use crate::containers::HostLiveness;
+use crate::monitor::logs;
+use crate::output;
+use crate::platform::{self, host_process, monitor_io, tee_io};
+use anyhow::Context;
+use cove_core::backend::{Backend, RunObserver, RunOutcome};
+use cove_core::container::{Container, ContainerStore, Lookup, Status, time};
+use cove_core::exit::COVE_ERROR;
+use cove_core::id::ContainerId;
+use cove_core::net::PortSpec;
+use cove_core::plan::Plan;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long the end of a run waits for the tee to write the last output.
+const TEE_DRAIN: Duration = Duration::from_secs(5);
+
+/// Stores, runs and records a foreground container; returns its exit code.
+pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    let live = HostLiveness::new();
+    let me = live.reference(std::process::id() as i32).context("read cove's own start time")?;
+    let new = super::create::new_container(args, Some(me))?;
+    let (store, c) = (&new.store, &new.container);
+    let backend = platform::backend();
+    let result = match Plan::build(&c.spec, backend.host_identity()) {
+        Ok(plan) => {
+            let tee = Tee::start(store, c);
+            let mut watch = Watch { store, id: &c.id, live: &live, oom: false, ports: Vec::new() };
+            let result = backend.run_observed(&plan, &mut watch).map_err(anyhow::Error::new);
+            if let Some(tee) = tee {
+                tee.finish();
+            }
+            result.map(|outcome| (outcome, watch.oom))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("invalid run request")),
+    };
+    let (code, error) = match &result {
+        Ok((outcome, _)) => (
+            outcome.exit_code(),
+            match outcome {
+                RunOutcome::ExecFailed { program, reason } => Some(output::exec_failure(program, reason)),
+                RunOutcome::Exited(_) | RunOutcome::OomKilled(_) => None,
+            },
+        ),
+        Err(e) => (COVE_ERROR, Some(format!("{e:#}"))),
+    };
+    let oom = result.as_ref().is_ok_and(|(_, oom)| *oom);
+    finish(store, c, code, error, oom);
+    drop(new.hold);
+    let (outcome, _) = result?;
+    Ok(output::run_outcome(&outcome))
+}
+
+/// Records the end (Docker keeps the container as exited) or, with
+/// `--rm`, removes the container.
+fn finish(store: &ContainerStore, c: &Container, code: i32, error: Option<String>, oom: bool) {
+    if c.auto_remove
+        && let Ok(lock) = store.lock(&c.id)
+        && store.remove(lock, &c.id).is_ok()
+    {
+        return;
+    }
+    // A record removed meanwhile (`rm -f`) stays removed.
+    let _ = store.update(&c.id, |r| {
+        r.state.status = Some(Status::Exited);
+        r.state.exit_code = Some(code);
+        r.state.error = error;
+        r.state.oom_killed = oom;
+        r.state.finished_at = Some(time::now());
+        r.state.init = None;
+        r.state.cgroups.clear();
+        // This CLI is done with it: `rm` must not kill it, `start` may
+        // start it again.
+        r.state.monitor = None;
+    });
+}
+
+/// The output tee: fds 1 and 2 diverted through pipes into the log.
+struct Tee {
+    saved: tee_io::Saved,
+    done: mpsc::Receiver<()>,
+}
+
+impl Tee {
+    /// Starts the tee; `None` (the container writes straight to cove's
+    /// stdout and stderr, and nothing is logged) with `--log-driver none`
+    /// or when the log or the pipes cannot be set up.
+    fn start(store: &ContainerStore, c: &Container) -> Option<Tee> {
+        if c.log.disabled {
+            return None;
+        }
+        let mut log = logs::Writer::open(&store.log_path(&c.id), c.log.clone()).ok()?;
+        let (saved, ends) = tee_io::divert().ok()?;
+        let (blocked_tx, blocked) = mpsc::sync_channel(1);
+        let (done_tx, done) = mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new().name("tee".into()).stack_size(256 * 1024).spawn(move || {
+            let _ = blocked_tx.send(monitor_io::block_signals_in_this_thread().is_ok());
+            tee_io::run(ends, &mut |stream, bytes| logs::write_out(&mut log, stream, bytes));
+            logs::finish(log);
+            let _ = done_tx.send(());
+        });
+        // ORDER: the container starts only once the tee thread can no
+        // longer take the signals meant for the run's signalfd (a SIGCHLD
+        // it took would be lost, a SIGINT would end cove).
+        let tee = Tee { saved, done };
+        if spawned.is_err() || blocked.recv() != Ok(true) {
+            tee.finish();
+            return None;
+        }
+        Some(tee)
+    }
+
+    /// Puts cove's stdout and stderr back and waits (bounded) for the tee
+    /// to pass on and log the rest: the container's processes are gone, so
+    /// the pipes reach end-of-file.
+    fn finish(self) {
+        let _ = self.saved.restore();
+        let _ = self.done.recv_timeout(TEE_DRAIN);
+    }
+}
+
+/// Records what the backend reports during the run.
+struct Watch<'a> {
+    store: &'a ContainerStore,
+    id: &'a ContainerId,
+    live: &'a HostLiveness,
+    oom: bool,
+    ports: Vec<PortSpec>,
+}
+
+impl RunObserver for Watch<'_> {
+    fn started(&mut self, pid: i32, cgroups: &[PathBuf]) {
+        let init = self.live.reference(pid);
+        let ports = std::mem::take(&mut self.ports);
+        let recorded = self.store.update(self.id, |c| {
+            c.state.status = Some(Status::Running);
+            c.state.init = init;
+            c.state.cgroups = cgroups.to_vec();
+            c.state.ports = ports;
+            c.state.started_at = Some(time::now());
+        });
+        if let Err(Lookup::NotFound(_)) = recorded {
+            // `rm -f` won a race with the start: nothing runs without a record.
+            let _ = host_process::signal(pid, 9);
+        }
+    }
+
+    fn oom_killed(&mut self) {
+        self.oom = true;
+    }
+
+    fn ports_bound(&mut self, ports: &[PortSpec]) {
+        self.ports = ports.to_vec();
+    }
+
+    fn container(&self) -> Option<&ContainerId> {
+        Some(self.id)
+    }
+}

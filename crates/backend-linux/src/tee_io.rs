@@ -51,7 +51,10 @@ pub fn divert() -> io::Result<(Saved, Ends)> {
     };
     // dup2 clears close-on-exec on fds 1 and 2: the container gets them.
     rustix::stdio::dup2_stdout(&out_w)?;
-    rustix::stdio::dup2_stderr(&err_w)?;
+    if let Err(e) = rustix::stdio::dup2_stderr(&err_w) {
+        let _ = rustix::stdio::dup2_stdout(&saved.stdout);
+        return Err(e.into());
+    }
     Ok((saved, ends))
 }
 
@@ -63,6 +66,19 @@ impl Saved {
         rustix::stdio::dup2_stderr(&self.stderr)?;
         Ok(())
     }
+}
+
+/// Starts a thread that runs `f` with every signal blocked, without
+/// waiting for it to be scheduled: the calling thread blocks them around
+/// the spawn and the new thread inherits that mask. ORDER: call it before
+/// the container starts, so that no signal meant for the run's signalfd
+/// (SIGCHLD, a forwarded SIGINT) can reach the tee.
+pub fn spawn_without_signals(f: impl FnOnce() + Send + 'static) -> io::Result<()> {
+    let every: Vec<i32> = (1..=31).filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP).collect();
+    let saved = crate::sys::signal::block(&every)?;
+    let spawned = std::thread::Builder::new().name("tee".into()).stack_size(256 * 1024).spawn(f);
+    crate::sys::signal::restore(&saved)?;
+    spawned.map(drop)
 }
 
 /// Copies both pipes to their destinations and into `sink` until both

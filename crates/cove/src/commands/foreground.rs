@@ -12,7 +12,7 @@ use crate::cli::RunArgs;
 use crate::containers::HostLiveness;
 use crate::monitor::logs;
 use crate::output;
-use crate::platform::{self, host_process, monitor_io, tee_io};
+use crate::platform::{self, host_process, tee_io};
 use anyhow::Context;
 use cove_core::backend::{Backend, RunObserver, RunOutcome};
 use cove_core::container::{Container, ContainerStore, Lookup, Status, time};
@@ -103,19 +103,14 @@ impl Tee {
         }
         let mut log = logs::Writer::open(&store.log_path(&c.id), c.log.clone()).ok()?;
         let (saved, ends) = tee_io::divert().ok()?;
-        let (blocked_tx, blocked) = mpsc::sync_channel(1);
         let (done_tx, done) = mpsc::sync_channel(1);
-        let spawned = std::thread::Builder::new().name("tee".into()).stack_size(256 * 1024).spawn(move || {
-            let _ = blocked_tx.send(monitor_io::block_signals_in_this_thread().is_ok());
+        let spawned = tee_io::spawn_without_signals(move || {
             tee_io::run(ends, &mut |stream, bytes| logs::write_out(&mut log, stream, bytes));
             logs::finish(log);
             let _ = done_tx.send(());
         });
-        // ORDER: the container starts only once the tee thread can no
-        // longer take the signals meant for the run's signalfd (a SIGCHLD
-        // it took would be lost, a SIGINT would end cove).
         let tee = Tee { saved, done };
-        if spawned.is_err() || blocked.recv() != Ok(true) {
+        if spawned.is_err() {
             tee.finish();
             return None;
         }

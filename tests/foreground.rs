@@ -158,3 +158,34 @@ fn killed_foreground_cli_is_reported_and_cleaned() {
         store_is_empty(&s);
     }
 }
+
+#[test]
+fn foreground_cli_killed_at_many_points() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        for delay_ms in [0u64, 2, 5, 10, 20, 40, 80, 160] {
+            let c = cove(mode).env("COVE_ROOT", s.root.to_str().unwrap()).args(["run", "--", "sh", "-c", &s.sleeper()]);
+            let mut child =
+                c.command().stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        // nothing outlives its CLI; whatever got stored is truthfully exited
+        s.assert_no_processes();
+        let ps = s.cove(&["ps", "-a", "--format", "{{.State}} {{.Status}}"]);
+        for row in ps.ok().lines() {
+            assert_eq!(row, "exited Exited (unknown)", "{}", ps.stdout());
+        }
+        let ids = s.ids();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            s.cove(&args).ok();
+        }
+        s.cove(&["ps", "-aq"]).ok().stdout_is("");
+        let left: Vec<_> =
+            std::fs::read_dir(s.root.join("containers")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert!(left.iter().all(|n| n == ".lock" || n.to_string_lossy().starts_with(".tmp-")), "{left:?}");
+    }
+}

@@ -67,8 +67,9 @@ fn removed_meanwhile(store: &ContainerStore, c: &Container) -> anyhow::Result<bo
 /// Resolves, validates and stores a new container (its image hold ends here:
 /// a stored container keeps its image through its record, rmi checks those).
 fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBuf, Container)> {
-    let new = new_container(args, None)?;
-    Ok((new.store, new.root, new.container))
+    let New { store, root, container, hold } = new_container(args, None)?;
+    drop(hold);
+    Ok((store, root, container))
 }
 
 /// A container just stored, with the hold on its image (if any).
@@ -133,6 +134,9 @@ pub fn new_container(args: RunArgs, foreground: Option<ProcessRef>) -> anyhow::R
     // Refused now rather than by the monitor: the same checks a run makes.
     Plan::build(&spec, host).context("invalid run request")?;
     let (store, root) = containers::open()?;
+    // A foreground `run --rm` container does not outlive this CLI: its
+    // record needs no fsync (the run's fast path; docs/architecture.md).
+    let store = if foreground.is_some() && auto_remove { store.volatile() } else { store };
     let container = Container {
         id,
         name,

@@ -5,8 +5,10 @@
 //! went before and hands every chunk to the log sink.
 //!
 //! A reader of cove's stdout that goes away (`cove run … | head`) shows
-//! as before: the tee closes the pipe's read end, the relay sees its
-//! write end fail and ends the container with SIGPIPE (exit 141).
+//! as before: the tee closes the pipe's read end and tells its caller,
+//! which ends the container and reports SIGPIPE (exit 141). (The pipe
+//! alone does not tell: `--init`'s pid 1 is cove's own code, which never
+//! execs and so keeps a copy of the read end.)
 
 pub use crate::monitor_io::Stream;
 use rustix::event::{PollFd, PollFlags, poll};
@@ -82,9 +84,9 @@ pub fn spawn_without_signals(f: impl FnOnce() + Send + 'static) -> io::Result<()
 }
 
 /// Copies both pipes to their destinations and into `sink` until both
-/// reach end-of-file (in a thread that has blocked every signal, see
-/// `monitor_io::block_signals_in_this_thread`).
-pub fn run(ends: Ends, sink: &mut dyn FnMut(Stream, &[u8])) {
+/// reach end-of-file (in a thread started by [`spawn_without_signals`]);
+/// `reader_gone` is called when the reader of cove's stdout has gone.
+pub fn run(ends: Ends, sink: &mut dyn FnMut(Stream, &[u8]), reader_gone: &mut dyn FnMut()) {
     let Ends { pipes, stdout, stderr } = ends;
     let mut open: Vec<(OwnedFd, Stream, bool)> = pipes.into_iter().map(|(fd, s)| (fd, s, true)).collect();
     let mut buf = vec![0u8; CHUNK];
@@ -98,20 +100,37 @@ pub fn run(ends: Ends, sink: &mut dyn FnMut(Stream, &[u8])) {
         let ready: Vec<bool> = fds.iter().map(|f| !f.revents().is_empty()).collect();
         drop(fds);
         let mut i = 0;
+        let mut gone = false;
         open.retain_mut(|(fd, stream, forward)| {
-            let keep = !ready[i] || {
-                let to = if *stream == Stream::Stdout { &stdout } else { &stderr };
-                copy_once(fd.as_fd(), *stream, to.as_fd(), forward, &mut buf, sink)
+            let step = match ready[i] {
+                false => Copied::More,
+                true => {
+                    let to = if *stream == Stream::Stdout { &stdout } else { &stderr };
+                    copy_once(fd.as_fd(), *stream, to.as_fd(), forward, &mut buf, sink)
+                }
             };
+            gone |= step == Copied::ReaderGone && *stream == Stream::Stdout;
             i += 1;
-            keep
+            step == Copied::More
         });
+        if gone {
+            reader_gone();
+        }
     }
 }
 
-/// One read from a pipe, forwarded (while `forward`) and given to `sink`;
-/// `false` at end-of-file, on a read error, or when the reader of the
-/// destination has gone (the pipe closes, so the writer sees it too).
+/// What one [`copy_once`] found.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Copied {
+    /// Copied; the pipe stays open.
+    More,
+    /// End-of-file or a read error: the pipe is done.
+    Done,
+    /// The destination's reader has gone (EPIPE): the pipe is closed.
+    ReaderGone,
+}
+
+/// One read from a pipe, forwarded (while `forward`) and given to `sink`.
 fn copy_once(
     from: BorrowedFd,
     stream: Stream,
@@ -119,12 +138,12 @@ fn copy_once(
     forward: &mut bool,
     buf: &mut [u8],
     sink: &mut dyn FnMut(Stream, &[u8]),
-) -> bool {
+) -> Copied {
     let n = match rustix::io::read(from, &mut *buf) {
-        Ok(0) => return false,
+        Ok(0) => return Copied::Done,
         Ok(n) => n,
-        Err(Errno::INTR | Errno::AGAIN) => return true,
-        Err(_) => return false,
+        Err(Errno::INTR | Errno::AGAIN) => return Copied::More,
+        Err(_) => return Copied::Done,
     };
     // Shown first, then logged.
     let gone = *forward
@@ -138,7 +157,7 @@ fn copy_once(
             }
         };
     sink(stream, &buf[..n]);
-    !gone
+    if gone { Copied::ReaderGone } else { Copied::More }
 }
 
 /// Writes all of `bytes`, waiting when the destination is non-blocking

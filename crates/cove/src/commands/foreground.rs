@@ -16,12 +16,13 @@ use crate::platform::{self, host_process, tee_io};
 use anyhow::Context;
 use cove_core::backend::{Backend, RunObserver, RunOutcome};
 use cove_core::container::{Container, ContainerStore, Lookup, Status, time};
-use cove_core::exit::COVE_ERROR;
+use cove_core::exit::{COVE_ERROR, ExitStatus};
 use cove_core::id::ContainerId;
 use cove_core::net::PortSpec;
 use cove_core::plan::Plan;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 /// How long the end of a run waits for the tee to write the last output.
@@ -36,13 +37,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let backend = platform::backend();
     let result = match Plan::build(&c.spec, backend.host_identity()) {
         Ok(plan) => {
-            let tee = Tee::start(store, c);
-            let mut watch = Watch { store, id: &c.id, live: &live, oom: false, ports: Vec::new() };
+            let pipe = Arc::new(BrokenPipe::default());
+            let tee = Tee::start(store, c, pipe.clone());
+            let mut watch = Watch { store, id: &c.id, live: &live, oom: false, ports: Vec::new(), pipe: &pipe };
             let result = backend.run_observed(&plan, &mut watch).map_err(anyhow::Error::new);
+            pipe.init.store(0, Ordering::SeqCst);
             if let Some(tee) = tee {
                 tee.finish();
             }
-            result.map(|outcome| (outcome, watch.oom))
+            result.map(|outcome| (pipe.reported(outcome), watch.oom))
         }
         Err(e) => Err(anyhow::Error::new(e).context("invalid run request")),
     };
@@ -87,6 +90,39 @@ fn finish(store: &ContainerStore, c: &Container, code: i32, error: Option<String
     });
 }
 
+/// The reader of cove's stdout went away (`cove run … | head`): the
+/// container is ended and the run reports SIGPIPE (141), as before the tee.
+#[derive(Default)]
+struct BrokenPipe {
+    /// The container's first process once it runs (0 before and after).
+    init: AtomicI32,
+    gone: AtomicBool,
+}
+
+impl BrokenPipe {
+    /// Ends the container, now or as soon as it has started.
+    fn end(&self) {
+        self.gone.store(true, Ordering::SeqCst);
+        let pid = self.init.load(Ordering::SeqCst);
+        if pid > 0 {
+            let _ = host_process::signal(pid, 9);
+        }
+    }
+
+    /// The outcome as the caller sees it: SIGPIPE when its reader went away.
+    fn reported(&self, outcome: RunOutcome) -> RunOutcome {
+        match outcome {
+            RunOutcome::Exited(_) if self.gone.load(Ordering::SeqCst) => {
+                RunOutcome::Exited(ExitStatus::Signaled(SIGPIPE))
+            }
+            other => other,
+        }
+    }
+}
+
+/// SIGPIPE (the same number on every Linux architecture).
+const SIGPIPE: i32 = 13;
+
 /// The output tee: fds 1 and 2 diverted through pipes into the log.
 struct Tee {
     saved: tee_io::Saved,
@@ -97,7 +133,7 @@ impl Tee {
     /// Starts the tee; `None` (the container writes straight to cove's
     /// stdout and stderr, and nothing is logged) with `--log-driver none`
     /// or when the log or the pipes cannot be set up.
-    fn start(store: &ContainerStore, c: &Container) -> Option<Tee> {
+    fn start(store: &ContainerStore, c: &Container, pipe: Arc<BrokenPipe>) -> Option<Tee> {
         if c.log.disabled {
             return None;
         }
@@ -105,7 +141,7 @@ impl Tee {
         let (saved, ends) = tee_io::divert().ok()?;
         let (done_tx, done) = mpsc::sync_channel(1);
         let spawned = tee_io::spawn_without_signals(move || {
-            tee_io::run(ends, &mut |stream, bytes| logs::write_out(&mut log, stream, bytes));
+            tee_io::run(ends, &mut |stream, bytes| logs::write_out(&mut log, stream, bytes), &mut || pipe.end());
             logs::finish(log);
             let _ = done_tx.send(());
         });
@@ -133,6 +169,7 @@ struct Watch<'a> {
     live: &'a HostLiveness,
     oom: bool,
     ports: Vec<PortSpec>,
+    pipe: &'a BrokenPipe,
 }
 
 impl RunObserver for Watch<'_> {
@@ -146,8 +183,10 @@ impl RunObserver for Watch<'_> {
             c.state.ports = ports;
             c.state.started_at = Some(time::now());
         });
-        if let Err(Lookup::NotFound(_)) = recorded {
-            // `rm -f` won a race with the start: nothing runs without a record.
+        self.pipe.init.store(pid, Ordering::SeqCst);
+        // `rm -f` won a race with the start (nothing runs without a
+        // record), or the reader of cove's stdout is already gone.
+        if matches!(recorded, Err(Lookup::NotFound(_))) || self.pipe.gone.load(Ordering::SeqCst) {
             let _ = host_process::signal(pid, 9);
         }
     }

@@ -92,3 +92,49 @@ fn tty_attach_sizes_the_terminal_and_detaches_on_ctrl_p_ctrl_q() {
         s.assert_no_processes();
     }
 }
+
+const SIGINT: i32 = 2;
+
+/// Whether process `pid` blocks SIGINT (the attach client's signal proxy is set up).
+fn blocks_sigint(pid: i32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mask = status.lines().find_map(|l| l.strip_prefix("SigBlk:")).map(str::trim).unwrap_or("0");
+    u64::from_str_radix(mask, 16).is_ok_and(|m| m & (1 << (SIGINT - 1)) != 0)
+}
+
+#[test]
+fn attach_proxies_signals_unless_told_not_to() {
+    for mode in modes() {
+        let s = Store::new(mode);
+        let script = format!("trap 'echo got-int; exit 5' INT; while :; do sleep 0.1; done; : {}", s.marker);
+        s.cove(&["run", "-d", "--name", "trapper", "--", "sh", "-c", &script]).ok();
+        let attach = |flags: &[&str]| {
+            cove(mode)
+                .env("COVE_ROOT", s.root.to_str().unwrap())
+                .arg("attach")
+                .args(flags)
+                .arg("trapper")
+                .timeout(Duration::from_secs(20))
+                .spawn()
+        };
+        // --sig-proxy=false: SIGINT ends the client, the container runs on
+        let client = attach(&["--sig-proxy=false"]);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!blocks_sigint(client.pid()), "--sig-proxy=false blocks SIGINT");
+        client.signal(rustix::process::Signal::INT);
+        let out = client.wait();
+        assert_eq!(out.signal, Some(SIGINT), "{}: {:?} {}", out.desc, out.code, out.stderr());
+        s.cove(&["inspect", "-f", "{{.State.Running}}", "trapper"]).ok().stdout_is("true\n");
+        // the default: SIGINT reaches the container, whose trap ends it
+        let client = attach(&[]);
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while !blocks_sigint(client.pid()) {
+            assert!(std::time::Instant::now() < end, "the attach client never set up its signal proxy");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        client.signal(rustix::process::Signal::INT);
+        client.wait().code(5).stdout_is("got-int\n");
+        s.cove(&["wait", "trapper"]).ok().stdout_is("5\n");
+        s.assert_no_processes();
+    }
+}

@@ -250,7 +250,6 @@ const REFUSED: &[(&[&str], &str)] = &[
     (&["--network", "host", "--sysctl", "net.ipv4.ip_forward=1"], "--network host"),
     (&["-v", "x:/data"], "invalid volume name \"x\""),
     (&["--mount", "type=volume,source=/tmp,target=/data"], "a volume source is a volume name"),
-    (&["--cidfile", "{DIR}/cid"], "--cidfile needs -d"),
     (&["-v", "/etc"], "anonymous volume"),
     (&["-v", "{DIR}:/data:rshared"], "rshared"),
     (&["--mount", "type=bind,target=/data"], "source="),

@@ -244,6 +244,11 @@ fn a_stopped_or_reused_pid_is_refused() {
         with_start(started).ok();
         with_start(started + 1).cove_error("now belongs to another process");
         c.stop();
+        // The container dies with cove (PR_SET_PDEATHSIG), a moment later.
+        let end = Instant::now() + Duration::from_secs(5);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         cove(mode).args(["__join", "--pid", &pid, "--plan", &plan, "--", "true"]).run().cove_error("is not running");
     }
 }

@@ -4,6 +4,7 @@ use super::*;
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
@@ -104,6 +105,12 @@ impl Cove {
         };
         cmd.args(&self.args);
         cmd.env(HOST_MARKER, "leaked");
+        // Foreground runs are stored containers (Docker's way): a test that
+        // names no store gets one private to this test binary and mode, so
+        // its exited containers never pile up in the user's own store.
+        if !self.env.iter().any(|(k, _)| k == "COVE_ROOT") {
+            cmd.env("COVE_ROOT", default_root(self.mode));
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -165,6 +172,21 @@ impl Cove {
     pub fn run(&self) -> Out {
         self.spawn().wait()
     }
+}
+
+/// The store of a test that names none: one per test binary and mode,
+/// under `target/tmp/work` (kept: parallel tests share it).
+fn default_root(mode: Mode) -> PathBuf {
+    static ROOTS: Mutex<Vec<(Mode, PathBuf)>> = Mutex::new(Vec::new());
+    let mut roots = ROOTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, root)) = roots.iter().find(|(m, _)| *m == mode) {
+        return root.clone();
+    }
+    let dir = TestDir::new(mode, "default-store");
+    let root = dir.join("store");
+    std::mem::forget(dir);
+    roots.push((mode, root.clone()));
+    root
 }
 
 /// Quotes an argument for display.

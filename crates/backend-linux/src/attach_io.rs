@@ -267,3 +267,43 @@ pub fn window_size() -> Option<(u16, u16)> {
 pub fn stdin_is_terminal() -> bool {
     rustix::termios::isatty(rustix::stdio::stdin())
 }
+
+/// What an attach client passes on to the container (Docker's
+/// `--sig-proxy`): the signals a user or another process sends, not those
+/// about the client's own terminal, children or faults.
+const PROXIED: [i32; 13] = [
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGALRM,
+    libc::SIGTERM,
+    libc::SIGXCPU,
+    libc::SIGXFSZ,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+    libc::SIGIO,
+    libc::SIGPWR,
+];
+
+/// Blocks the proxied signals in the calling thread (and so in every
+/// thread it starts later: call it before starting any) and starts a
+/// thread that hands each one received to `forward`.
+pub fn proxy_signals(mut forward: Box<dyn FnMut(i32) + Send>) -> io::Result<()> {
+    crate::sys::signal::block(&PROXIED)?;
+    let fd = crate::sys::signal::signal_fd(&PROXIED)?;
+    std::thread::Builder::new().name("sig-proxy".into()).stack_size(512 * 1024).spawn(move || {
+        loop {
+            let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+            match poll(&mut fds, None) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(_) => return,
+            }
+            while let Ok(Some(sig)) = crate::sys::signal::read_signal(&fd) {
+                forward(sig);
+            }
+        }
+    })?;
+    Ok(())
+}

@@ -40,6 +40,8 @@ pub mod stats;
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
 mod sys;
+#[cfg(target_os = "linux")]
+pub mod tee_io;
 
 pub use error::SpawnError;
 /// The single syscalls `cove test` attempts from inside its containers.

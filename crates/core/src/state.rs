@@ -51,11 +51,20 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Sto
 /// after this process, so concurrent writers never share one), fsync, then
 /// rename over the old file. The caller holds whatever lock orders writers.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    write_replacing(dir, name, bytes, true)
+}
+
+/// [`write_atomic`], with the fsync only when `durable`: without it a
+/// reader never sees a half-written file either, but after a power loss
+/// the file may be empty (the caller treats that as "never written").
+pub fn write_replacing(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> Result<(), StoreError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut file = File::create(&tmp).map_err(io_err("create", &tmp))?;
     file.write_all(bytes).map_err(io_err("write", &tmp))?;
-    file.sync_all().map_err(io_err("sync", &tmp))?;
+    if durable {
+        file.sync_all().map_err(io_err("sync", &tmp))?;
+    }
     fs::rename(&tmp, &path).map_err(io_err("rename", &path))
 }
 

@@ -110,6 +110,9 @@ pub use cove_backend_linux::attach_io;
 /// The monitor's stdio plumbing (session, pipes, pumping).
 #[cfg(target_os = "linux")]
 pub use cove_backend_linux::monitor_io;
+/// A foreground run's output tee into its log.
+#[cfg(target_os = "linux")]
+pub use cove_backend_linux::tee_io;
 #[cfg(target_os = "macos")]
 pub use cove_backend_macos::monitor_io;
 #[cfg(windows)]

@@ -30,15 +30,19 @@ impl LineSplitter {
     pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
         self.pending.extend_from_slice(bytes);
         let mut done = Vec::new();
+        // Linear: each byte is looked at once and the rest moved once.
+        let mut start = 0;
         loop {
-            let cut = match self.pending.iter().position(|&b| b == b'\n') {
-                Some(i) if i < MAX_LINE => i + 1,
-                _ if self.pending.len() >= MAX_LINE => MAX_LINE,
-                _ => break,
+            let rest = &self.pending[start..];
+            let cut = match rest[..rest.len().min(MAX_LINE)].iter().position(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None if rest.len() >= MAX_LINE => MAX_LINE,
+                None => break,
             };
-            let line: Vec<u8> = self.pending.drain(..cut).collect();
-            done.push(String::from_utf8_lossy(&line).into_owned());
+            done.push(String::from_utf8_lossy(&rest[..cut]).into_owned());
+            start += cut;
         }
+        self.pending.drain(..start);
         done
     }
 

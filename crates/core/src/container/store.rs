@@ -12,7 +12,7 @@
 use super::names::{generate_name, valid_name};
 use super::record::Container;
 use crate::id::ContainerId;
-use crate::state::{StoreError, write_atomic};
+use crate::state::{StoreError, write_replacing};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -54,6 +54,9 @@ pub struct StoreLock {
 #[derive(Clone, Debug)]
 pub struct ContainerStore {
     dir: PathBuf,
+    /// Records are fsynced before they replace the old one (see
+    /// [`ContainerStore::volatile`]).
+    durable: bool,
 }
 
 fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
@@ -72,7 +75,16 @@ impl ContainerStore {
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         let dir = root.join("containers");
         fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
-        Ok(Self { dir })
+        Ok(Self { dir, durable: true })
+    }
+
+    /// The same store, writing records without fsync: for containers that
+    /// do not outlive their CLI (a foreground `run --rm`), whose records
+    /// need no durability. After a power loss such a record may be empty:
+    /// it is then no container ([`get`](Self::get)), and the next create
+    /// sweeps its directory.
+    pub fn volatile(&self) -> Self {
+        Self { dir: self.dir.clone(), durable: false }
     }
 
     /// The directory of container `id`.
@@ -99,6 +111,8 @@ impl ContainerStore {
     pub fn get(&self, id: &ContainerId) -> Result<Option<Container>, StoreError> {
         let path = self.dir_of(id).join(RECORD);
         match fs::read(&path) {
+            // Only a power loss after a volatile write leaves it empty.
+            Ok(bytes) if bytes.is_empty() => Ok(None),
             Ok(bytes) => {
                 serde_json::from_slice(&bytes).map(Some).map_err(|source| StoreError::Corrupt { path, source })
             }
@@ -153,7 +167,7 @@ impl ContainerStore {
         }
         let tmp = self.dir.join(format!(".tmp-{}", container.id));
         fs::create_dir(&tmp).map_err(io_err("create directory", &tmp))?;
-        write_record(&tmp, &container)?;
+        write_record(&tmp, &container, self.durable)?;
         let dir = self.dir_of(&container.id);
         fs::rename(&tmp, &dir).map_err(io_err("rename", &dir))?;
         Ok(container)
@@ -177,7 +191,7 @@ impl ContainerStore {
     ) -> Result<R, Lookup> {
         let mut c = self.get(id)?.ok_or_else(|| Lookup::NotFound(id.to_string()))?;
         let r = f(&mut c);
-        write_record(&self.dir_of(id), &c)?;
+        write_record(&self.dir_of(id), &c, self.durable)?;
         Ok(r)
     }
 
@@ -213,24 +227,27 @@ impl ContainerStore {
     }
 
     /// Deletes what killed CLIs left: `.tmp-*` (a create that never
-    /// finished) and `.rm-*` (a remove that never finished). Called with
-    /// the store's lock held.
+    /// finished), `.rm-*` (a remove that never finished) and containers
+    /// whose record is empty (a volatile write a power loss lost). Called
+    /// with the store's lock held.
     fn sweep(&self) {
         let Ok(entries) = fs::read_dir(&self.dir) else { return };
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with(".tmp-") || name.starts_with(".rm-") {
+            // An empty record: a volatile create a power loss cut short.
+            let lost = || fs::metadata(entry.path().join(RECORD)).is_ok_and(|m| m.len() == 0);
+            if name.starts_with(".tmp-") || name.starts_with(".rm-") || lost() {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
     }
 }
 
-fn write_record(dir: &Path, c: &Container) -> Result<(), StoreError> {
+fn write_record(dir: &Path, c: &Container, durable: bool) -> Result<(), StoreError> {
     let path = dir.join(RECORD);
     let bytes = serde_json::to_vec_pretty(c).map_err(|source| StoreError::Corrupt { path: path.clone(), source })?;
-    write_atomic(dir, RECORD, &bytes)
+    write_replacing(dir, RECORD, &bytes, durable)
 }
 
 fn free_name(taken: &dyn Fn(&str) -> Option<String>) -> Result<String, Lookup> {

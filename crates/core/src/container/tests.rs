@@ -97,3 +97,20 @@ fn a_dead_monitor_means_exited() {
     c.state.status = Some(Status::Exited);
     assert!(!c.monitor_lost(&Dead));
 }
+
+#[test]
+fn volatile_records_lost_to_a_power_loss_are_no_containers() {
+    let dir = scratch("volatile");
+    let store = ContainerStore::open(&dir).unwrap().volatile();
+    let c = store.create(container("cafe", "fg")).unwrap();
+    store.update(&c.id, |r| r.state.status = Some(Status::Running)).unwrap();
+    assert_eq!(store.get(&c.id).unwrap().unwrap().state.status, Some(Status::Running));
+    // what a power loss may leave of an unsynced record: an empty file
+    std::fs::write(store.dir_of(&c.id).join("container.json"), b"").unwrap();
+    assert!(store.get(&c.id).unwrap().is_none());
+    assert!(store.list().unwrap().is_empty());
+    // the name is free again, and the next create sweeps the directory
+    let durable = ContainerStore::open(&dir).unwrap();
+    durable.create(container("beef", "fg")).unwrap();
+    assert!(!durable.dir_of(&c.id).exists());
+}

@@ -172,6 +172,10 @@ pub struct AttachArgs {
     /// The keys that detach without stopping the container.
     #[arg(long, value_name = "KEYS", default_value = cove_core::container::attach::DEFAULT_DETACH_KEYS)]
     pub detach_keys: String,
+    /// Pass the signals cove receives on to the container (Docker's default; not with -t).
+    #[arg(long = "sig-proxy", value_name = "BOOL", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    pub sig_proxy: Option<bool>,
     /// The container.
     pub container: String,
 }

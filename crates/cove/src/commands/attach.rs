@@ -3,6 +3,8 @@
 //! with `-t`, its terminal in raw mode and its window size) to a running
 //! container through its monitor's socket (`docs/architecture.md`,
 //! "Attach"). The detach keys (default ctrl-p,ctrl-q) leave it running.
+//! Without `-t`, the signals cove receives go to the container
+//! (`--sig-proxy`, Docker's default; `--sig-proxy=false` leaves them to cove).
 
 use crate::cli::AttachArgs;
 use crate::containers::{self, HostLiveness, not_running};
@@ -26,13 +28,17 @@ pub struct Options {
     pub stdin: bool,
     /// The detach sequence (empty: none).
     pub detach_keys: Vec<u8>,
+    /// Pass the signals cove receives on to the container (Docker's
+    /// `--sig-proxy`, default true; never with `-t`, where the terminal
+    /// sends its keys as input).
+    pub sig_proxy: bool,
 }
 
 impl Options {
     /// From the flags: stdin when asked and the container takes it.
     pub fn new(c: &Container, stdin: bool, detach_keys: &str) -> anyhow::Result<Options> {
         let detach_keys = parse_detach_keys(detach_keys).map_err(|e| anyhow::anyhow!("--detach-keys: {e}"))?;
-        Ok(Options { stdin: stdin && c.spec.process.stdin, detach_keys })
+        Ok(Options { stdin: stdin && c.spec.process.stdin, detach_keys, sig_proxy: !c.spec.process.terminal })
     }
 }
 
@@ -45,12 +51,17 @@ pub fn run(args: AttachArgs) -> anyhow::Result<i32> {
         let message = format!("cannot attach to container {}: it is not running (start it first)", args.container);
         return Err(Exit { code: 1, message }.into());
     }
-    let opts = Options::new(&c, !args.no_stdin, &args.detach_keys)?;
+    let mut opts = Options::new(&c, !args.no_stdin, &args.detach_keys)?;
+    opts.sig_proxy &= args.sig_proxy.unwrap_or(true);
     session(&store, &c, &opts)
 }
 
 /// Attaches to `c`'s monitor until the container ends or the caller detaches.
 pub fn session(store: &ContainerStore, c: &Container, opts: &Options) -> anyhow::Result<i32> {
+    // ORDER: before any thread of the session starts, so none takes them.
+    if opts.sig_proxy {
+        attach_io::proxy_signals(signal_forwarder(store, c)).context("proxy signals to the container")?;
+    }
     let path = containers::attach_socket(&c.id)?;
     let sock = UnixStream::connect(&path).map_err(|e| Exit {
         code: 1,
@@ -80,6 +91,20 @@ pub fn session(store: &ContainerStore, c: &Container, opts: &Options) -> anyhow:
         Some(code) => Ok(code),
         None => recorded_exit(store, c),
     }
+}
+
+/// Sends a signal to the container's current first process (it may have
+/// been restarted since the session began).
+fn signal_forwarder(store: &ContainerStore, c: &Container) -> Box<dyn FnMut(i32) + Send> {
+    let (store, id) = (store.clone(), c.id.clone());
+    let live = HostLiveness::new();
+    Box::new(move |sig| {
+        if let Ok(Some(r)) = store.get(&id)
+            && let Some(init) = r.running_init(&live)
+        {
+            let _ = crate::platform::signal_container(&r, init.pid, sig);
+        }
+    })
 }
 
 /// Copies output frames to stdout and stderr; the exit code when the

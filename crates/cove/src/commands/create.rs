@@ -1,12 +1,13 @@
 //! `cove create` and `cove run -d`: resolve the flags into a spec, store
 //! the container, and (for `run -d`) start its monitor and print the id.
+//! A foreground `cove run` stores its container here too (`foreground.rs`).
 
 use crate::cli::RunArgs;
 use crate::containers::{self, Ready};
 use crate::{output, platform, request};
 use anyhow::{Context, bail};
 use cove_core::backend::Backend;
-use cove_core::container::{Container, ContainerStore, RestartPolicy, State, Status, time};
+use cove_core::container::{Container, ContainerStore, ProcessRef, RestartPolicy, State, Status, time};
 use cove_core::exit::COVE_ERROR;
 use cove_core::id::ContainerId;
 use cove_core::plan::Plan;
@@ -64,8 +65,30 @@ fn removed_meanwhile(store: &ContainerStore, c: &Container) -> anyhow::Result<bo
     Ok(store.get(&c.id)?.is_none())
 }
 
-/// Resolves, validates and stores a new container.
+/// Resolves, validates and stores a new container (its image hold ends here:
+/// a stored container keeps its image through its record, rmi checks those).
 fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBuf, Container)> {
+    let New { store, root, container, hold } = new_container(args, None)?;
+    drop(hold);
+    Ok((store, root, container))
+}
+
+/// A container just stored, with the hold on its image (if any).
+pub struct New {
+    /// The caller's store.
+    pub store: ContainerStore,
+    /// The store's root.
+    pub root: std::path::PathBuf,
+    /// The record as stored.
+    pub container: Container,
+    /// Keeps the image (and a private copy of it) until dropped.
+    pub hold: Option<cove_image::hold::Hold>,
+}
+
+/// Resolves, validates and stores a new container. `foreground` is the
+/// CLI that runs it itself (`cove run` without `-d`), recorded as its
+/// monitor from the start: if that CLI is killed, `ps` shows it exited.
+pub fn new_container(args: RunArgs, foreground: Option<ProcessRef>) -> anyhow::Result<New> {
     let restart = RestartPolicy::parse(&args.stored.restart).with_context(|| {
         format!("invalid --restart {:?}: use no, on-failure[:N], always or unless-stopped", args.stored.restart)
     })?;
@@ -90,11 +113,12 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
     let backend = platform::backend();
     let host = backend.host_identity();
     let id = ContainerId::generate().map_err(|e| anyhow::anyhow!("generate container id: {e}"))?;
-    // The image hold ends with this call: a stored container keeps its image
-    // through its record (rmi checks records too).
     // Without overlay in a user namespace, the image's root is the
-    // container's own copy (`copies/<id>`), removed with the container.
-    let (spec, _hold) = request::run_spec_for(args, host.uid, &id, true)?;
+    // container's own copy (`copies/<id>`), removed with the container. The
+    // hold keeps the image while it lives: a foreground run keeps it until
+    // the run ends; a stored container keeps its image through its record
+    // afterwards (rmi checks records too).
+    let (spec, hold) = request::run_spec_for(args, host.uid, &id, true)?;
     // Looked up while the hold keeps the image from being removed.
     let image_id =
         if from_image { request::image::local_id(&image, host.uid)?.unwrap_or_default() } else { String::new() };
@@ -109,6 +133,9 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
     // Refused now rather than by the monitor: the same checks a run makes.
     Plan::build(&spec, host).context("invalid run request")?;
     let (store, root) = containers::open()?;
+    // A foreground `run --rm` container does not outlive this CLI: its
+    // record needs no fsync (the run's fast path; docs/architecture.md).
+    let store = if foreground.is_some() && auto_remove { store.volatile() } else { store };
     let container = Container {
         id,
         name,
@@ -124,13 +151,13 @@ fn store_new(args: RunArgs) -> anyhow::Result<(ContainerStore, std::path::PathBu
         stdin_once,
         log,
         healthcheck,
-        state: State { status: Some(Status::Created), ..State::default() },
+        state: State { status: Some(Status::Created), monitor: foreground, ..State::default() },
     };
     let container = store.create(container).map_err(|e| output::Exit { code: COVE_ERROR, message: e.to_string() })?;
     if let Some(file) = cidfile {
         file.write(&container.id)?;
     }
-    Ok((store, root, container))
+    Ok(New { store, root, container, hold })
 }
 
 /// `--cidfile`: created empty before the container (Docker refuses an

@@ -7,6 +7,8 @@ mod create;
 mod exec;
 #[cfg(windows)]
 mod exec_job;
+#[cfg(target_os = "linux")]
+mod foreground;
 mod image;
 mod images;
 mod import;

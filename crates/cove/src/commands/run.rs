@@ -1,9 +1,14 @@
-//! `cove run`: resolve the flags into a spec, plan it, run it in the foreground.
+//! `cove run`: `-d` stores and starts the container (`create.rs`); without
+//! it the container is stored and run in the foreground (`foreground.rs`).
 
 use crate::cli::RunArgs;
+#[cfg(not(target_os = "linux"))]
 use crate::{output, platform, request};
+#[cfg(not(target_os = "linux"))]
 use anyhow::Context;
+#[cfg(not(target_os = "linux"))]
 use cove_core::backend::Backend;
+#[cfg(not(target_os = "linux"))]
 use cove_core::plan::Plan;
 
 /// Runs a container in the foreground; returns its exit code.
@@ -11,19 +16,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     if args.stored.detach {
         return super::create::run_detached(args);
     }
-    // Fail closed: a foreground run is not stored, so nothing could restart it.
+    // Fail closed: the run ends with its command, nothing could restart it.
     anyhow::ensure!(
         args.stored.restart == "no",
-        "--restart {} needs -d (foreground runs are not stored containers yet)",
+        "--restart {} needs -d (a foreground run ends with its command)",
         args.stored.restart
     );
-    // Checked as for a stored container, although nothing stops this one.
+    // Docker's way: the container is stored, this CLI is its monitor.
     #[cfg(target_os = "linux")]
-    if let Some(s) = &args.stored.stop_signal {
-        platform::host_process::parse_signal(s).with_context(|| format!("invalid --stop-signal {s:?}"))?;
-    }
-    // Docker: a name is unique among all containers, this run included.
-    #[cfg(target_os = "linux")]
+    return super::foreground::run(args);
+    #[cfg(not(target_os = "linux"))]
+    unstored(args)
+}
+
+/// Windows and macOS (issue 8): a foreground run is not stored yet.
+#[cfg(not(target_os = "linux"))]
+fn unstored(args: RunArgs) -> anyhow::Result<i32> {
     if let Some(name) = &args.name
         && let Some(c) = crate::containers::open()?.0.list()?.into_iter().find(|c| &c.name == name)
     {
@@ -34,7 +42,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     }
     anyhow::ensure!(
         args.compat.cidfile.is_none(),
-        "--cidfile needs -d (a foreground run is not a stored container with an id yet)\n\
+        "--cidfile needs -d here (a foreground run is not a stored container with an id yet)\n\
          hint: cove run -d --cidfile FILE ..., then cove wait and cove logs"
     );
     let backend = platform::backend();

@@ -1,6 +1,6 @@
 //! `cove shell [IMAGE]`: `cove run -it` with a shell, on the zero-setup
 //! sandbox, `--rootfs`, or a local image. The container is removed when
-//! the shell exits (foreground runs always are).
+//! the shell exits (`--rm` is implied).
 
 use super::run;
 use crate::cli::RunArgs;
@@ -11,6 +11,8 @@ use std::path::Path;
 /// Starts the shell; returns its exit code.
 pub fn run(mut args: RunArgs) -> anyhow::Result<i32> {
     args.interactive = true;
+    // Stored while it runs (`ps`, `exec`), gone when the shell exits.
+    args.rm = true;
     // A terminal when there is one; piped input still works without.
     args.tty |= std::io::stdin().is_terminal();
     if image_first(&args)? {

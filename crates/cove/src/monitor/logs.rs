@@ -23,10 +23,14 @@ use std::path::{Path, PathBuf};
 pub struct Writer {
     file: Option<File>,
     path: PathBuf,
+    /// Bytes in the log, `pending` included.
     size: u64,
     config: LogConfig,
     out: LineSplitter,
     err: LineSplitter,
+    /// Lines not yet written: one write per chunk of output, not per line
+    /// (`seq 1 1000000` is a million lines).
+    pending: Vec<u8>,
 }
 
 impl Writer {
@@ -35,12 +39,24 @@ impl Writer {
         let file = if config.disabled { None } else { Some(append(path)?) };
         let size = file.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
         let (out, err) = (LineSplitter::default(), LineSplitter::default());
-        Ok(Writer { file, path: path.to_path_buf(), size, config, out, err })
+        Ok(Writer { file, path: path.to_path_buf(), size, config, out, err, pending: Vec::new() })
+    }
+
+    /// Writes the pending lines (a full disk loses them, never the container).
+    fn flush(&mut self) {
+        if let Some(file) = &mut self.file
+            && !self.pending.is_empty()
+        {
+            let _ = file.write_all(&self.pending);
+        }
+        self.pending.clear();
     }
 
     /// Shifts `x.log.N` to `.N+1` (dropping the oldest), `x.log` to
     /// `x.log.1`, and starts an empty `x.log` (with `max-file=1`: empties it).
     fn rotate(&mut self) {
+        // ORDER: what is pending belongs to the file being rotated away.
+        self.flush();
         let keep = self.config.max_file.max(1);
         for n in (1..keep).rev() {
             let from = if n == 1 { self.path.clone() } else { log::rotated(&self.path, n - 1) };
@@ -57,26 +73,22 @@ impl Writer {
         self.size = 0;
     }
 
-    fn write(&mut self, stream: Stream, text: String) {
+    fn write(&mut self, stream: Stream, text: String, at: &str) {
+        if self.file.is_none() {
+            return;
+        }
         let stream = match stream {
             Stream::Stdout => "stdout",
             Stream::Stderr => "stderr",
         };
-        let entry = LogEntry { log: text, stream: stream.to_owned(), time: time::rfc3339(Some(time::now())) };
-        if self.file.is_none() {
-            return;
-        }
+        let entry = LogEntry { log: text, stream: stream.to_owned(), time: at.to_owned() };
         if let Ok(mut line) = serde_json::to_vec(&entry) {
             line.push(b'\n');
             if self.config.rotates(self.size, line.len() as u64) {
                 self.rotate();
             }
-            // A full disk loses log lines, never the container.
-            if let Some(file) = &mut self.file
-                && file.write_all(&line).is_ok()
-            {
-                self.size += line.len() as u64;
-            }
+            self.size += line.len() as u64;
+            self.pending.extend_from_slice(&line);
         }
     }
 }
@@ -100,21 +112,29 @@ pub fn pump(stdout: Pipe, stderr: Pipe, mut w: Writer) {
     finish(w);
 }
 
-fn write_out(w: &mut Writer, stream: Stream, bytes: &[u8]) {
+pub(crate) fn write_out(w: &mut Writer, stream: Stream, bytes: &[u8]) {
     let lines = match stream {
         Stream::Stdout => w.out.push(bytes),
         Stream::Stderr => w.err.push(bytes),
     };
-    for line in lines {
-        w.write(stream, line);
+    if lines.is_empty() {
+        return;
     }
+    // The lines of one chunk arrived at the same moment.
+    let at = time::rfc3339(Some(time::now()));
+    for line in lines {
+        w.write(stream, line, &at);
+    }
+    w.flush();
 }
 
 /// Writes each stream's unfinished last line.
-fn finish(mut w: Writer) {
+pub(crate) fn finish(mut w: Writer) {
+    let at = time::rfc3339(Some(time::now()));
     for (stream, rest) in [(Stream::Stdout, w.out.finish()), (Stream::Stderr, w.err.finish())] {
         if let Some(rest) = rest {
-            w.write(stream, rest);
+            w.write(stream, rest, &at);
         }
     }
+    w.flush();
 }

@@ -11,7 +11,7 @@
 mod attach;
 #[cfg(target_os = "linux")]
 mod health;
-mod logs;
+pub(crate) mod logs;
 #[cfg(not(target_os = "linux"))]
 mod plain;
 #[cfg(not(target_os = "linux"))]

@@ -214,10 +214,11 @@ impl Env {
         Ok(Ran { report, code: out.status.code(), stderr, pid })
     }
 
-    /// `cove run FLAGS -v PROBE:/.cove/cove:ro -- /.cove/cove __probe …`.
+    /// `cove run --rm FLAGS -v PROBE:/.cove/cove:ro -- /.cove/cove __probe …`.
     fn container_command(&self, p: &ProbeRun) -> Command {
         let mut cmd = Command::new(&self.cove);
-        cmd.arg("run").args(self.flags.security_args());
+        // --rm: each probe is a stored container (Docker's way); none stays.
+        cmd.args(["run", "--rm"]).args(self.flags.security_args());
         if let Some(user) = p.user.as_ref().or(self.flags.user.as_ref()) {
             cmd.args(["-u", user]);
         }

@@ -26,47 +26,97 @@ pub struct LineSplitter {
 }
 
 impl LineSplitter {
-    /// Adds output; returns the entries' texts that are now complete.
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<String> {
-        self.pending.extend_from_slice(bytes);
-        let mut done = Vec::new();
-        // Linear: each byte is looked at once and the rest moved once.
-        let mut start = 0;
-        loop {
-            let rest = &self.pending[start..];
-            let cut = match rest[..rest.len().min(MAX_LINE)].iter().position(|&b| b == b'\n') {
-                Some(i) => i + 1,
-                None if rest.len() >= MAX_LINE => MAX_LINE,
-                None => break,
-            };
-            done.push(String::from_utf8_lossy(&rest[..cut]).into_owned());
-            start += cut;
-        }
-        self.pending.drain(..start);
-        done
+    /// Adds output and hands `each` every entry that is now complete.
+    pub fn push(&mut self, bytes: &[u8], mut each: impl FnMut(&[u8])) {
+        // Output that ends with its lines needs no copy (the usual case).
+        let rest = if self.pending.is_empty() {
+            let used = cut_entries(bytes, &mut each);
+            &bytes[used..]
+        } else {
+            self.pending.extend_from_slice(bytes);
+            let used = cut_entries(&self.pending, &mut each);
+            self.pending.drain(..used);
+            return;
+        };
+        self.pending.extend_from_slice(rest);
     }
 
     /// What is left at end-of-file (a last line without `\n`).
-    pub fn finish(&mut self) -> Option<String> {
-        (!self.pending.is_empty()).then(|| String::from_utf8_lossy(&std::mem::take(&mut self.pending)).into_owned())
+    pub fn finish(&mut self) -> Option<Vec<u8>> {
+        (!self.pending.is_empty()).then(|| std::mem::take(&mut self.pending))
     }
+}
+
+/// Hands `each` the complete entries at the start of `bytes`; returns how
+/// many bytes they took. Linear: each byte is looked at once.
+fn cut_entries(bytes: &[u8], each: &mut impl FnMut(&[u8])) -> usize {
+    let mut start = 0;
+    loop {
+        let rest = &bytes[start..];
+        let cut = match memchr::memchr(b'\n', &rest[..rest.len().min(MAX_LINE)]) {
+            Some(i) => i + 1,
+            None if rest.len() >= MAX_LINE => MAX_LINE,
+            None => return start,
+        };
+        each(&rest[..cut]);
+        start += cut;
+    }
+}
+
+/// Appends one entry as a json-file line (with its `\n`) to `out`: the
+/// bytes `serde_json` writes for a [`LogEntry`] of the same fields, without
+/// building one (a million-line output is a million entries). Text that is
+/// not UTF-8 is written lossily, as `String::from_utf8_lossy` does.
+pub fn encode(out: &mut Vec<u8>, text: &[u8], stream: &str, time: &str) {
+    out.extend_from_slice(b"{\"log\":");
+    // Writing a str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, &*String::from_utf8_lossy(text));
+    out.extend_from_slice(b",\"stream\":\"");
+    out.extend_from_slice(stream.as_bytes());
+    out.extend_from_slice(b"\",\"time\":\"");
+    out.extend_from_slice(time.as_bytes());
+    out.extend_from_slice(b"\"}\n");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn push(s: &mut LineSplitter, bytes: &[u8]) -> Vec<Vec<u8>> {
+        let mut v = Vec::new();
+        s.push(bytes, |l| v.push(l.to_vec()));
+        v
+    }
+
     #[test]
     fn splits_lines_and_long_runs() {
         let mut s = LineSplitter::default();
-        assert_eq!(s.push(b"a\nb"), vec!["a\n"]);
-        assert_eq!(s.push(b"c\n\n"), vec!["bc\n", "\n"]);
+        assert_eq!(push(&mut s, b"a\nb"), vec![b"a\n".to_vec()]);
+        assert_eq!(push(&mut s, b"c\n\n"), vec![b"bc\n".to_vec(), b"\n".to_vec()]);
         let long = vec![b'x'; MAX_LINE + 3];
-        let parts = s.push(&long);
+        let parts = push(&mut s, &long);
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0].len(), MAX_LINE);
-        assert_eq!(s.finish().as_deref(), Some("xxx"));
+        assert_eq!(s.finish().as_deref(), Some(&b"xxx"[..]));
         assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn encodes_what_serde_writes_for_an_entry() {
+        let texts: [&[u8]; 5] =
+            [b"plain\n", b"q\"uo\\te\t\r\x01\x1f\x7f\n", "ünï€😀\n".as_bytes(), b"bad \xff\xfe utf8", b""];
+        for text in texts {
+            let mut got = Vec::new();
+            encode(&mut got, text, "stderr", "2026-11-23T05:00:00.000000001Z");
+            let entry = LogEntry {
+                log: String::from_utf8_lossy(text).into_owned(),
+                stream: "stderr".into(),
+                time: "2026-11-23T05:00:00.000000001Z".into(),
+            };
+            let mut want = serde_json::to_vec(&entry).unwrap();
+            want.push(b'\n');
+            assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
+        }
     }
 }
 

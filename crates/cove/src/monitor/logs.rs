@@ -10,7 +10,7 @@ use crate::platform::{
     monitor_io::{self, Stream},
 };
 use anyhow::Context;
-use cove_core::container::log::{self, LineSplitter, LogConfig, LogEntry};
+use cove_core::container::log::{self, LineSplitter, LogConfig};
 use cove_core::container::time;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -73,7 +73,8 @@ impl Writer {
         self.size = 0;
     }
 
-    fn write(&mut self, stream: Stream, text: String, at: &str) {
+    /// Adds one entry, rotating first when it would pass `max-size`.
+    fn write(&mut self, stream: Stream, text: &[u8], at: &str) {
         if self.file.is_none() {
             return;
         }
@@ -81,15 +82,16 @@ impl Writer {
             Stream::Stdout => "stdout",
             Stream::Stderr => "stderr",
         };
-        let entry = LogEntry { log: text, stream: stream.to_owned(), time: at.to_owned() };
-        if let Ok(mut line) = serde_json::to_vec(&entry) {
-            line.push(b'\n');
-            if self.config.rotates(self.size, line.len() as u64) {
-                self.rotate();
-            }
-            self.size += line.len() as u64;
-            self.pending.extend_from_slice(&line);
+        let start = self.pending.len();
+        log::encode(&mut self.pending, text, stream, at);
+        let len = (self.pending.len() - start) as u64;
+        if self.config.rotates(self.size, len) {
+            // ORDER: the new entry goes to the file that follows the rotation.
+            let entry = self.pending.split_off(start);
+            self.rotate();
+            self.pending.extend_from_slice(&entry);
         }
+        self.size += len;
     }
 }
 
@@ -113,17 +115,16 @@ pub fn pump(stdout: Pipe, stderr: Pipe, mut w: Writer) {
 }
 
 pub(crate) fn write_out(w: &mut Writer, stream: Stream, bytes: &[u8]) {
-    let lines = match stream {
-        Stream::Stdout => w.out.push(bytes),
-        Stream::Stderr => w.err.push(bytes),
-    };
-    if lines.is_empty() {
-        return;
-    }
     // The lines of one chunk arrived at the same moment.
     let at = time::rfc3339(Some(time::now()));
-    for line in lines {
-        w.write(stream, line, &at);
+    let mut splitter = std::mem::take(match stream {
+        Stream::Stdout => &mut w.out,
+        Stream::Stderr => &mut w.err,
+    });
+    splitter.push(bytes, |line| w.write(stream, line, &at));
+    match stream {
+        Stream::Stdout => w.out = splitter,
+        Stream::Stderr => w.err = splitter,
     }
     w.flush();
 }
@@ -133,7 +134,7 @@ pub(crate) fn finish(mut w: Writer) {
     let at = time::rfc3339(Some(time::now()));
     for (stream, rest) in [(Stream::Stdout, w.out.finish()), (Stream::Stderr, w.err.finish())] {
         if let Some(rest) = rest {
-            w.write(stream, rest, &at);
+            w.write(stream, &rest, &at);
         }
     }
     w.flush();

@@ -304,14 +304,31 @@ fn host_directory_as_stdio_is_refused() {
                 .args(["run", "--rm", "-i", "--rootfs", root.to_str().unwrap(), "--", "sh", "-c", peek])
                 .via(&["sh", "-c", redirect])
                 .run();
+            if out.stdout().contains(&marker) {
+                out.fail("the host directory's file unread");
+            }
+            if *name == "stdin" {
+                if out.stdout().contains("END") {
+                    out.fail("nothing run: the host directory refused");
+                }
+                out.code(125).stderr_has("as stdin");
+            } else {
+                // The container's stderr is the pipe of cove's log tee, not
+                // the directory: nothing to refuse. (With stderr a
+                // directory, cove's own messages have nowhere to go.)
+                out.ok();
+            }
+            // Handed over as it is (no log tee), stderr is refused too.
+            let out = cove(mode)
+                .env("COVE_ROOT", store.root.to_str().unwrap())
+                .args(["run", "--rm", "-i", "--log-driver", "none", "--rootfs", root.to_str().unwrap()])
+                .args(["--", "sh", "-c", peek])
+                .via(&["sh", "-c", redirect])
+                .run();
             if out.stdout().contains(&marker) || out.stdout().contains("END") {
                 out.fail("nothing run: the host directory refused");
             }
             out.code(125);
-            if *name == "stdin" {
-                // (With stderr a directory, cove's own message has nowhere to go.)
-                out.stderr_has("as stdin");
-            }
         }
         let out = store.cove(&["run", "-d", "--rootfs", root.to_str().unwrap(), "--", "sh", "-c", &store.sleeper()]);
         out.ok();

@@ -114,7 +114,7 @@ fn images_share_layers_and_rmi_keeps_what_others_use() {
         cove_in(mode, &root).arg("info").run().ok().stdout_has("image roots:").stdout_has("per-layer dirs");
         assert_eq!(entries(&root, "layers").len(), 3, "[{}] one shared base, two tops", mode.label());
         cove_in(mode, &root)
-            .args(["run", "a:1", "cat /a; test -e /etc/gone || echo hidden"])
+            .args(["run", "--rm", "a:1", "cat /a; test -e /etc/gone || echo hidden"])
             .run()
             .ok()
             .stdout_is("a\nhidden\n");
@@ -127,7 +127,7 @@ fn images_share_layers_and_rmi_keeps_what_others_use() {
         let gone = cove_in(mode, &root).args(["rmi", "a:1"]).run();
         gone.ok().stdout_has("Untagged: a:1\nDeleted: sha256:");
         assert_eq!(entries(&root, "layers").len(), 2, "[{}] the shared base stays", mode.label());
-        cove_in(mode, &root).args(["run", "b:1", "cat /b"]).run().ok().stdout_is("b\n");
+        cove_in(mode, &root).args(["run", "--rm", "b:1", "cat /b"]).run().ok().stdout_is("b\n");
         cove_in(mode, &root).args(["rmi", "a:1"]).run().code(1).stderr_has("No such image: a:1");
     }
 }
@@ -143,7 +143,7 @@ fn flattened_fallback_runs_and_is_removed() {
         flat(cove_in(mode, &root)).arg("info").run().ok().stdout_has("flattened copy per image");
         assert_eq!((entries(&root, "rootfs").len(), entries(&root, "layers").len()), (1, 0), "[{}]", mode.label());
         let check = "cat /f; test -e /etc/gone || echo hidden; ls /data";
-        cove_in(mode, &root).args(["run", "flat:1", check]).run().ok().stdout_is("f\nhidden\nf\n");
+        cove_in(mode, &root).args(["run", "--rm", "flat:1", check]).run().ok().stdout_is("f\nhidden\nf\n");
         let out = cove_in(mode, &root).args(["image", "inspect", "flat:1"]).run();
         out.ok().stdout_has("\"Name\": \"flattened copy\"");
         cove_in(mode, &root).args(["rmi", "flat:1"]).run().ok().stdout_has("Deleted: sha256:");
@@ -158,7 +158,7 @@ fn rmi_is_refused_while_cove_run_uses_the_image() {
         let (dir, root) = store(mode, "verbs-inuse");
         let path = layout(&dir, "img", &[&base_layer(rootfs), &top_layer("a")]);
         cove_in(mode, &root).arg("import").arg(&path).args(["--tag", "busy:1"]).run().ok();
-        let running = cove_in(mode, &root).args(["run", "busy:1", "echo started; sleep 30"]).spawn();
+        let running = cove_in(mode, &root).args(["run", "--name", "busy", "busy:1", "echo started; sleep 30"]).spawn();
         running.expect_stdout("started");
         let mut bg = Background(Some(running));
         cove_in(mode, &root).args(["rmi", "busy:1"]).run().code(1).stderr_has("in use by a running container");
@@ -172,6 +172,10 @@ fn rmi_is_refused_while_cove_run_uses_the_image() {
         let running = bg.0.take().unwrap();
         running.signal(rustix::process::Signal::KILL);
         running.wait();
+        // The killed run's container stays (exited), keeping its image, as
+        // Docker's does, until it is removed.
+        cove_in(mode, &root).args(["image", "prune", "-f"]).run().ok().stdout_is("Total reclaimed space: 0B\n");
+        cove_in(mode, &root).args(["rm", "-f", "busy"]).run().ok();
         cove_in(mode, &root).args(["image", "prune", "-f"]).run().ok().stdout_has("Deleted: sha256:");
         assert!(entries(&root, "layers").is_empty(), "[{}] layers left after prune", mode.label());
         cove_in(mode, &root).args(["images", "-q"]).run().ok().stdout_is("");

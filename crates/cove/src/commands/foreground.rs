@@ -35,7 +35,17 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let new = super::create::new_container(args, Some(me))?;
     let (store, c) = (&new.store, &new.container);
     let backend = platform::backend();
-    let result = match Plan::build(&c.spec, backend.host_identity()) {
+    let plan =
+        Plan::build(&c.spec, backend.host_identity()).map_err(|e| anyhow::Error::new(e).context("invalid run request"));
+    // A file as stdin reaches the command through a pipe, never as the
+    // file's own descriptor (stdin_relay.rs).
+    let plan = plan.and_then(|plan| {
+        if plan.process.stdin && !plan.process.terminal {
+            crate::stdin_relay::pipe_file_stdin()?;
+        }
+        Ok(plan)
+    });
+    let result = match plan {
         Ok(plan) => {
             let pipe = Arc::new(BrokenPipe::default());
             let tee = Tee::start(store, c, pipe.clone());
@@ -47,7 +57,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
             }
             result.map(|outcome| (pipe.reported(outcome), watch.oom))
         }
-        Err(e) => Err(anyhow::Error::new(e).context("invalid run request")),
+        Err(e) => Err(e),
     };
     let (code, error) = match &result {
         Ok((outcome, _)) => (
@@ -69,8 +79,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
 /// Records the end (Docker keeps the container as exited) or, with
 /// `--rm`, removes the container.
 fn finish(store: &ContainerStore, c: &Container, code: i32, error: Option<String>, oom: bool) {
+    // ORDER: the container's private image copy (the copy fallback) goes
+    // before its record; if it cannot, the record stays for `rm` to retry.
     if c.auto_remove
         && let Ok(lock) = store.lock(&c.id)
+        && crate::request::image::remove_container_copy(&c.id).is_ok()
         && store.remove(lock, &c.id).is_ok()
     {
         return;

@@ -45,7 +45,13 @@ for t in iperf3 python3 ip slirp4netns unshare nsenter; do
 done
 [[ -x $COVE ]] || (cd "$repo" && cargo build --release -p cove)
 id "$BENCH_USER" >/dev/null 2>&1 || useradd -m -s /bin/sh "$BENCH_USER"
-as_user() { setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- "$@"; }
+# The user's own HOME (cove keeps its store there; root's is not theirs)
+# and no runtime dir of root's.
+BENCH_HOME=$(getent passwd "$BENCH_USER" | cut -d: -f6)
+as_user() {
+    setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- \
+        env -u XDG_RUNTIME_DIR -u XDG_DATA_HOME HOME="$BENCH_HOME" "$@"
+}
 tun_mode=$(stat -c %a /dev/net/tun)
 mkdir -p "$RESULTS"
 out=$RESULTS/network.md
@@ -141,8 +147,8 @@ print(int(n / (time.time() - t0)))' "$PPORT" || echo -
 declare -A pub
 timeout 30 python3 -c "$(sed "s/\"0.0.0.0\", 8080/\"127.0.0.1\", $PPORT/" <<<"$responder")" & r=$!
 pub[host]=$(reqrate); kill $r
-# (setpriv, unshare and pasta exec or stay in front, so $! is theirs)
-setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- "$COVE" run --network bridge -p "127.0.0.1:$PPORT:8080" -- timeout 30 python3 -c "$responder" & r=$!
+# (setpriv, env, unshare and pasta exec or stay in front, so $! is theirs)
+setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- env -u XDG_RUNTIME_DIR -u XDG_DATA_HOME HOME="$BENCH_HOME" "$COVE" run --network bridge -p "127.0.0.1:$PPORT:8080" -- timeout 30 python3 -c "$responder" & r=$!
 pub[cove]=$(reqrate); kill $r; wait $r 2>/dev/null || true
 setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- unshare -rn timeout 30 python3 -c "$responder" & ns=$!
 sleep 0.3

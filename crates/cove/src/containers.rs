@@ -18,7 +18,13 @@ pub fn open() -> anyhow::Result<(ContainerStore, PathBuf)> {
     let uid = caller_uid();
     let root = store_root(uid)?;
     if !root.exists() {
-        std::fs::create_dir_all(&root).with_context(|| format!("create store {}", root.display()))?;
+        std::fs::create_dir_all(&root).with_context(|| {
+            format!(
+                "create store {} (the store follows $COVE_ROOT, else $XDG_DATA_HOME or $HOME: set one to a \
+                 directory you own)",
+                root.display()
+            )
+        })?;
         // Windows: the store is under the user's profile, private by its ACL.
         #[cfg(unix)]
         {

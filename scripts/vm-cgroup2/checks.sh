@@ -10,6 +10,10 @@ ok() { PASS=$((PASS + 1)); echo "vm-cgroup2: ok   $1 ($(up) s)"; }
 bad() { FAIL=$((FAIL + 1)); echo "vm-cgroup2: FAIL $1: $2"; echo "  stderr: $(head -c 400 /tmp/err)"; }
 check() { if [ "$2" = 0 ]; then ok "$1"; else bad "$1" "$3"; fi; }
 
+# The test users' own homes: cove keeps their stores there (a foreground
+# run is a stored container), and init's HOME is root's.
+mkdir -p /home/u /home/v && chown 1000:1000 /home/u && chown 1001:1001 /home/v
+
 # run CMD...: runs with a deadline; RC, /tmp/out, /tmp/err.
 run() { timeout 60 "$@" >/tmp/out 2>/tmp/err; RC=$?; }
 
@@ -22,8 +26,8 @@ scope() {
     mkdir "$SCOPE"
     chown 1000:1000 "$SCOPE" "$SCOPE/cgroup.procs" "$SCOPE/cgroup.subtree_control" "$SCOPE/cgroup.threads"
 }
-as_user() { scope; run sh -c 'echo $$ > "$0/cgroup.procs" && exec /bin/setpriv.real --reuid 1000 --regid 1000 --clear-groups "$@"' "$SCOPE" "$@"; }
-as_undelegated() { run /bin/setpriv.real --reuid 1001 --regid 1001 --clear-groups "$@"; }
+as_user() { scope; run sh -c 'echo $$ > "$0/cgroup.procs" && HOME=/home/u exec /bin/setpriv.real --reuid 1000 --regid 1000 --clear-groups "$@"' "$SCOPE" "$@"; }
+as_undelegated() { run env HOME=/home/v /bin/setpriv.real --reuid 1001 --regid 1001 --clear-groups "$@"; }
 
 # snapshot WHO FLAGS...: runs `cove run FLAGS -- sleep 2` (WHO: root or
 # user) and, while it runs, writes FILE=VALUE lines of its cgroup to
@@ -35,7 +39,7 @@ snapshot() {
     if [ "$who" = user ]; then
         scope
         base=$SCOPE
-        timeout 30 sh -c 'echo $$ > "$0/cgroup.procs" && exec /bin/setpriv.real --reuid 1000 --regid 1000 \
+        timeout 30 sh -c 'echo $$ > "$0/cgroup.procs" && HOME=/home/u exec /bin/setpriv.real --reuid 1000 --regid 1000 \
             --clear-groups "$@"' "$SCOPE" cove run "$@" -- sleep 2 >/tmp/out 2>/tmp/err &
     else
         base=$CG
@@ -140,14 +144,14 @@ has "delegated user: --pids-limit is pids.max" "pids.max=10"
 # a delegated cgroup shared with another process (a shell that did not
 # exec cove): both move into cove-leaf and the limit works
 scope
-run sh -c 'echo $$ > "$0/cgroup.procs" && exec /bin/setpriv.real --reuid 1000 --regid 1000 --clear-groups \
+run sh -c 'echo $$ > "$0/cgroup.procs" && HOME=/home/u exec /bin/setpriv.real --reuid 1000 --regid 1000 --clear-groups \
     sh -c "cove run --memory 32m -- tail /dev/zero; exit \$?"' "$SCOPE"
 [ $RC = 137 ] && ! grep -q . "$SCOPE/cgroup.procs"
 check "delegated user: a shared delegated cgroup moves into cove-leaf" $? "exit $RC"
 # run -d: the CLI and the monitor share the scope; stats read v2 counters
 scope
-run sh -c 'echo $$ > "$0/cgroup.procs" && exec /bin/setpriv.real --reuid 1000 --regid 1000 --clear-groups \
-    sh -c "export HOME=/tmp; cove run -d --name busy --cpus 0.5 --memory 64m -- sh -c \"while :; do :; done\" &&
+run sh -c 'echo $$ > "$0/cgroup.procs" && HOME=/home/u exec /bin/setpriv.real --reuid 1000 --regid 1000 --clear-groups \
+    sh -c "cove run -d --name busy --cpus 0.5 --memory 64m -- sh -c \"while :; do :; done\" &&
            cove stats --no-stream --format json busy; rc=\$?; cove rm -f busy >/dev/null; exit \$rc"' "$SCOPE"
 [ $RC = 0 ] && grep -q '"MemUsage":"[0-9.]*[KM]iB / 64MiB"' /tmp/out && ! grep -q '"CPUPerc":"0.00%"' /tmp/out
 check "delegated user: run -d with limits, cove stats reads v2 counters" $? "exit $RC, out $(cat /tmp/out)"

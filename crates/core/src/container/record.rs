@@ -137,6 +137,22 @@ pub struct State {
     pub health: Option<super::Health>,
 }
 
+impl State {
+    /// Records the end of a run, now: `status` (`Exited`, or `Restarting`
+    /// when the policy starts it again), its exit code (128+N for signal
+    /// N), why it ended abnormally and whether the OOM killer ended it. Its
+    /// init and cgroups are gone.
+    pub fn ended(&mut self, status: Status, code: i32, error: Option<String>, oom: bool) {
+        self.status = Some(status);
+        self.exit_code = Some(code);
+        self.error = error;
+        self.oom_killed = oom;
+        self.finished_at = Some(super::time::now());
+        self.init = None;
+        self.cgroups.clear();
+    }
+}
+
 /// One stored container.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Container {

@@ -90,13 +90,7 @@ fn finish(store: &ContainerStore, c: &Container, code: i32, error: Option<String
     }
     // A record removed meanwhile (`rm -f`) stays removed.
     let _ = store.update(&c.id, |r| {
-        r.state.status = Some(Status::Exited);
-        r.state.exit_code = Some(code);
-        r.state.error = error;
-        r.state.oom_killed = oom;
-        r.state.finished_at = Some(time::now());
-        r.state.init = None;
-        r.state.cgroups.clear();
+        r.state.ended(Status::Exited, code, error, oom);
         // This CLI is done with it: `rm` must not kill it, `start` may
         // start it again.
         r.state.monitor = None;

@@ -226,13 +226,7 @@ impl Monitor {
         let _ = host_process::remove_cgroups(&self.cgroups());
         let restart = self.store.update(&self.id, |r| {
             let again = c.restart.restarts(code, r.state.restart_count, r.state.stopped_by_user);
-            r.state.status = Some(if again { Status::Restarting } else { Status::Exited });
-            r.state.exit_code = Some(code);
-            r.state.error = error;
-            r.state.oom_killed = oom;
-            r.state.finished_at = Some(time::now());
-            r.state.init = None;
-            r.state.cgroups.clear();
+            r.state.ended(if again { Status::Restarting } else { Status::Exited }, code, error, oom);
             if again {
                 r.state.restart_count += 1;
             }

@@ -98,7 +98,7 @@ EOF
 
 declare -A res
 res[host]=$(bash -c "$measure")
-res[cove]=$(as_user "$COVE" run --network bridge -- sh -c "$measure")
+res[cove]=$(as_user "$COVE" run --rm --network bridge -- sh -c "$measure")
 # slirp4netns: a user+net namespace that waits for its tap device.
 res[slirp4netns]=$(
     # (setpriv and unshare exec, so $! is the namespace's process)
@@ -148,7 +148,7 @@ declare -A pub
 timeout 30 python3 -c "$(sed "s/\"0.0.0.0\", 8080/\"127.0.0.1\", $PPORT/" <<<"$responder")" & r=$!
 pub[host]=$(reqrate); kill $r
 # (setpriv, env, unshare and pasta exec or stay in front, so $! is theirs)
-setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- env -u XDG_RUNTIME_DIR -u XDG_DATA_HOME HOME="$BENCH_HOME" "$COVE" run --network bridge -p "127.0.0.1:$PPORT:8080" -- timeout 30 python3 -c "$responder" & r=$!
+setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- env -u XDG_RUNTIME_DIR -u XDG_DATA_HOME HOME="$BENCH_HOME" "$COVE" run --rm --network bridge -p "127.0.0.1:$PPORT:8080" -- timeout 30 python3 -c "$responder" & r=$!
 pub[cove]=$(reqrate); kill $r; wait $r 2>/dev/null || true
 setpriv --reuid "$BENCH_USER" --regid "$BENCH_USER" --init-groups -- unshare -rn timeout 30 python3 -c "$responder" & ns=$!
 sleep 0.3

@@ -73,14 +73,37 @@ fn image(c: &Container) -> String {
     if c.image.is_empty() { "(sandbox)".to_owned() } else { c.image.clone() }
 }
 
-/// The command quoted as Docker shows it, cut to 20 characters unless `full`.
+/// The command as Docker shows it: cut to 20 characters unless `full`,
+/// then quoted as Go's `strconv.Quote` quotes it, so a newline or a tab in
+/// it stays on its row.
 fn command(c: &Container, full: bool) -> String {
     let joined = c.spec.process.args.join(" ");
     if full || joined.chars().count() <= 20 {
-        return format!("\"{joined}\"");
+        return go_quoted(&joined);
     }
     let cut: String = joined.chars().take(19).collect();
-    format!("\"{cut}…\"")
+    go_quoted(&format!("{cut}…"))
+}
+
+/// `s` in double quotes with Go's escapes for quotes, backslashes and
+/// control characters.
+fn go_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() && (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// `cove ps`: a table, JSON lines, a template, or (`quiet`) ids.
@@ -250,4 +273,13 @@ fn host_config(c: &Container) -> Value {
         })).collect::<Vec<_>>(),
         "OomScoreAdj": limits.oom_score_adj.unwrap_or(0),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn commands_are_quoted_as_go_quotes_them() {
+        // Go: strconv.Quote("sh -c \"a\"\nb\\\tc\x01é") == `"sh -c \"a\"\nb\\\tc\x01é"`
+        assert_eq!(super::go_quoted("sh -c \"a\"\nb\\\tc\u{1}é"), r#""sh -c \"a\"\nb\\\tc\x01é""#);
+    }
 }

@@ -177,11 +177,8 @@ fn foreground_cli_killed_at_many_points() {
         for row in ps.ok().lines() {
             assert_eq!(row, "exited Exited (unknown)", "{}", ps.stdout());
         }
-        let ids = s.ids();
-        if !ids.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(ids.iter().map(String::as_str));
-            s.cove(&args).ok();
+        if let Some(out) = s.remove_all() {
+            out.ok();
         }
         s.cove(&["ps", "-aq"]).ok().stdout_is("");
         let left: Vec<_> =

@@ -86,11 +86,8 @@ fn parallel_runs_race_ps_exec_and_rm() {
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(racer.join().unwrap() > 0);
-        let ids = s.ids();
-        let mut args = vec!["rm", "-f"];
-        args.extend(ids.iter().map(String::as_str));
-        if !ids.is_empty() {
-            s.cove(&args).ok();
+        if let Some(out) = s.remove_all() {
+            out.ok();
         }
         s.cove(&["ps", "-aq"]).ok().stdout_is("");
         s.assert_no_processes();
@@ -131,11 +128,8 @@ fn killed_cli_leaves_a_truthful_store() {
         for state in ps.lines() {
             assert!(["created", "running", "exited"].contains(&state.as_str()), "{state:?} in {}", ps.stdout());
         }
-        let ids = s.ids();
-        if !ids.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(ids.iter().map(String::as_str));
-            s.cove(&args).ok();
+        if let Some(out) = s.remove_all() {
+            out.ok();
         }
         s.cove(&["ps", "-aq"]).ok().stdout_is("");
         s.assert_no_processes();

@@ -61,6 +61,17 @@ impl Store {
         out.lines()
     }
 
+    /// `rm -f` of every container in this store; `None` when it has none.
+    pub fn remove_all(&self) -> Option<Out> {
+        let ids = self.ids();
+        if ids.is_empty() {
+            return None;
+        }
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids.iter().map(String::as_str));
+        Some(self.cove(&args))
+    }
+
     /// Nothing of this store runs any more.
     pub fn assert_no_processes(&self) {
         let end = Instant::now() + Duration::from_secs(5);
@@ -82,12 +93,7 @@ pub fn assert_gone(pid: i64) {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        let ids = self.ids();
-        if !ids.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(ids.iter().map(String::as_str));
-            let _ = self.cove(&args);
-        }
+        let _ = self.remove_all();
         for (pid, _) in processes_with(&self.marker) {
             if let Some(p) = rustix::process::Pid::from_raw(pid) {
                 let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
